@@ -1,0 +1,34 @@
+# Ember: `make run` starts the platform, `make test` passes the tests. Nothing else is needed on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 9000
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test unit integration bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/ember serve --port $(PORT) --deploy examples/hello
+
+test: install
+	$(BIN)/python -m pytest tests
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+integration: install
+	$(BIN)/python -m pytest tests/integration
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .ember build *.egg-info

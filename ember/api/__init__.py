@@ -1,0 +1,1 @@
+"""HTTP surfaces: the Lambda API (control plane and Invoke), the Runtime API, CloudWatch Logs reads."""

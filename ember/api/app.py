@@ -1,0 +1,37 @@
+"""The public HTTP app: every Lambda API route, CloudWatch Logs reads, behind the error nets and SigV4."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from ember.api.lambda_api.functions import FunctionsApi
+from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.logs_api import LogsApi
+from ember.api.middleware import PUBLIC_PREFIX, AwsApiMiddleware, not_found
+from ember.api.services import Services
+
+FN = "/2015-03-31/functions"
+
+
+def build_app(services: Services, credentials: dict[str, str] | None) -> Starlette:
+    """`credentials` None turns SigV4 off (`--auth none`)."""
+    functions = FunctionsApi(services)
+    invoke = InvokeApi(services)
+    logs = LogsApi(services)
+    routes = [
+        Route(FN, functions.create, methods=["POST"]),
+        Route(FN, functions.list, methods=["GET"]),
+        Route(f"{FN}/", functions.list, methods=["GET"]),
+        Route(f"{FN}/{{name}}", functions.get, methods=["GET"]),
+        Route(f"{FN}/{{name}}", functions.delete, methods=["DELETE"]),
+        Route(f"{FN}/{{name}}/configuration", functions.get_configuration, methods=["GET"]),
+        Route(f"{FN}/{{name}}/configuration", functions.update_configuration, methods=["PUT"]),
+        Route(f"{FN}/{{name}}/code", functions.update_code, methods=["PUT"]),
+        Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),
+        Route("/", logs.dispatch, methods=["POST"]),
+        Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
+        Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(AwsApiMiddleware, credentials=credentials)])

@@ -1,0 +1,84 @@
+"""Function lifecycle: CreateFunction, GetFunction(Configuration), ListFunctions, Update*, DeleteFunction."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from ember.api.lambda_api.body import function_ref, json_body
+from ember.api.middleware import request_id_of
+from ember.api.responses import aws_json
+from ember.api.services import Services
+from ember.core.functions import FunctionRecord, FunctionRegistry
+from ember.errors import InvalidParameterValueException, ResourceNotFoundException
+
+PAGE_SIZE = 50
+
+
+class FunctionsApi:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def registry(self) -> FunctionRegistry:
+        return self.services.registry
+
+    def _record(self, request: Request) -> FunctionRecord:
+        ref = function_ref(request, self.services.region)
+        return self.services.invoker.resolve(ref.name, ref.qualifier)
+
+    async def create(self, request: Request) -> Response:
+        record = self.registry.create(await json_body(request))
+        return aws_json(record.config, 201, request_id_of(request))
+
+    async def get(self, request: Request) -> Response:
+        record = self._record(request)
+        body = {
+            "Configuration": record.config,
+            "Code": {"RepositoryType": "S3", "Location": f"{request.base_url}ember/code/{record.code_sha_hex}.zip"},
+            "Tags": record.tags,
+        }
+        return aws_json(body, 200, request_id_of(request))
+
+    async def get_configuration(self, request: Request) -> Response:
+        return aws_json(self._record(request).config, 200, request_id_of(request))
+
+    async def list(self, request: Request) -> Response:
+        records = self.registry.list()
+        marker = request.query_params.get("Marker")
+        names = [record.name for record in records]
+        start = 0
+        if marker:
+            if marker not in names:
+                raise InvalidParameterValueException(f"Invalid marker: {marker}")
+            start = names.index(marker) + 1
+        limit = min(PAGE_SIZE, int(request.query_params.get("MaxItems") or PAGE_SIZE))
+        page = records[start:start + limit]
+        body: dict[str, object] = {"Functions": [record.config for record in page]}
+        if start + limit < len(records):
+            body["NextMarker"] = page[-1].name
+        return aws_json(body, 200, request_id_of(request))
+
+    async def update_code(self, request: Request) -> Response:
+        ref = function_ref(request, self.services.region)
+        record = self.registry.update_code(ref.name, await json_body(request))
+        return aws_json(record.config, 200, request_id_of(request))
+
+    async def update_configuration(self, request: Request) -> Response:
+        ref = function_ref(request, self.services.region)
+        record = self.registry.update_configuration(ref.name, await json_body(request))
+        return aws_json(record.config, 200, request_id_of(request))
+
+    async def delete(self, request: Request) -> Response:
+        ref = function_ref(request, self.services.region)
+        self.services.invoker.resolve(ref.name, ref.qualifier)
+        self.registry.delete(ref.name)
+        return Response(status_code=204, headers={"x-amzn-RequestId": request_id_of(request)})
+
+    async def download_code(self, request: Request) -> Response:
+        """The `Code.Location` of GetFunction: like S3's presigned URL, the digest is the capability."""
+        digest = request.path_params["digest"]
+        path = self.registry.code.zip_path(digest)
+        if len(digest) != 64 or not path.exists():
+            raise ResourceNotFoundException("Code not found")
+        return FileResponse(path, media_type="application/zip")

@@ -1,0 +1,106 @@
+"""One Ember server: assemble the parts, serve, and shut down in order.
+
+Shutdown order (SIGINT/SIGTERM): stop accepting and let in-flight HTTP calls finish (bounded) →
+cancel running async events (they stay queued for the next start) → kill every environment →
+close the database. Environments also die on their own if this process is killed (-9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import resource
+import signal
+import socket
+from collections.abc import Callable, Iterator
+
+import uvicorn
+
+from ember.api.app import build_app
+from ember.api.runtime_api import RuntimeApiServer
+from ember.api.services import Services
+from ember.config import ServerConfig
+from ember.core.code_store import CodeStore
+from ember.core.database import open_database
+from ember.core.functions import FunctionRegistry
+from ember.core.invoker import Invoker
+from ember.events.async_queue import EventQueue
+from ember.execution.backend import LocalBackend
+from ember.execution.pools import PoolManager
+
+log = logging.getLogger("ember.server")
+GRACEFUL_SHUTDOWN_S = 10
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn, told when it is listening, and leaving signals to be handled exactly once here."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_started()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises the signal after shutdown, which would kill us before our own cleanup.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before anything starts, so a busy port is one clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(False)
+    return sock
+
+
+def raise_fd_limit() -> None:
+    """Each environment holds a listener, a pipe and a pidfd; allow many."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[[], None]) -> None:
+    """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
+    raise_fd_limit()
+    db = open_database(config.db_path)
+    registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
+    runtime_api = RuntimeApiServer()
+    pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open), config.keep_alive)
+    invoker = Invoker(registry, pools, db, config.region)
+    events = EventQueue(db, invoker)
+    requeued = events.requeue_unfinished()
+    if requeued:
+        log.info("re-queued %d unfinished events", requeued)
+    services = Services(registry, invoker, events, config.region, config.logs_dir)
+    credentials = None if config.auth == "none" else config.credentials
+    app = build_app(services, credentials)
+    server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+                                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
+    background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
+                  asyncio.create_task(events.run(), name="events")]
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await events.stop()
+        pools.destroy_all("server shutdown")
+        db.close()

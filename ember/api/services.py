@@ -1,0 +1,19 @@
+"""What the API layer talks to: the domain objects one server assembles at start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ember.core.functions import FunctionRegistry
+from ember.core.invoker import Invoker
+from ember.events.async_queue import EventQueue
+
+
+@dataclass
+class Services:
+    registry: FunctionRegistry
+    invoker: Invoker
+    events: EventQueue
+    region: str
+    logs_dir: Path

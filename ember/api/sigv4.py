@@ -1,0 +1,66 @@
+"""Verify AWS Signature Version 4 with botocore's own signer, so Ember checks exactly what boto3 signs."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from ember.errors import InvalidSignatureException, UnrecognizedClientException
+
+_AUTH_RE = re.compile(
+    r"AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
+    r"/aws4_request,\s*SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
+)
+MAX_SKEW_S = 15 * 60
+
+
+def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, credentials: Mapping[str, str]) -> str:
+    """Return the caller's access key if the request is signed with a known secret; raise AWS's 403 if not.
+
+    `url` must carry the path exactly as sent (still percent-encoded) and the raw query string.
+    """
+    header = headers.get("authorization")
+    if not header:
+        raise UnrecognizedClientException("The security token included in the request is invalid.")
+    match = _AUTH_RE.match(header)
+    if not match:
+        raise InvalidSignatureException("Authorization header requires 'Credential', 'SignedHeaders' and "
+                                        "'Signature' parameters.")
+    secret = credentials.get(match["key"])
+    if secret is None:
+        raise UnrecognizedClientException("The security token included in the request is invalid.")
+    timestamp = headers.get("x-amz-date", "")
+    _check_clock(timestamp)
+    expected = _signature(method, url, headers, body, match, secret, timestamp)
+    if not hmac.compare_digest(expected, match["signature"]):
+        raise InvalidSignatureException(
+            "The request signature we calculated does not match the signature you provided. Check your AWS "
+            "Secret Access Key and signing method. Consult the service documentation for details.")
+    return match["key"]
+
+
+def _signature(method: str, url: str, headers: Mapping[str, str], body: bytes, match: re.Match[str],
+               secret: str, timestamp: str) -> str:
+    signed = {name: headers.get(name, "") for name in match["signed"].split(";")}
+    request = AWSRequest(method=method, url=url, headers=signed, data=body)
+    request.context["timestamp"] = timestamp
+    signer = SigV4Auth(Credentials(match["key"], secret), match["service"], match["region"])
+    canonical = signer.canonical_request(request)
+    return signer.signature(signer.string_to_sign(request, canonical), request)
+
+
+def _check_clock(timestamp: str) -> None:
+    try:
+        signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise InvalidSignatureException("Missing or malformed X-Amz-Date header.") from exc
+    skew = abs((datetime.now(timezone.utc) - signed_at).total_seconds())
+    if skew > MAX_SKEW_S:
+        raise InvalidSignatureException(f"Signature expired: {timestamp} is now earlier or later than "
+                                        "15 minutes from the current time.")

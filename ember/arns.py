@@ -1,0 +1,40 @@
+"""Lambda's names and ARNs: parse what a client may send, build what AWS returns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from ember.config import ACCOUNT_ID
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
+QUALIFIER_RE = re.compile(r"^(\$LATEST|[a-zA-Z0-9-_$]{1,128})$")
+_ARN_RE = re.compile(
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?P<account>\d{12}):function:"
+    r"(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>[a-zA-Z0-9-_$]+))?$"
+)
+_QUALIFIED_NAME_RE = re.compile(r"^(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>[a-zA-Z0-9-_$]+))?$")
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    name: str
+    qualifier: str | None = None
+
+
+def parse_function_ref(raw: str, qualifier: str | None = None) -> FunctionRef | None:
+    """Accept a name, name:qualifier, partial or full ARN (percent-encoded or not); None if none fits."""
+    text = unquote(raw)
+    match = _ARN_RE.match(text) or _QUALIFIED_NAME_RE.match(text)
+    if not match or len(match["name"]) > 64:
+        return None
+    embedded = match["qualifier"]
+    if embedded and qualifier and embedded != qualifier:
+        return None
+    return FunctionRef(match["name"], embedded or qualifier)
+
+
+def function_arn(region: str, name: str, qualifier: str | None = None) -> str:
+    base = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+    return f"{base}:{qualifier}" if qualifier else base

@@ -1,0 +1,1 @@
+"""The human interface: `ember serve` and the client commands (deploy, invoke, ls, rm, logs)."""

@@ -1,0 +1,56 @@
+"""`ember deploy`: create the function, or update its code and the settings given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ember.cli.client import aws_client
+from ember.cli.packaging import code_bytes, folder_settings
+
+DEFAULT_ROLE = "arn:aws:iam::000000000000:role/ember-function"
+DEFAULTS = {"Runtime": "python3.11", "Handler": "index.handler", "MemorySize": 128, "Timeout": 3}
+
+
+@dataclass
+class DeploySpec:
+    path: Path
+    name: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # only what the user gave
+
+
+def resolve_settings(spec: DeploySpec) -> dict[str, Any]:
+    """Flags win over `ember.json`, which wins over nothing (defaults apply only on create)."""
+    from_file = folder_settings(spec.path)
+    mapping = {"runtime": "Runtime", "handler": "Handler", "memory": "MemorySize", "timeout": "Timeout"}
+    resolved = {aws: from_file[key] for key, aws in mapping.items() if key in from_file}
+    if "environment" in from_file:
+        resolved["Environment"] = {"Variables": dict(from_file["environment"])}
+    resolved.update(spec.settings)
+    return resolved
+
+
+def function_name(spec: DeploySpec) -> str:
+    return spec.name or spec.path.resolve().name.removesuffix(".zip")
+
+
+def deploy(spec: DeploySpec, endpoint: str) -> dict[str, Any]:
+    """Create or update; returns the function's configuration once it can be invoked."""
+    client = aws_client("lambda", endpoint)
+    name = function_name(spec)
+    zipped = code_bytes(spec.path)
+    settings = resolve_settings(spec)
+    try:
+        client.get_function(FunctionName=name)
+    except client.exceptions.ResourceNotFoundException:
+        client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": zipped},
+                               **{**DEFAULTS, **settings})
+        client.get_waiter("function_active_v2").wait(FunctionName=name)
+    else:
+        client.update_function_code(FunctionName=name, ZipFile=zipped)
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
+        if settings:
+            client.update_function_configuration(FunctionName=name, **settings)
+            client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    return client.get_function_configuration(FunctionName=name)

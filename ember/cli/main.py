@@ -1,0 +1,197 @@
+"""The `ember` command. Errors are one line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import base64
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ember.cli.client import aws_client, endpoint_url
+
+OK, FUNCTION_ERROR, API_ERROR = 0, 1, 2
+STARTUP_FAILURE = 3
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Ember: AWS Lambda that you run yourself.")
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+EndpointOption = typer.Option(None, "--endpoint-url", envvar="EMBER_ENDPOINT_URL",
+                              help="Ember's URL (default http://127.0.0.1:9000).")
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", envvar="EMBER_HOST", show_default=True),
+    port: int = typer.Option(9000, envvar="EMBER_PORT", show_default=True, help="0 picks a free port."),
+    data_dir: Optional[str] = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                           help="Default: $EMBER_HOME, else ./.ember"),
+    region: str = typer.Option("us-east-1", envvar="EMBER_REGION", show_default=True),
+    keep_alive: float = typer.Option(600, envvar="EMBER_KEEP_ALIVE", show_default=True,
+                                     help="Seconds an idle environment lives."),
+    auth: str = typer.Option("sigv4", envvar="EMBER_AUTH", show_default=True, help="sigv4 or none."),
+    deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
+) -> None:
+    """Run the Ember server in the foreground until Ctrl-C."""
+    from ember.cli.serve import StartupError, build_config, run_server
+
+    try:
+        run_server(build_config(host, port, data_dir, region, keep_alive, auth), deploy_path)
+    except StartupError as exc:
+        _fail(str(exc), STARTUP_FAILURE)
+
+
+@app.command()
+def deploy(
+    path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
+    name: Optional[str] = typer.Option(None, "--name", help="Default: the folder's name."),
+    handler: Optional[str] = typer.Option(None, help="Default index.handler."),
+    runtime: Optional[str] = typer.Option(None, help="Default python3.11."),
+    memory: Optional[int] = typer.Option(None, help="MB, default 128."),
+    timeout: Optional[int] = typer.Option(None, help="Seconds, default 3."),
+    env: list[str] = typer.Option([], "--env", help="K=V, repeatable."),
+    endpoint: Optional[str] = EndpointOption,
+) -> None:
+    """Create a function from a folder or zip, or update it."""
+    from ember.cli.deploy import DeploySpec
+    from ember.cli.deploy import deploy as run_deploy
+
+    if not path.exists():
+        _fail(f"no such file or folder: {path}", API_ERROR)
+    settings: dict[str, Any] = {k: v for k, v in {"Handler": handler, "Runtime": runtime, "MemorySize": memory,
+                                                  "Timeout": timeout}.items() if v is not None}
+    if env:
+        settings["Environment"] = {"Variables": _pairs(env)}
+    config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint))
+    console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
+                  f"{config['Timeout']} s) sha256 {config['CodeSha256']}")
+
+
+@app.command()
+def invoke(
+    name: str,
+    payload: Optional[str] = typer.Option(None, help="JSON, or @file.json."),
+    async_: bool = typer.Option(False, "--async", help="InvocationType=Event: queue it and return."),
+    tail: bool = typer.Option(False, "--tail", help="Print the call's log (START…REPORT) to stderr."),
+    qualifier: Optional[str] = typer.Option(None),
+    endpoint: Optional[str] = EndpointOption,
+) -> None:
+    """Invoke a function: its payload goes to stdout, everything else to stderr."""
+    client = aws_client("lambda", endpoint_url(endpoint))
+    args: dict[str, Any] = {"FunctionName": name, "Payload": _payload(payload),
+                            "InvocationType": "Event" if async_ else "RequestResponse"}
+    if tail and not async_:
+        args["LogType"] = "Tail"
+    if qualifier:
+        args["Qualifier"] = qualifier
+    response = _call(client.invoke, **args)
+    body = response["Payload"].read()
+    sys.stdout.buffer.write(body + (b"\n" if body and not body.endswith(b"\n") else b""))
+    sys.stdout.flush()
+    if "LogResult" in response:
+        errors.print(base64.b64decode(response["LogResult"]).decode(), end="", markup=False)
+    meta = f"StatusCode {response['StatusCode']}"
+    if response.get("ExecutedVersion"):
+        meta += f"  ExecutedVersion {response['ExecutedVersion']}"
+    if response.get("FunctionError"):
+        meta += f"  FunctionError {response['FunctionError']}"
+    errors.print(meta, markup=False)
+    raise typer.Exit(FUNCTION_ERROR if response.get("FunctionError") else OK)
+
+
+@app.command("ls")
+def list_functions(endpoint: Optional[str] = EndpointOption) -> None:
+    """List functions."""
+    client = aws_client("lambda", endpoint_url(endpoint))
+    table = Table("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "HANDLER", "LAST MODIFIED", box=None)
+    for page in _call(lambda: list(client.get_paginator("list_functions").paginate())):
+        for fn in page["Functions"]:
+            table.add_row(fn["FunctionName"], fn["Runtime"], f"{fn['MemorySize']} MB", f"{fn['Timeout']} s",
+                          fn["Handler"], fn["LastModified"])
+    console.print(table)
+
+
+@app.command("rm")
+def remove(name: str, endpoint: Optional[str] = EndpointOption) -> None:
+    """Delete a function."""
+    client = aws_client("lambda", endpoint_url(endpoint))
+    _call(client.delete_function, FunctionName=name)
+    console.print(f"deleted {name}")
+
+
+@app.command()
+def logs(
+    name: str,
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
+    since: Optional[str] = typer.Option(None, help="Only lines newer than this: 30s, 10m, 2h, 1d."),
+    endpoint: Optional[str] = EndpointOption,
+) -> None:
+    """Print a function's log lines (INIT_START, START, output, END, REPORT), oldest first."""
+    from ember.cli.log_follow import parse_since, print_events
+
+    client = aws_client("logs", endpoint_url(endpoint))
+    start_ms = None
+    if since:
+        seconds = parse_since(since)
+        if seconds is None:
+            _fail(f"--since must look like 30s, 10m, 2h or 1d, not {since!r}", API_ERROR)
+        start_ms = int((time.time() - seconds) * 1000)
+    _call(print_events, client, name, start_ms, follow, sys.stdout)
+
+
+def _payload(raw: Optional[str]) -> bytes:
+    if raw is None:
+        return b"{}"
+    if raw.startswith("@"):
+        path = Path(raw[1:])
+        if not path.exists():
+            _fail(f"no such payload file: {path}", API_ERROR)
+        return path.read_bytes()
+    return raw.encode()
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"--env wants K=V, got {item!r}", API_ERROR)
+        pairs[key] = value
+    return pairs
+
+
+def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a client call; any AWS or connection error becomes one line and exit 2."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+    try:
+        return function(*args, **kwargs)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', str(exc))}", API_ERROR)
+    except EndpointConnectionError as exc:
+        _fail(f"cannot reach Ember at {exc.kwargs.get('endpoint_url')}: is `ember serve` running?", API_ERROR)
+    except BotoCoreError as exc:
+        _fail(f"{type(exc).__name__}: {exc}", API_ERROR)
+    except (OSError, ValueError) as exc:
+        _fail(f"{type(exc).__name__}: {exc}", API_ERROR)
+
+
+def _fail(message: str, code: int) -> None:
+    errors.print(f"ember: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last net: one line, never a traceback
+        errors.print(f"ember: {type(exc).__name__}: {exc}", markup=False, soft_wrap=True)
+        sys.exit(API_ERROR)

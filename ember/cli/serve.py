@@ -1,0 +1,89 @@
+"""`ember serve`: bind, start, optionally deploy a folder, then announce the endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+
+from ember.api.server import bind, serve
+from ember.cli.deploy import DeploySpec, deploy, function_name
+from ember.config import ServerConfig, load_credentials, only_default_credentials, resolve_data_dir
+
+
+class StartupError(Exception):
+    """The server cannot start; the message is the one line the user sees."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_config(host: str, port: int, data_dir: str | None, region: str, keep_alive: float,
+                 auth: str) -> ServerConfig:
+    if auth not in ("sigv4", "none"):
+        raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
+    directory = resolve_data_dir(data_dir)
+    credentials = load_credentials(directory)
+    if not is_loopback(host) and (auth == "none" or only_default_credentials(credentials)):
+        raise StartupError(f"refusing to listen on {host} with only the default test/test credentials; "
+                           f"add keys to {directory / 'credentials'} (and keep --auth sigv4)")
+    return ServerConfig(data_dir=directory, host=host, port=port, region=region, keep_alive=keep_alive,
+                        auth=auth, credentials=credentials)
+
+
+def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="ember: %(levelname)s %(name)s: %(message)s")
+    if config.auth == "none":
+        print("ember: warning: --auth none: requests are not authenticated (for benchmarks only)",
+              file=sys.stderr, flush=True)
+    try:
+        sock = bind(config.host, config.port)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from exc
+    port = sock.getsockname()[1]
+    endpoint = f"http://{_url_host(config.host)}:{port}"
+    asyncio.run(serve(config, sock, lambda: asyncio.create_task(_announce(endpoint, deploy_path))))
+
+
+async def _announce(endpoint: str, deploy_path: Path | None) -> None:
+    """Deploy through the real API (as `ember deploy` does), then print the endpoint line."""
+    name = None
+    if deploy_path is not None:
+        spec = DeploySpec(deploy_path)
+        name = function_name(spec)
+        try:
+            await asyncio.to_thread(deploy, spec, endpoint)
+        except Exception as exc:  # the server keeps running; the user sees why the deploy failed
+            print(f"ember: deploy of {deploy_path} failed: {exc}", file=sys.stderr, flush=True)
+            name = None
+    print(f"Ember endpoint: {endpoint}", flush=True)
+    if name:
+        print(_usage(endpoint, name), flush=True)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _usage(endpoint: str, name: str) -> str:
+    boto3_line = (
+        "python3 -c \"import boto3, json; c = boto3.client('lambda', endpoint_url='" + endpoint + "', "
+        "region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test'); "
+        "r = c.invoke(FunctionName='" + name + "', Payload=json.dumps({'name': 'Ember'})); "
+        "print(r['Payload'].read().decode())\""
+    )
+    cli_line = (
+        f"AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws lambda invoke --endpoint-url {endpoint} "
+        f"--region us-east-1 --function-name {name} --payload '{{\"name\": \"Ember\"}}' /dev/stdout"
+    )
+    return (f"\nInvoke `{name}` with boto3 (from .venv/bin/python or any Python with boto3):\n  {boto3_line}\n"
+            f"\nor with the AWS CLI (.venv/bin/aws):\n  {cli_line}\n"
+            f"\nSee its logs: .venv/bin/ember logs {name}\nStop with Ctrl-C.")

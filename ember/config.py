@@ -1,0 +1,68 @@
+"""The server's settings, resolved once at start and passed down (never read from globals)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ACCOUNT_ID = "000000000000"
+DEFAULT_ACCESS_KEY = "test"
+DEFAULT_SECRET_KEY = "test"
+
+
+def resolve_data_dir(flag: str | None) -> Path:
+    """Data dir precedence: the flag, then $EMBER_HOME, then ./.ember."""
+    chosen = flag or os.environ.get("EMBER_HOME") or ".ember"
+    path = Path(chosen).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 9000
+    region: str = "us-east-1"
+    keep_alive: float = 600.0
+    auth: str = "sigv4"
+    credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "ember.db"
+
+    @property
+    def code_dir(self) -> Path:
+        return self.data_dir / "code"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+def load_credentials(data_dir: Path) -> dict[str, str]:
+    """Default test/test plus `<data-dir>/credentials` lines of `ACCESS_KEY SECRET` (or INI-style pairs)."""
+    creds = {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
+    path = data_dir / "credentials"
+    if not path.exists():
+        return creds
+    pending: dict[str, str] = {}
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("["):
+            continue
+        if "=" in line:
+            key, _, value = (part.strip() for part in line.partition("="))
+            pending[key.lower()] = value
+            if {"aws_access_key_id", "aws_secret_access_key"} <= pending.keys():
+                creds[pending.pop("aws_access_key_id")] = pending.pop("aws_secret_access_key")
+        elif len(line.split()) == 2:
+            key_id, secret = line.split()
+            creds[key_id] = secret
+    return creds
+
+
+def only_default_credentials(creds: dict[str, str]) -> bool:
+    return creds == {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}

@@ -1,0 +1,51 @@
+"""The embedded SQLite database (WAL): functions, invocation records and the async event queue."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS invocations (
+    request_id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    version TEXT NOT NULL,
+    source TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    duration_ms REAL NOT NULL,
+    billed_ms INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    max_memory_mb INTEGER NOT NULL,
+    init_ms REAL,
+    cold INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error_type TEXT
+);
+CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function, started_at);
+CREATE TABLE IF NOT EXISTS event_queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL UNIQUE,
+    function TEXT NOT NULL,
+    qualifier TEXT,
+    payload BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    enqueued_at REAL NOT NULL
+);
+"""
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the database; WAL so a crash of the server never loses a commit."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.executescript(SCHEMA)
+    return conn

@@ -1,0 +1,180 @@
+"""The function registry: create, read, update and delete functions, persisted in SQLite.
+
+A function is stored as AWS's FunctionConfiguration (what every API call returns) plus the hex
+digest of its code in the code store. Listeners hear about every change, so pools can retire
+environments that run stale code or configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ember.arns import function_arn
+from ember.core import validation
+from ember.core.code_store import CodeStore, StoredCode
+from ember.errors import InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException
+
+LATEST = "$LATEST"
+Listener = Callable[[str], None]
+
+
+@dataclass
+class FunctionRecord:
+    config: dict[str, Any]
+    code_sha_hex: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config["FunctionName"]
+
+    def to_json(self) -> str:
+        return json.dumps({"config": self.config, "code": self.code_sha_hex, "tags": self.tags})
+
+    @classmethod
+    def from_json(cls, text: str) -> FunctionRecord:
+        data = json.loads(text)
+        return cls(data["config"], data["code"], data.get("tags", {}))
+
+
+def _now_iso() -> str:
+    """AWS's LastModified format: 2020-04-10T19:06:32.563+0000."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+
+def decode_zip(code: dict[str, Any]) -> bytes:
+    """Code.ZipFile arrives base64 inside the JSON body (rest-json blobs)."""
+    blob = code.get("ZipFile") if isinstance(code, dict) else None
+    if not blob:
+        raise InvalidParameterValueException("Please provide a source for function code (Code.ZipFile).")
+    try:
+        return base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidParameterValueException("Could not unzip uploaded file. Please check your file, "
+                                             "then try to upload again.") from exc
+
+
+class FunctionRegistry:
+    """All functions, cached in memory and written through to SQLite."""
+
+    def __init__(self, db: sqlite3.Connection, code: CodeStore, region: str) -> None:
+        self.db = db
+        self.code = code
+        self.region = region
+        self._records: dict[str, FunctionRecord] = {}
+        self._listeners: list[Listener] = []
+        for row in db.execute("SELECT name, config FROM functions WHERE version = ?", (LATEST,)):
+            self._records[row["name"]] = FunctionRecord.from_json(row["config"])
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def get(self, name: str) -> FunctionRecord:
+        record = self._records.get(name)
+        if record is None:
+            raise ResourceNotFoundException(f"Function not found: {function_arn(self.region, name, LATEST)}")
+        return record
+
+    def list(self) -> list[FunctionRecord]:
+        return [self._records[name] for name in sorted(self._records)]
+
+    def create(self, request: dict[str, Any]) -> FunctionRecord:
+        name = request.get("FunctionName", "")
+        validation.check_function_name(name)
+        validation.check_role(request.get("Role", ""))
+        if name in self._records:
+            raise ResourceConflictException(f"Function already exist: {name}")
+        config = self._base_config(name)
+        self._apply_configuration(config, request)
+        stored = self.code.put(decode_zip(request.get("Code", {})))
+        record = FunctionRecord(config, stored.sha256_hex, dict(request.get("Tags") or {}))
+        self._set_code(record, stored)
+        self._save(record)
+        return record
+
+    def update_code(self, name: str, request: dict[str, Any]) -> FunctionRecord:
+        record = self.get(name)
+        stored = self.code.put(decode_zip(request))
+        self._set_code(record, stored)
+        self._touch(record)
+        return record
+
+    def update_configuration(self, name: str, request: dict[str, Any]) -> FunctionRecord:
+        record = self.get(name)
+        config = dict(record.config)
+        self._apply_configuration(config, request)
+        record.config = config
+        self._touch(record)
+        return record
+
+    def delete(self, name: str) -> None:
+        self.get(name)
+        del self._records[name]
+        self.db.execute("DELETE FROM functions WHERE name = ?", (name,))
+        self._notify(name)
+
+    def _base_config(self, name: str) -> dict[str, Any]:
+        return {
+            "FunctionName": name, "FunctionArn": function_arn(self.region, name), "Runtime": "python3.12",
+            "Role": "", "Handler": "lambda_function.lambda_handler", "CodeSize": 0, "Description": "",
+            "Timeout": 3, "MemorySize": 128, "LastModified": _now_iso(), "CodeSha256": "", "Version": LATEST,
+            "Environment": {"Variables": {}}, "TracingConfig": {"Mode": "PassThrough"},
+            "RevisionId": str(uuid.uuid4()), "State": "Active", "LastUpdateStatus": "Successful",
+            "PackageType": "Zip", "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
+            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        }
+
+    def _apply_configuration(self, config: dict[str, Any], request: dict[str, Any]) -> None:
+        """Validate and merge the configuration members of a Create or UpdateFunctionConfiguration body."""
+        if "Role" in request:
+            validation.check_role(request["Role"])
+        for key in ("Role", "Description", "Timeout", "MemorySize", "Handler", "Runtime"):
+            if key in request:
+                config[key] = request[key]
+        if "Environment" in request:
+            variables = (request["Environment"] or {}).get("Variables") or {}
+            validation.check_environment(variables)
+            config["Environment"] = {"Variables": dict(variables)}
+        if "EphemeralStorage" in request:
+            config["EphemeralStorage"] = {"Size": int(request["EphemeralStorage"]["Size"])}
+        if "Architectures" in request:
+            config["Architectures"] = list(request["Architectures"])
+        validation.check_runtime(config["Runtime"])
+        validation.check_handler(config["Handler"])
+        validation.check_limits(int(config["MemorySize"]), int(config["Timeout"]))
+        if len(config["Description"]) > 256:
+            raise validation.constraint_error(config["Description"], "description",
+                                         "Member must have length less than or equal to 256")
+
+    def _set_code(self, record: FunctionRecord, stored: StoredCode) -> None:
+        record.code_sha_hex = stored.sha256_hex
+        record.config["CodeSha256"] = stored.code_sha256
+        record.config["CodeSize"] = stored.size
+
+    def _touch(self, record: FunctionRecord) -> None:
+        record.config["LastModified"] = _now_iso()
+        record.config["RevisionId"] = str(uuid.uuid4())
+        self._save(record)
+
+    def _save(self, record: FunctionRecord) -> None:
+        self.db.execute(
+            "INSERT INTO functions (name, version, config) VALUES (?, ?, ?) "
+            "ON CONFLICT (name, version) DO UPDATE SET config = excluded.config",
+            (record.name, LATEST, record.to_json()),
+        )
+        self._records[record.name] = record
+        self._notify(record.name)
+
+    def _notify(self, name: str) -> None:
+        for listener in self._listeners:
+            listener(name)

@@ -1,0 +1,139 @@
+"""The invoker: the one way a function runs, whatever triggered it.
+
+resolve the function → pick its pool → take an environment (cold: wait for Init) → run the
+request → log START/END/REPORT → meter and record → hand the environment back.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from ember.arns import function_arn
+from ember.billing import billed_duration_ms
+from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
+from ember.errors import ResourceNotFoundException
+from ember.execution.environment import Environment
+from ember.execution.model import EnvironmentSpec, Invocation, Outcome
+from ember.execution.pools import PoolManager
+from ember.observe.platform_lines import Report, end_line, report_line, start_line
+
+# REPORT's Status field: absent for a success or an error the function reported itself.
+REPORT_STATUS = {"timeout": "timeout", "crash": "error"}
+
+
+@dataclass
+class InvokeRequest:
+    function: str
+    payload: bytes
+    qualifier: str | None = None
+    source: str = "invoke"
+    tail: bool = False
+    client_context: str | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class InvokeResult:
+    request_id: str
+    payload: bytes
+    executed_version: str
+    function_error: str | None = None
+    error_type: str | None = None
+    log_tail: str | None = None
+
+
+@dataclass
+class Meter:
+    """What one call cost, as REPORT prints it and the invocations table keeps it."""
+
+    duration_ms: float
+    billed_ms: int
+    memory_mb: int
+    max_memory_mb: int
+    init_ms: float | None
+
+
+class Invoker:
+    def __init__(self, registry: FunctionRegistry, pools: PoolManager, db: sqlite3.Connection,
+                 region: str) -> None:
+        self.registry = registry
+        self.pools = pools
+        self.db = db
+        self.region = region
+        registry.subscribe(pools.retire_function)
+
+    def resolve(self, name: str, qualifier: str | None) -> FunctionRecord:
+        """The function a name and qualifier point at (only $LATEST until versions exist)."""
+        record = self.registry.get(name)
+        if qualifier not in (None, LATEST):
+            raise ResourceNotFoundException(f"Function not found: {function_arn(self.region, name, qualifier)}")
+        return record
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResult:
+        record = self.resolve(request.function, request.qualifier)
+        pool = self.pools.pool_for(self._spec(record))
+        env, cold = await pool.acquire()
+        try:
+            outcome, meter = await self._run(env, cold, request, record)
+            tail = self._log_close(env, request.request_id, outcome, meter)
+        finally:
+            pool.release(env)
+        self._record(request, record, cold, outcome, meter)
+        return InvokeResult(
+            request.request_id, outcome.payload, LATEST,
+            function_error="Unhandled" if outcome.failed else None, error_type=outcome.error_type,
+            log_tail=tail if request.tail else None,
+        )
+
+    async def _run(self, env: Environment, cold: bool, request: InvokeRequest,
+                   record: FunctionRecord) -> tuple[Outcome, Meter]:
+        failure = await env.wait_initialised(request.request_id) if cold else None
+        env.log.start_capture()
+        env.log.write(start_line(request.request_id, LATEST))
+        outcome = failure or await env.invoke(self._invocation(request, record))
+        env.flush_output()
+        memory = int(record.config["MemorySize"])
+        meter = Meter(outcome.duration_ms, billed_duration_ms(outcome.duration_ms), memory,
+                      min(memory, env.peak_memory_mb()), env.init_ms if cold else None)
+        return outcome, meter
+
+    def _log_close(self, env: Environment, request_id: str, outcome: Outcome, meter: Meter) -> str:
+        """END and REPORT, then the Tail: what this request logged, START through REPORT."""
+        if outcome.status == "timeout":
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            env.log.write(f"{stamp}Z {request_id} Task timed out after {outcome.duration_ms / 1000:.2f} seconds\n")
+        env.log.write(end_line(request_id))
+        env.log.write(report_line(Report(request_id, meter.duration_ms, meter.billed_ms, meter.memory_mb,
+                                         meter.max_memory_mb, meter.init_ms, REPORT_STATUS.get(outcome.status))))
+        return env.log.stop_capture()
+
+    def _invocation(self, request: InvokeRequest, record: FunctionRecord) -> Invocation:
+        deadline_ms = int(time.time() * 1000) + int(record.config["Timeout"]) * 1000
+        trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+        return Invocation(request.request_id, request.payload, deadline_ms,
+                          function_arn(self.region, record.name, request.qualifier), trace,
+                          client_context=request.client_context)
+
+    def _spec(self, record: FunctionRecord) -> EnvironmentSpec:
+        config = record.config
+        return EnvironmentSpec(
+            function_name=record.name, version=LATEST, runtime=config["Runtime"], handler=config["Handler"],
+            memory_mb=int(config["MemorySize"]), timeout_s=int(config["Timeout"]),
+            code_dir=self.registry.code.tree(record.code_sha_hex),
+            variables=dict(config["Environment"]["Variables"]), region=self.region,
+            revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
+        )
+
+    def _record(self, request: InvokeRequest, record: FunctionRecord, cold: bool, outcome: Outcome,
+                meter: Meter) -> None:
+        self.db.execute(
+            "INSERT INTO invocations (request_id, function, version, source, started_at, duration_ms, billed_ms,"
+            " memory_mb, max_memory_mb, init_ms, cold, status, error_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (request.request_id, record.name, LATEST, request.source, time.time(), meter.duration_ms,
+             meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms, int(cold), outcome.status,
+             outcome.error_type),
+        )

@@ -1,0 +1,93 @@
+"""Checks that boto3 leaves to the server (patterns, maxima, enums), with AWS's codes and messages."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ember.arns import NAME_RE
+from ember.errors import InvalidParameterValueException, ValidationException
+
+ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+HANDLER_RE = re.compile(r"^[^\s]+$")
+SUPPORTED_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+RESERVED_ENV_KEYS = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+ENV_LIMIT_BYTES = 4096
+
+
+@lru_cache(maxsize=1)
+def aws_runtime_enum() -> tuple[str, ...]:
+    """Every value of AWS's Runtime enum, from botocore's model rather than from memory."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    return tuple(model.shape_for("Runtime").enum)
+
+
+def constraint_error(value: object, field: str, rule: str) -> ValidationException:
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
+    )
+
+
+def check_function_name(name: str) -> None:
+    if not NAME_RE.match(name or ""):
+        raise constraint_error(name, "functionName", "Member must satisfy regular expression pattern: "
+                          "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
+                          "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+
+
+def check_role(role: str) -> None:
+    if not ROLE_RE.match(role or ""):
+        raise constraint_error(role, "role", "Member must satisfy regular expression pattern: "
+                          "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
+
+
+def check_runtime(runtime: str) -> None:
+    if runtime in SUPPORTED_RUNTIMES:
+        return
+    if runtime in aws_runtime_enum():
+        raise InvalidParameterValueException(
+            f"The runtime parameter of {runtime} is not supported by this Ember server; "
+            f"it runs: {', '.join(SUPPORTED_RUNTIMES)}."
+        )
+    raise InvalidParameterValueException(
+        f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
+        f"[{', '.join(aws_runtime_enum())}] or be a valid ARN"
+    )
+
+
+def check_handler(handler: str) -> None:
+    if not handler or len(handler) > 128 or not HANDLER_RE.match(handler):
+        raise constraint_error(handler, "handler", "Member must satisfy regular expression pattern: [^\\s]+")
+
+
+def check_limits(memory: int, timeout: int) -> None:
+    if not 128 <= memory <= 10240:
+        rule = "greater than or equal to 128" if memory < 128 else "less than or equal to 10240"
+        raise constraint_error(memory, "memorySize", f"Member must have value {rule}")
+    if not 1 <= timeout <= 900:
+        rule = "greater than or equal to 1" if timeout < 1 else "less than or equal to 900"
+        raise constraint_error(timeout, "timeout", f"Member must have value {rule}")
+
+
+def check_environment(variables: dict[str, str]) -> None:
+    reserved = sorted(RESERVED_ENV_KEYS & variables.keys())
+    if reserved:
+        raise InvalidParameterValueException(
+            f"Lambda was unable to configure your environment variables because the environment variables "
+            f"you have provided contains reserved keys that are currently not supported for modification. "
+            f"Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in variables.items())
+    if size > ENV_LIMIT_BYTES:
+        raise InvalidParameterValueException(
+            f"Lambda was unable to configure your environment variables because the environment variables "
+            f"you have provided exceeded the 4KB limit. String measured: {size}"
+        )

@@ -1,0 +1,82 @@
+"""The durable queue behind `InvocationType=Event`.
+
+An event is committed to SQLite before Invoke answers 202, run through the same invoker as any
+call, and deleted only once its run finished. Rows still marked `running` when the server stops
+(or dies) are queued again at the next start, so no accepted event is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+
+from ember.core.invoker import InvokeRequest, Invoker
+from ember.errors import AwsError
+
+log = logging.getLogger("ember.events")
+MAX_IN_FLIGHT = 64
+
+
+class EventQueue:
+    def __init__(self, db: sqlite3.Connection, invoker: Invoker) -> None:
+        self.db = db
+        self.invoker = invoker
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def enqueue(self, request_id: str, function: str, qualifier: str | None, payload: bytes) -> None:
+        """Durable on return: the row is committed (WAL) before the caller is told 202."""
+        self.db.execute(
+            "INSERT INTO event_queue (request_id, function, qualifier, payload, enqueued_at) VALUES (?,?,?,?,?)",
+            (request_id, function, qualifier, payload, time.time()),
+        )
+        self._wake.set()
+
+    def requeue_unfinished(self) -> int:
+        """Events that were running when the last server stopped run again."""
+        return self.db.execute("UPDATE event_queue SET state = 'queued' WHERE state = 'running'").rowcount
+
+    def pending(self) -> int:
+        return self.db.execute("SELECT count(*) FROM event_queue").fetchone()[0]
+
+    async def run(self) -> None:
+        """Start queued events as they arrive, at most MAX_IN_FLIGHT at a time."""
+        while True:
+            self._wake.clear()
+            for row in self._claim(MAX_IN_FLIGHT - len(self._tasks)):
+                task = asyncio.create_task(self._run_one(row), name=f"event-{row['request_id']}")
+                self._tasks.add(task)
+                task.add_done_callback(self._finished)
+            await self._wake.wait()
+
+    async def stop(self) -> None:
+        """Cancel running events; their rows stay `running`, so the next start runs them again."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _claim(self, limit: int) -> list[sqlite3.Row]:
+        if limit <= 0:
+            return []
+        rows = self.db.execute(
+            "SELECT seq, request_id, function, qualifier, payload FROM event_queue WHERE state = 'queued' "
+            "ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        self.db.executemany("UPDATE event_queue SET state = 'running' WHERE seq = ?", [(r["seq"],) for r in rows])
+        return rows
+
+    async def _run_one(self, row: sqlite3.Row) -> None:
+        request = InvokeRequest(row["function"], bytes(row["payload"]), row["qualifier"], source="event",
+                                request_id=row["request_id"])
+        try:
+            await self.invoker.invoke(request)
+        except AwsError as error:
+            log.warning("dropping event %s for %s: %s", row["request_id"], row["function"], error.message)
+        self.db.execute("DELETE FROM event_queue WHERE seq = ?", (row["seq"],))
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("event task failed", exc_info=task.exception())

@@ -1,0 +1,260 @@
+"""One execution environment: a runtime process and the Runtime API state it moves through.
+
+    STARTING ──first `next`──▶ IDLE ──invoke──▶ BUSY ──response/error──▶ IDLE …
+        │ init/error, exit, init timeout         │ timeout, exit
+        ▼                                        ▼
+       DEAD ◀────────────── destroy(reason) ── DEAD
+
+Every move not drawn is illegal and answered 403 InvalidStateTransition (or 400 InvalidRequestID
+for a request id that is not the one in flight), as AWS's emulator does. Nothing here depends on
+the runtime being Ember's own: any client of the Runtime API (awslambdaric, a `bootstrap`) fits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from ember.errors import RuntimeApiError
+from ember.execution.model import (INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, RESPONSE_TOO_LARGE, RUNTIME_EXIT_ERROR,
+                                   SANDBOX_TIMEDOUT, EnvironmentSpec, Invocation, Outcome)
+from ember.execution.process import ChildProcess
+from ember.execution.variables import lambda_environment
+from ember.observe.log_stream import LogStream
+from ember.observe.platform_lines import init_start_line
+from ember.runtimes import runtime_command
+
+
+class EnvState(enum.Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
+class RuntimeListener(Protocol):
+    address: str
+
+    def close(self) -> None: ...
+
+
+ListenerFactory = Callable[["Environment"], Awaitable[RuntimeListener]]
+
+
+class Environment:
+    """Fields set in `start` are frozen afterwards; the rest change only on the event loop."""
+
+    def __init__(self, spec: EnvironmentSpec, log: LogStream, open_listener: ListenerFactory,
+                 on_dead: Callable[[Environment], None]) -> None:
+        self.spec = spec
+        self.log = log
+        self._open_listener = open_listener
+        self._on_dead = on_dead
+        self.state = EnvState.STARTING
+        self.dead_reason: str | None = None
+        self.init_ms: float | None = None
+        self.last_used = time.monotonic()
+        self._peak_mb = 0
+        self._process: ChildProcess | None = None
+        self._listener: RuntimeListener | None = None
+        # None: initialised; Outcome: the runtime reported an init error; str: it exited (the reason).
+        self._init_done: asyncio.Future[Outcome | str | None] = asyncio.get_running_loop().create_future()
+        self._next_waiter: asyncio.Future[Invocation] | None = None
+        self._request: Invocation | None = None
+        self._delivered_ns: int | None = None
+        self._result: asyncio.Future[Outcome] | None = None
+
+    def __repr__(self) -> str:
+        pid = self._process.pid if self._process else None
+        return f"<Environment {self.spec.function_name}:{self.spec.version} pid={pid} {self.state.value}>"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def start(self) -> None:
+        """Open this environment's Runtime API listener, then start the runtime process."""
+        self._listener = await self._open_listener(self)
+        variables = lambda_environment(self.spec, self._listener.address, self.log.name)
+        self.log.write(init_start_line(self.spec.runtime, self.spec.region))
+        self._started = time.perf_counter()
+        self._process = ChildProcess(runtime_command(self.spec.runtime), self.spec.code_dir, variables,
+                                     self.log.write, self._on_exit)
+
+    async def wait_initialised(self, request_id: str) -> Outcome | None:
+        """None once the runtime asks for work; the error to return for `request_id` if Init failed."""
+        try:
+            async with asyncio.timeout(INIT_TIMEOUT_S):
+                result = await asyncio.shield(self._init_done)
+        except TimeoutError:
+            self.destroy("init timeout")
+            message = f"RequestId: {request_id} Error: Init timed out after {INIT_TIMEOUT_S:.2f} seconds"
+            return _failure(SANDBOX_TIMEDOUT, message, "timeout")
+        if isinstance(result, str):
+            return _failure(RUNTIME_EXIT_ERROR, f"RequestId: {request_id} Error: {result}", "crash")
+        return result
+
+    async def invoke(self, invocation: Invocation) -> Outcome:
+        """Run one request; a timeout destroys this environment (and only this one)."""
+        if self._request is not None or self.state is not EnvState.IDLE:
+            raise RuntimeError(f"{self!r} is not idle: one request per environment")
+        self.state = EnvState.BUSY
+        self._request, self._delivered_ns = invocation, None
+        self._result = asyncio.get_running_loop().create_future()
+        if self._next_waiter is not None and not self._next_waiter.done():
+            self._next_waiter.set_result(invocation)
+        try:
+            async with asyncio.timeout(self.spec.timeout_s):
+                outcome = await asyncio.shield(self._result)
+        except TimeoutError:
+            outcome = _failure(SANDBOX_TIMEDOUT, f"RequestId: {invocation.request_id} Error: Task timed out "
+                               f"after {self.spec.timeout_s:.2f} seconds", "timeout")
+            outcome.duration_ms = self.spec.timeout_s * 1000.0
+            self.destroy("timeout")
+        finally:
+            self._request, self._result = None, None
+        if self.state is EnvState.BUSY:
+            self.state = EnvState.IDLE
+        self.last_used = time.monotonic()
+        return outcome
+
+    def flush_output(self) -> None:
+        """Pull in what the runtime printed before it answered, so it lands before END."""
+        if self._process is not None:
+            self._process.drain_output()
+            self._process.flush_partial()
+
+    def peak_memory_mb(self) -> int:
+        """Peak resident memory of the runtime process (VmHWM), in MB; the last reading once it is gone."""
+        if self._process is not None and self._process.returncode is None:
+            try:
+                with open(f"/proc/{self._process.pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmHWM:"):
+                            self._peak_mb = max(self._peak_mb, round(int(line.split()[1]) / 1024))
+            except OSError:
+                pass
+        return self._peak_mb
+
+    def destroy(self, reason: str) -> None:
+        """Kill the runtime and close the listener; idempotent, first reason wins."""
+        if self.dead_reason is None:
+            self.dead_reason = reason
+        self.state = EnvState.DEAD
+        if self._process is not None:
+            self._process.kill()
+        if self._next_waiter is not None and not self._next_waiter.done():
+            self._next_waiter.set_exception(RuntimeApiError(500, "Runtime.Destroyed", reason))
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    # The Runtime API, called by ember.api.runtime_api for this environment's listener.
+
+    async def runtime_next(self) -> Invocation:
+        if self._next_waiter is not None and not self._next_waiter.done():
+            raise RuntimeApiError(403, "InvalidStateTransition", "State transition is not allowed")
+        if self.state is EnvState.DEAD:
+            raise RuntimeApiError(403, "InvalidStateTransition", "State transition is not allowed")
+        if self._delivered_ns is not None:
+            raise RuntimeApiError(403, "InvalidStateTransition", "State transition is not allowed")
+        if self.state is EnvState.STARTING:
+            self._finish_init()
+        if self._request is not None:
+            invocation = self._request
+        else:
+            self._next_waiter = asyncio.get_running_loop().create_future()
+            invocation = await self._next_waiter
+            self._next_waiter = None
+        self._delivered_ns = time.perf_counter_ns()
+        return invocation
+
+    def runtime_response(self, request_id: str, body: bytes) -> None:
+        self._check_request(request_id)
+        if len(body) > MAX_RESPONSE_BYTES:
+            message = f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+            self._resolve(_failure(RESPONSE_TOO_LARGE, message, "error"))
+            raise RuntimeApiError(413, "RequestEntityTooLarge",
+                                  f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
+        self._resolve(Outcome(body))
+
+    def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
+        self._check_request(request_id)
+        self._resolve(Outcome(body, error_type or _error_type_of(body), "error"))
+
+    def runtime_init_error(self, body: bytes, error_type: str | None) -> None:
+        if self.state is not EnvState.STARTING or self._init_done.done():
+            raise RuntimeApiError(403, "InvalidStateTransition", "State transition is not allowed")
+        self._finish_init(_outcome_with_request_id(body, error_type, ""))
+
+    def _finish_init(self, failure: Outcome | None = None) -> None:
+        self.init_ms = (time.perf_counter() - self._started) * 1000.0
+        if failure is None:
+            self.state = EnvState.IDLE
+        self._init_done.set_result(failure)
+
+    def _check_request(self, request_id: str) -> None:
+        if self._request is None or self._delivered_ns is None or request_id != self._request.request_id:
+            raise RuntimeApiError(400, "InvalidRequestID", "Invalid request ID")
+
+    def _resolve(self, outcome: Outcome) -> None:
+        assert self._delivered_ns is not None
+        outcome.duration_ms = (time.perf_counter_ns() - self._delivered_ns) / 1e6
+        self._delivered_ns = None
+        if self._result is not None and not self._result.done():
+            self._result.set_result(outcome)
+
+    def _on_exit(self, returncode: int) -> None:
+        reason = _exit_reason(returncode)
+        if not self._init_done.done():
+            if self.init_ms is None:
+                self.init_ms = (time.perf_counter() - self._started) * 1000.0
+            self._init_done.set_result(reason)
+        if self._result is not None and not self._result.done():
+            request_id = self._request.request_id if self._request else ""
+            outcome = _failure(RUNTIME_EXIT_ERROR, f"RequestId: {request_id} Error: {reason}", "crash")
+            if self._delivered_ns is not None:
+                outcome.duration_ms = (time.perf_counter_ns() - self._delivered_ns) / 1e6
+            self._result.set_result(outcome)
+        self.destroy(reason)
+        if self._process is not None:
+            self._process.close()
+        self._on_dead(self)
+
+
+def _exit_reason(returncode: int) -> str:
+    if returncode == 0:
+        return "Runtime exited without providing a reason"
+    if returncode < 0:
+        return "Runtime exited with error: signal: killed" if returncode == -9 else \
+            f"Runtime exited with error: signal: {-returncode}"
+    return f"Runtime exited with error: exit status {returncode}"
+
+
+def _failure(error_type: str, message: str, status: str) -> Outcome:
+    body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+    return Outcome(body, error_type, status)
+
+
+def _error_type_of(body: bytes) -> str:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return "Unhandled"
+    return str(parsed.get("errorType") or "Unhandled") if isinstance(parsed, dict) else "Unhandled"
+
+
+def _outcome_with_request_id(body: bytes, error_type: str | None, request_id: str) -> Outcome:
+    """An init error, as Lambda returns it: the runtime's payload with requestId ""."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        parsed.setdefault("requestId", request_id)
+        body = json.dumps(parsed).encode()
+    return Outcome(body, error_type or _error_type_of(body), "error")

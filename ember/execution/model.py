@@ -1,0 +1,57 @@
+"""Plain data passed between the invoker, pools and environments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Lambda's error-type strings: the contract with clients, named once.
+SANDBOX_TIMEDOUT = "Sandbox.Timedout"
+RUNTIME_EXIT_ERROR = "Runtime.ExitError"
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100
+INIT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """Everything needed to start one execution environment of one function version."""
+
+    function_name: str
+    version: str
+    runtime: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    code_dir: Path
+    variables: dict[str, str]
+    region: str
+    revision: str
+    ephemeral_mb: int = 512
+
+
+@dataclass(frozen=True)
+class Invocation:
+    request_id: str
+    payload: bytes
+    deadline_ms: int
+    invoked_arn: str
+    trace_id: str
+    client_context: str | None = None
+    cognito_identity: str | None = None
+
+
+@dataclass
+class Outcome:
+    """How one request ended. `error_type` is None on success; `status` feeds REPORT's Status field."""
+
+    payload: bytes
+    error_type: str | None = None
+    status: str = "success"
+    duration_ms: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.error_type is not None

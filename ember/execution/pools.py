@@ -1,0 +1,57 @@
+"""All pools of the server: one per function version, a keep-alive reaper, and ordered shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ember.execution.backend import LocalBackend
+from ember.execution.model import EnvironmentSpec
+from ember.execution.pool import Pool
+
+log = logging.getLogger("ember.pools")
+
+
+class PoolManager:
+    def __init__(self, backend: LocalBackend, keep_alive_s: float) -> None:
+        self.backend = backend
+        self.keep_alive_s = keep_alive_s
+        self._current: dict[tuple[str, str], Pool] = {}
+        self._all: set[Pool] = set()
+
+    def pool_for(self, spec: EnvironmentSpec) -> Pool:
+        """The pool for this exact revision; a newer revision retires the old pool."""
+        key = (spec.function_name, spec.version)
+        pool = self._current.get(key)
+        if pool is None or pool.spec.revision != spec.revision or pool.retired:
+            if pool is not None:
+                pool.retire("function updated")
+            pool = self._current[key] = Pool(spec, self.backend)
+            self._all.add(pool)
+        return pool
+
+    def retire_function(self, name: str) -> None:
+        """Code, configuration or existence changed: no environment of the old one is reused."""
+        for key in [key for key in self._current if key[0] == name]:
+            self._current.pop(key).retire("function updated")
+
+    def pools_of(self, name: str) -> list[Pool]:
+        return [pool for pool in self._all if pool.spec.function_name == name]
+
+    def reap_once(self) -> int:
+        reaped = sum(pool.reap_idle(self.keep_alive_s) for pool in self._all)
+        self._all = {pool for pool in self._all if not (pool.retired and pool.size == 0)}
+        return reaped
+
+    async def run_reaper(self) -> None:
+        """Reap idle environments past the keep-alive, checking a few times per keep-alive period."""
+        interval = min(10.0, max(0.1, self.keep_alive_s / 4))
+        while True:
+            await asyncio.sleep(interval)
+            reaped = self.reap_once()
+            if reaped:
+                log.debug("reaped %d idle environments", reaped)
+
+    def destroy_all(self, reason: str) -> None:
+        for pool in self._all:
+            pool.destroy_all(reason)

@@ -1,0 +1,1 @@
+"""Observability: per-environment log streams, Lambda's platform log lines, and reading logs back."""

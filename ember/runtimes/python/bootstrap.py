@@ -1,0 +1,243 @@
+"""Ember's Python runtime: a Lambda Runtime API client that runs inside the execution environment.
+
+Standalone on purpose (stdlib only, no `ember` import): it is what a cold start pays for, and it
+must behave as AWS's awslambdaric does, which the server treats the same way. The loop is AWS's:
+init (import the handler once); on failure post /runtime/init/error and exit 1; then forever
+next → handle → post response or error.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+API_PREFIX = "/2018-06-01/runtime"
+ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+
+MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+MARSHAL_ERROR = "Runtime.MarshalError"
+UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+
+
+class FaultException(Exception):
+    """An error of the runtime's own making, reported with Lambda's `Runtime.*` type."""
+
+    def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace or []
+
+
+class RuntimeClient:
+    """One keep-alive HTTP connection to the Runtime API."""
+
+    def __init__(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        self._conn = http.client.HTTPConnection(host, int(port))
+
+    def next(self) -> tuple[bytes, dict[str, str]]:
+        return self._call("GET", f"{API_PREFIX}/invocation/next")
+
+    def post_response(self, request_id: str, body: bytes) -> None:
+        self._call("POST", f"{API_PREFIX}/invocation/{request_id}/response", body)
+
+    def post_error(self, request_id: str, error: dict[str, Any]) -> None:
+        self._call("POST", f"{API_PREFIX}/invocation/{request_id}/error", json.dumps(error).encode(),
+                   {ERROR_TYPE_HEADER: error["errorType"]})
+
+    def post_init_error(self, error: dict[str, Any]) -> None:
+        self._call("POST", f"{API_PREFIX}/init/error", json.dumps(error).encode(),
+                   {ERROR_TYPE_HEADER: error["errorType"]})
+
+    def _call(self, method: str, path: str, body: bytes | None = None,
+              headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+        self._conn.request(method, path, body=body, headers=headers or {})
+        response = self._conn.getresponse()
+        data = response.read()
+        return data, {k.lower(): v for k, v in response.getheaders()}
+
+
+@dataclass
+class CognitoIdentity:
+    cognito_identity_id: str | None = None
+    cognito_identity_pool_id: str | None = None
+
+
+@dataclass
+class Client:
+    installation_id: str | None = None
+    app_title: str | None = None
+    app_version_name: str | None = None
+    app_version_code: str | None = None
+    app_package_name: str | None = None
+
+
+@dataclass
+class ClientContext:
+    client: Client | None
+    custom: dict[str, Any] | None
+    env: dict[str, Any] | None
+
+
+class LambdaContext:
+    """The `context` argument, with every attribute AWS's Python runtime gives it."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.aws_request_id = headers.get("lambda-runtime-aws-request-id", "")
+        self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn", "")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.tenant_id = headers.get("lambda-runtime-aws-tenant-id")
+        self._deadline_ms = int(headers.get("lambda-runtime-deadline-ms", "0"))
+        self.identity = _cognito_identity(headers.get("lambda-runtime-cognito-identity"))
+        self.client_context = _client_context(headers.get("lambda-runtime-client-context"))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+    def log(self, message: str) -> None:
+        sys.stdout.write(message)
+        sys.stdout.flush()
+
+
+def _cognito_identity(raw: str | None) -> CognitoIdentity:
+    data = json.loads(raw) if raw else {}
+    return CognitoIdentity(data.get("cognitoIdentityId"), data.get("cognitoIdentityPoolId"))
+
+
+def _client_context(raw: str | None) -> ClientContext | None:
+    if not raw:
+        return None
+    data = json.loads(raw)
+    client = data.get("client")
+    return ClientContext(Client(**client) if isinstance(client, dict) else None, data.get("custom"),
+                         data.get("env"))
+
+
+def make_error(message: str, error_type: str, trace: list[str], request_id: str | None) -> dict[str, Any]:
+    """The one error payload shape: errorMessage, errorType, requestId, stackTrace."""
+    return {"errorMessage": message, "errorType": error_type, "requestId": request_id or "", "stackTrace": trace}
+
+
+def user_trace(tb: Any) -> list[str]:
+    """The traceback without this bootstrap's own frames, formatted as Lambda does."""
+    frames = [frame for frame in traceback.extract_tb(tb) if frame.filename != __file__]
+    return traceback.format_list(frames)
+
+
+def log_error(error: dict[str, Any]) -> None:
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
+    if error["stackTrace"]:
+        lines.append("Traceback (most recent call last):")
+        lines.extend(entry.rstrip("\n") for entry in error["stackTrace"])
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def load_handler(handler: str) -> Callable[[Any, Any], Any]:
+    """Import `module.function` (a `/` in the module path is a package separator), once."""
+    module_path, _, function_name = handler.rpartition(".")
+    if not module_path or not function_name:
+        raise FaultException(MALFORMED_HANDLER_NAME, f"Bad handler '{handler}': not enough values to unpack "
+                             "(expected 2, got 1)")
+    module_name = module_path.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise FaultException(IMPORT_MODULE_ERROR, f"Unable to import module '{module_name}': {exc}") from exc
+    except SyntaxError as exc:
+        raise FaultException(USER_CODE_SYNTAX_ERROR, f"Syntax error in module '{module_name}': {exc}",
+                             user_trace(exc.__traceback__)) from exc
+    function = getattr(module, function_name, None)
+    if function is None:
+        raise FaultException(HANDLER_NOT_FOUND, f"Handler '{function_name}' missing on module '{module_name}'")
+    return function
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps every log record with the request in flight, as AWS's runtime does."""
+
+    request_id = ""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+def setup_logging() -> RequestIdFilter:
+    stamp = RequestIdFilter()
+    handler = logging.StreamHandler(sys.stdout)
+    handler.terminator = ""
+    formatter = logging.Formatter(LOG_FORMAT, "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(stamp)
+    logging.getLogger().addHandler(handler)
+    return stamp
+
+
+def handle(client: RuntimeClient, handler: Callable[[Any, Any], Any], body: bytes,
+           headers: dict[str, str]) -> None:
+    """Run one request and post its result or its error."""
+    request_id = headers.get("lambda-runtime-aws-request-id", "")
+    os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
+    try:
+        try:
+            event = json.loads(body) if body else {}
+        except ValueError as exc:
+            raise FaultException(UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from exc
+        result = handler(event, LambdaContext(headers))
+        try:
+            payload = json.dumps(result).encode()
+        except (TypeError, ValueError) as exc:
+            raise FaultException(MARSHAL_ERROR, f"Unable to marshal response: {exc}") from exc
+    except FaultException as fault:
+        error = make_error(fault.message, fault.error_type, fault.trace, request_id)
+    except Exception as exc:  # the function's own exception: reported, never fatal
+        error = make_error(str(exc), type(exc).__name__, user_trace(exc.__traceback__), request_id)
+    else:
+        client.post_response(request_id, payload)
+        return
+    log_error(error)
+    client.post_error(request_id, error)
+
+
+def main() -> None:
+    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    sys.path.insert(0, task_root)
+    stamp = setup_logging()
+    try:
+        handler = load_handler(os.environ["_HANDLER"])
+    except FaultException as fault:
+        error = make_error(fault.message, fault.error_type, fault.trace, "")
+    except Exception as exc:  # module-level code raised: Lambda reports it as the init error
+        error = make_error(str(exc), type(exc).__name__, user_trace(exc.__traceback__), "")
+    else:
+        while True:
+            body, headers = client.next()
+            stamp.request_id = headers.get("lambda-runtime-aws-request-id", "")
+            handle(client, handler, body, headers)
+    log_error(error)
+    client.post_init_error(error)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
