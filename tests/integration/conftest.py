@@ -1,0 +1,121 @@
+"""A real `ember serve` on a free loopback port, driven by boto3, the AWS CLI and `ember` itself."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+BIN = Path(sys.executable).parent
+ROLE = "arn:aws:iam::000000000000:role/test"
+STARTUP_TIMEOUT_S = 30
+
+
+class EmberProcess:
+    """One `ember serve` child; `url` once it printed its endpoint line."""
+
+    def __init__(self, data_dir: Path, *extra: str) -> None:
+        self.data_dir = data_dir
+        self.extra = extra
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> EmberProcess:
+        env = {**os.environ, "EMBER_HOME": "", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [str(BIN / "ember"), "serve", "--port", "0", "--data-dir", str(self.data_dir), *self.extra],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+        self.url = self._wait_for_endpoint()
+        return self
+
+    def _wait_for_endpoint(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        seen = []
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if line.startswith("Ember endpoint: "):
+                return line.split(": ", 1)[1].strip()
+        raise RuntimeError(f"ember serve did not start: {''.join(seen)}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def child_pids(self) -> set[int]:
+        """Every live process whose ancestor chain includes the server."""
+        import psutil
+
+        assert self.proc is not None
+        try:
+            return {p.pid for p in psutil.Process(self.proc.pid).children(recursive=True)}
+        except psutil.NoSuchProcess:
+            return set()
+
+
+def lambda_client(url: str, secret: str = "test", **config: object) -> object:
+    return boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1}, read_timeout=120, **config))
+
+
+def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, source in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
+            archive.writestr(info, textwrap.dedent(source))
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def ember(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
+    server = EmberProcess(tmp_path_factory.mktemp("ember-data")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(ember: EmberProcess):
+    return lambda_client(ember.url)
+
+
+@pytest.fixture
+def deploy(client):
+    """Create a function from source files; deleted after the test."""
+    created = []
+
+    def _deploy(source: str | dict[str, str], *, handler: str = "index.handler", timeout: int = 3,
+                memory: int = 128, env: dict[str, str] | None = None, name: str | None = None) -> str:
+        files = {"index.py": source} if isinstance(source, str) else source
+        fn = name or f"t-{uuid.uuid4().hex[:10]}"
+        client.create_function(FunctionName=fn, Runtime="python3.11", Role=ROLE, Handler=handler,
+                               Code={"ZipFile": make_zip(files)}, Timeout=timeout, MemorySize=memory,
+                               Environment={"Variables": env or {}})
+        created.append(fn)
+        return fn
+
+    yield _deploy
+    for fn in created:
+        try:
+            client.delete_function(FunctionName=fn)
+        except client.exceptions.ResourceNotFoundException:
+            pass
