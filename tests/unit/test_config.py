@@ -1,0 +1,69 @@
+"""ember.config: where the data dir is, and which credentials the server accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ember.config import load_credentials, resolve_data_dir
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EMBER_HOME", raising=False)
+    return tmp_path
+
+
+def test_flag_beats_ember_home(workdir, monkeypatch):
+    monkeypatch.setenv("EMBER_HOME", str(workdir / "from-env"))
+    assert resolve_data_dir(str(workdir / "from-flag")) == (workdir / "from-flag").resolve()
+
+
+def test_ember_home_beats_the_default(workdir, monkeypatch):
+    monkeypatch.setenv("EMBER_HOME", str(workdir / "from-env"))
+    assert resolve_data_dir(None) == (workdir / "from-env").resolve()
+
+
+def test_default_is_dot_ember_in_the_current_directory(workdir):
+    assert resolve_data_dir(None) == (workdir / ".ember").resolve()
+
+
+def test_relative_flag_is_resolved_against_the_current_directory(workdir):
+    assert resolve_data_dir("data") == (workdir / "data").resolve()
+
+
+def test_resolved_data_dir_is_created(workdir):
+    path = resolve_data_dir(str(workdir / "a" / "b"))
+    assert path.is_dir()
+
+
+def test_no_credentials_file_gives_test_test(tmp_path):
+    assert load_credentials(tmp_path) == {"test": "test"}
+
+
+def test_credentials_file_with_key_secret_lines(tmp_path):
+    (tmp_path / "credentials").write_text("AKIAONE secretone\n# a comment\n\nAKIATWO secrettwo  # trailing\n")
+    assert load_credentials(tmp_path) == {"test": "test", "AKIAONE": "secretone", "AKIATWO": "secrettwo"}
+
+
+def test_credentials_file_in_ini_style(tmp_path):
+    (tmp_path / "credentials").write_text(
+        "[default]\n"
+        "aws_access_key_id = AKIAINI\n"
+        "aws_secret_access_key = inisecret\n"
+        "\n"
+        "[other]\n"
+        "aws_secret_access_key=othersecret\n"
+        "aws_access_key_id=AKIAOTHER\n"
+    )
+    assert load_credentials(tmp_path) == {"test": "test", "AKIAINI": "inisecret", "AKIAOTHER": "othersecret"}
+
+
+def test_test_test_is_kept_alongside_file_credentials(tmp_path):
+    (tmp_path / "credentials").write_text("AKIAONE secretone\n")
+    assert load_credentials(tmp_path)["test"] == "test"
+
+
+def test_malformed_lines_are_ignored(tmp_path):
+    (tmp_path / "credentials").write_text("just-one-word\nthree words here\n")
+    assert load_credentials(tmp_path) == {"test": "test"}

@@ -1,0 +1,81 @@
+"""ember.errors: each AwsError's wire facts match botocore's Lambda model, and the JSON body shape."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+
+from ember import errors
+from ember.errors import AwsError
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def _model_error_shapes() -> dict:
+    model = botocore.session.get_session().get_service_model("lambda")
+    return {shape.name: shape for shape in model.error_shapes}
+
+
+MODEL = _model_error_shapes()
+AWS_ERRORS = [cls for cls in _all_subclasses(AwsError) if cls.__module__ == errors.__name__]
+MODELLED = [cls for cls in AWS_ERRORS if cls.code in MODEL]
+
+
+def test_the_modelled_errors_include_the_common_lambda_ones():
+    # Guards the parametrised tests below against silently checking nothing.
+    codes = {cls.code for cls in MODELLED}
+    assert {"ResourceNotFoundException", "ResourceConflictException", "InvalidParameterValueException",
+            "InvalidRequestContentException", "TooManyRequestsException", "ServiceException"} <= codes
+
+
+@pytest.mark.parametrize("cls", MODELLED, ids=lambda cls: cls.__name__)
+def test_status_code_matches_the_botocore_model(cls):
+    assert cls.status_code == MODEL[cls.code].metadata["error"]["httpStatusCode"]
+
+
+@pytest.mark.parametrize("cls", MODELLED, ids=lambda cls: cls.__name__)
+def test_message_key_uses_the_model_casing(cls):
+    members = MODEL[cls.code].members
+    model_key = "Message" if "Message" in members else "message"
+    assert model_key in members
+    assert cls.message_key == model_key
+
+
+@pytest.mark.parametrize("cls", MODELLED, ids=lambda cls: cls.__name__)
+def test_sender_fault_matches_the_botocore_model(cls):
+    assert cls.sender_fault == bool(MODEL[cls.code].metadata["error"].get("senderFault", False))
+
+
+def test_body_has_user_type_message_under_message_key_and_extra_members():
+    error = errors.TooManyRequestsException("Rate exceeded", Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+                                            retryAfterSeconds="1")
+    assert error.body() == {
+        "Type": "User",
+        "message": "Rate exceeded",
+        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+        "retryAfterSeconds": "1",
+    }
+
+
+def test_body_uses_capitalised_message_key_for_resource_not_found():
+    error = errors.ResourceNotFoundException("Function not found: arn:aws:lambda:us-east-1:000000000000:function:fn")
+    assert error.body() == {
+        "Type": "User",
+        "Message": "Function not found: arn:aws:lambda:us-east-1:000000000000:function:fn",
+    }
+
+
+def test_body_type_is_service_for_a_server_fault():
+    assert errors.ServiceException("boom").body() == {"Type": "Service", "Message": "boom"}
+
+
+def test_message_is_kept_as_the_exception_text():
+    error = errors.InvalidParameterValueException("bad value")
+    assert str(error) == "bad value"
+    assert error.message == "bad value"
