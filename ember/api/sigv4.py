@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Mapping
@@ -9,6 +10,7 @@ from datetime import datetime, timezone
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 from ember.errors import InvalidSignatureException, UnrecognizedClientException
@@ -45,14 +47,38 @@ def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, crede
     return match["key"]
 
 
+class _Verifier(SigV4Auth):
+    """botocore's signer, but over exactly the headers the client says it signed (no blacklist)."""
+
+    def __init__(self, credentials: Credentials, service: str, region: str, signed: list[str]) -> None:
+        super().__init__(credentials, service, region)
+        self._signed = signed
+
+    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+        chosen = HTTPHeaders()
+        for name in self._signed:
+            chosen[name] = request.headers.get(name, "")
+        return chosen
+
+
 def _signature(method: str, url: str, headers: Mapping[str, str], body: bytes, match: re.Match[str],
                secret: str, timestamp: str) -> str:
-    signed = {name: headers.get(name, "") for name in match["signed"].split(";")}
-    request = AWSRequest(method=method, url=url, headers=signed, data=body)
+    names = match["signed"].split(";")
+    _check_payload_hash(headers, body)
+    request = AWSRequest(method=method, url=url, headers={name: headers.get(name, "") for name in names},
+                         data=body)
     request.context["timestamp"] = timestamp
-    signer = SigV4Auth(Credentials(match["key"], secret), match["service"], match["region"])
+    signer = _Verifier(Credentials(match["key"], secret), match["service"], match["region"], names)
     canonical = signer.canonical_request(request)
     return signer.signature(signer.string_to_sign(request, canonical), request)
+
+
+def _check_payload_hash(headers: Mapping[str, str], body: bytes) -> None:
+    """A signed x-amz-content-sha256 stands in for the body in the signature, so it must match the body."""
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed and claimed != "UNSIGNED-PAYLOAD" and claimed != hashlib.sha256(body).hexdigest():
+        raise InvalidSignatureException("The provided 'x-amz-content-sha256' header does not match what was "
+                                        "computed.")
 
 
 def _check_clock(timestamp: str) -> None:

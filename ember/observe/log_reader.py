@@ -12,7 +12,11 @@ class LogEvent:
     stream: str
     timestamp: int
     message: str
-    event_id: str
+    line: int
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.stream}:{self.line}"
 
 
 def read_events(function_dir: Path, start_ms: int | None = None, end_ms: int | None = None,
@@ -24,19 +28,19 @@ def read_events(function_dir: Path, start_ms: int | None = None, end_ms: int | N
     for path in sorted(function_dir.glob("*.jsonl")):
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines):
-                event = _parse(line, path.stem, number)
+                event = _parse(line, number)
                 if event and _wanted(event, start_ms, end_ms, pattern):
                     events.append(event)
-    events.sort(key=lambda e: (e.timestamp, e.stream, e.event_id))
+    events.sort(key=lambda e: (e.timestamp, e.stream, e.line))
     return events
 
 
-def _parse(line: str, stem: str, number: int) -> LogEvent | None:
+def _parse(line: str, number: int) -> LogEvent | None:
     try:
         data = json.loads(line)
     except ValueError:  # a line cut short by a crash mid-write
         return None
-    return LogEvent(data["s"], int(data["t"]), data["m"], f"{stem}:{number}")
+    return LogEvent(data["s"], int(data["t"]), data["m"], number)
 
 
 def _wanted(event: LogEvent, start_ms: int | None, end_ms: int | None, pattern: str) -> bool:

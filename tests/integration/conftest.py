@@ -30,6 +30,7 @@ class EmberProcess:
         self.data_dir = data_dir
         self.extra = extra
         self.url = ""
+        self.preamble: list[str] = []  # what it printed before the endpoint line
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> EmberProcess:
@@ -48,9 +49,10 @@ class EmberProcess:
             line = self.proc.stdout.readline()
             if not line:
                 break
-            seen.append(line)
             if line.startswith("Ember endpoint: "):
+                self.preamble = seen
                 return line.split(": ", 1)[1].strip()
+            seen.append(line)
         raise RuntimeError(f"ember serve did not start: {''.join(seen)}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:

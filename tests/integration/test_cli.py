@@ -1,0 +1,139 @@
+"""The AWS CLI and `ember`'s own commands against a real server: exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import BIN, EmberProcess
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(*argv: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_DEFAULT_REGION": "us-east-1", **(env or {})}
+    return subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def ember_cli(server: EmberProcess, *argv: str) -> subprocess.CompletedProcess[str]:
+    return run(str(BIN / "ember"), *argv, env={"EMBER_ENDPOINT_URL": server.url})
+
+
+def test_aws_cli_invokes_a_function(ember, tmp_path):
+    deployed = ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "cli-hello")
+    assert deployed.returncode == 0, deployed.stderr
+    out = tmp_path / "out.json"
+    result = run(str(BIN / "aws"), "lambda", "invoke", "--endpoint-url", ember.url, "--function-name", "cli-hello",
+                 "--payload", '{"name": "CLI"}', str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+    assert json.loads(out.read_text()) == {"message": "Hello, CLI!"}
+
+
+def test_aws_cli_lists_and_reads_logs(ember):
+    assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "cli-logs").returncode == 0
+    assert ember_cli(ember, "invoke", "cli-logs").returncode == 0
+    listed = run(str(BIN / "aws"), "lambda", "list-functions", "--endpoint-url", ember.url)
+    assert "cli-logs" in [fn["FunctionName"] for fn in json.loads(listed.stdout)["Functions"]]
+    events = run(str(BIN / "aws"), "logs", "filter-log-events", "--endpoint-url", ember.url,
+                 "--log-group-name", "/aws/lambda/cli-logs")
+    assert events.returncode == 0, events.stderr
+    messages = [event["message"] for event in json.loads(events.stdout)["events"]]
+    assert any(m.startswith("REPORT RequestId: ") for m in messages)
+
+
+def test_ember_deploy_invoke_ls_logs_rm(ember):
+    deployed = ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "flow", "--memory", "256", "--env", "A=1")
+    assert deployed.returncode == 0 and "deployed flow" in deployed.stdout
+    invoked = ember_cli(ember, "invoke", "flow", "--payload", '{"name": "Ada"}', "--tail")
+    assert invoked.returncode == 0
+    assert json.loads(invoked.stdout) == {"message": "Hello, Ada!"}
+    assert "REPORT RequestId:" in invoked.stderr and "StatusCode 200" in invoked.stderr
+    assert "flow" in ember_cli(ember, "ls").stdout
+    logs = ember_cli(ember, "logs", "flow", "--since", "10m")
+    kinds = [line.split(" ", 1)[0] for line in logs.stdout.splitlines()]
+    assert kinds[:4] == ["INIT_START", "START", "END", "REPORT"], logs.stdout
+    redeployed = ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "flow")
+    assert redeployed.returncode == 0 and "256 MB" in redeployed.stdout, "an update keeps settings not given"
+    assert ember_cli(ember, "rm", "flow").returncode == 0
+
+
+def test_ember_invoke_payload_file_and_async(ember, tmp_path):
+    assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "payload-file").returncode == 0
+    payload = tmp_path / "event.json"
+    payload.write_text('{"name": "File"}')
+    assert json.loads(ember_cli(ember, "invoke", "payload-file", "--payload", f"@{payload}").stdout) == {
+        "message": "Hello, File!"}
+    queued = ember_cli(ember, "invoke", "payload-file", "--async")
+    assert queued.returncode == 0 and "StatusCode 202" in queued.stderr
+
+
+def test_function_error_exits_1_and_api_error_exits_2(ember, tmp_path):
+    folder = tmp_path / "boom"
+    folder.mkdir()
+    (folder / "index.py").write_text("def handler(e, c):\n    raise KeyError('action')\n")
+    assert ember_cli(ember, "deploy", str(folder)).returncode == 0
+    failed = ember_cli(ember, "invoke", "boom")
+    assert failed.returncode == 1 and json.loads(failed.stdout)["errorType"] == "KeyError"
+    missing = ember_cli(ember, "invoke", "no-such-function")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        "ember: ResourceNotFoundException: Function not found: "
+        "arn:aws:lambda:us-east-1:000000000000:function:no-such-function:$LATEST"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["invoke", "x", "--payload", "@/no/such/file.json"],
+    ["deploy", "/no/such/folder"],
+    ["logs", "x", "--since", "yesterday"],
+])
+def test_cli_errors_are_one_line(ember, argv):
+    result = ember_cli(ember, *argv)
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_unreachable_endpoint_is_one_line():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run(str(BIN / "ember"), "ls", "--endpoint-url", f"http://127.0.0.1:{port}")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"ember: cannot reach Ember at http://127.0.0.1:{port}")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_busy_port_is_a_one_line_error(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run(str(BIN / "ember"), "serve", "--port", str(port), "--data-dir", str(tmp_path), timeout=30)
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines() == [f"ember: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_non_loopback_with_default_credentials_is_refused(tmp_path):
+    result = run(str(BIN / "ember"), "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path))
+    assert result.returncode == 3
+    assert len(result.stderr.strip().splitlines()) == 1 and "refusing to listen on 0.0.0.0" in result.stderr
+
+
+def test_make_run_style_deploy_prints_endpoint_first(tmp_path):
+    server = EmberProcess(tmp_path / "data", "--deploy", str(EXAMPLES / "hello"))
+    server.start()
+    try:
+        assert not any("http://127.0.0.1:" in line for line in server.preamble), server.preamble
+        from conftest import lambda_client
+
+        client = lambda_client(server.url)
+        response = client.invoke(FunctionName="hello", Payload=b'{"name": "Run"}')
+        assert json.loads(response["Payload"].read()) == {"message": "Hello, Run!"}
+    finally:
+        server.stop()
