@@ -19,8 +19,8 @@ STARTUP_FAILURE = 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ember: AWS Lambda that you run yourself.")
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 EndpointOption = typer.Option(None, "--endpoint-url", envvar="EMBER_ENDPOINT_URL",
                               help="Ember's URL (default http://127.0.0.1:9000).")
 
