@@ -50,7 +50,8 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from exc
     port = sock.getsockname()[1]
     endpoint = f"http://{_url_host(config.host)}:{port}"
-    asyncio.run(serve(config, sock, lambda: asyncio.create_task(_announce(endpoint, deploy_path))))
+    announcing: set[asyncio.Task[None]] = set()  # keeps the task referenced until it is done
+    asyncio.run(serve(config, sock, lambda: announcing.add(asyncio.create_task(_announce(endpoint, deploy_path)))))
 
 
 async def _announce(endpoint: str, deploy_path: Path | None) -> None:

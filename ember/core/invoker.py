@@ -22,7 +22,7 @@ from ember.execution.pools import PoolManager
 from ember.observe.platform_lines import Report, end_line, report_line, start_line
 
 # REPORT's Status field: absent for a success or an error the function reported itself.
-REPORT_STATUS = {"timeout": "timeout", "crash": "error"}
+REPORT_STATUS = {"timeout": "timeout", "init_timeout": "timeout", "crash": "error"}
 
 
 @dataclass

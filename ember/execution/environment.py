@@ -91,9 +91,10 @@ class Environment:
             async with asyncio.timeout(INIT_TIMEOUT_S):
                 result = await asyncio.shield(self._init_done)
         except TimeoutError:
+            self.init_ms = INIT_TIMEOUT_S * 1000.0
             self.destroy("init timeout")
             message = f"RequestId: {request_id} Error: Init timed out after {INIT_TIMEOUT_S:.2f} seconds"
-            return _failure(SANDBOX_TIMEDOUT, message, "timeout")
+            return _failure(SANDBOX_TIMEDOUT, message, "init_timeout")
         if isinstance(result, str):
             return _failure(RUNTIME_EXIT_ERROR, f"RequestId: {request_id} Error: {result}", "crash")
         return result

@@ -222,3 +222,15 @@ def test_unsigned_request_is_403(ember):
         urllib.request.urlopen(f"{ember.url}/2015-03-31/functions/")
     assert info.value.code == 403
     assert info.value.headers["X-Amzn-ErrorType"] == "UnrecognizedClientException"
+
+
+@pytest.mark.timeout(60)
+def test_init_is_capped_at_10_seconds(client, deploy):
+    name = deploy("import time\ntime.sleep(30)\ndef handler(e, c):\n    return 1\n", timeout=30)
+    response = client.invoke(FunctionName=name, LogType="Tail")
+    body = json.loads(response["Payload"].read())
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert response["FunctionError"] == "Unhandled"
+    assert body == {"errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {request_id} Error: Init timed out after 10.00 seconds"}
+    assert 10000 <= float(report(response)["init"]) < 12000

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import string
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
@@ -10,7 +13,7 @@ from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
-from ember.errors import InvalidParameterValueException, ResourceNotFoundException
+from ember.errors import ResourceNotFoundException
 
 PAGE_SIZE = 50
 
@@ -44,15 +47,11 @@ class FunctionsApi:
         return aws_json(self._record(request).config, 200, request_id_of(request))
 
     async def list(self, request: Request) -> Response:
+        """Pages of at most 50, in name order; the marker is the last name of the previous page."""
         records = self.registry.list()
         marker = request.query_params.get("Marker")
-        names = [record.name for record in records]
-        start = 0
-        if marker:
-            if marker not in names:
-                raise InvalidParameterValueException(f"Invalid marker: {marker}")
-            start = names.index(marker) + 1
-        limit = min(PAGE_SIZE, int(request.query_params.get("MaxItems") or PAGE_SIZE))
+        start = bisect.bisect_right([record.name for record in records], marker) if marker else 0
+        limit = min(PAGE_SIZE, max(1, int(request.query_params.get("MaxItems") or PAGE_SIZE)))
         page = records[start:start + limit]
         body: dict[str, object] = {"Functions": [record.config for record in page]}
         if start + limit < len(records):
@@ -79,6 +78,6 @@ class FunctionsApi:
         """The `Code.Location` of GetFunction: like S3's presigned URL, the digest is the capability."""
         digest = request.path_params["digest"]
         path = self.registry.code.zip_path(digest)
-        if len(digest) != 64 or not path.exists():
+        if len(digest) != 64 or not all(c in string.hexdigits for c in digest) or not path.exists():
             raise ResourceNotFoundException("Code not found")
         return FileResponse(path, media_type="application/zip")
