@@ -350,7 +350,7 @@ def fmt(value: float) -> str:
 
 def main() -> int:
     facts = machine_facts()
-    started_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    started_at = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     data_dir = Path(tempfile.mkdtemp(prefix="ember-bench-"))
     server = Server(data_dir)
     warnings: list[str] = []
