@@ -7,6 +7,7 @@ what functions printed, and `ember logs` is just such a client.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -41,11 +42,12 @@ class LogsApi:
         return Response(json.dumps(result).encode(), media_type="application/x-amz-json-1.1",
                         headers={"x-amzn-RequestId": request_id_of(request)})
 
-    def _function_dir(self, group: str) -> Any:
+    def _function_dir(self, group: str) -> Path:
         if not group.startswith(GROUP_PREFIX):
             raise LogGroupNotFound("The specified log group does not exist.")
-        directory = self.services.logs_dir / group[len(GROUP_PREFIX):]
-        if not directory.is_dir():
+        name = group[len(GROUP_PREFIX):]
+        directory = self.services.logs_dir / name
+        if not directory.is_dir() and not self.services.registry.exists(name):  # a function's group exists (empty) before its first call
             raise LogGroupNotFound("The specified log group does not exist.")
         return directory
 

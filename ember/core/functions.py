@@ -84,6 +84,9 @@ class FunctionRegistry:
             raise ResourceNotFoundException(f"Function not found: {function_arn(self.region, name, LATEST)}")
         return record
 
+    def exists(self, name: str) -> bool:
+        return name in self._records
+
     def list(self) -> list[FunctionRecord]:
         return [self._records[name] for name in sorted(self._records)]
 

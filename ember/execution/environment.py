@@ -58,6 +58,7 @@ class Environment:
         self.dead_reason: str | None = None
         self.init_ms: float | None = None
         self.last_used = time.monotonic()
+        self._started = 0.0
         self._peak_mb = 0
         self._process: ChildProcess | None = None
         self._listener: RuntimeListener | None = None
@@ -194,6 +195,7 @@ class Environment:
 
     def _finish_init(self, failure: Outcome | None = None) -> None:
         self.init_ms = (time.perf_counter() - self._started) * 1000.0
+        self.peak_memory_mb()  # a first reading, in case the runtime dies before the call ends
         if failure is None:
             self.state = EnvState.IDLE
         self._init_done.set_result(failure)

@@ -63,6 +63,22 @@ def test_ember_deploy_invoke_ls_logs_rm(ember):
     assert ember_cli(ember, "rm", "flow").returncode == 0
 
 
+def test_ember_logs_follow_prints_new_calls(ember):
+    assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "follow-me").returncode == 0
+    follower = subprocess.Popen([str(BIN / "ember"), "logs", "follow-me", "--follow", "--endpoint-url", ember.url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert ember_cli(ember, "invoke", "follow-me").returncode == 0
+        seen = []
+        while not any(line.startswith("REPORT") for line in seen):
+            seen.append(follower.stdout.readline())
+            assert seen[-1], f"follower ended early: {follower.stderr.read()}"
+        assert [line.split(" ", 1)[0] for line in seen] == ["INIT_START", "START", "END", "REPORT"]
+    finally:
+        follower.kill()
+        follower.wait()
+
+
 def test_ember_invoke_payload_file_and_async(ember, tmp_path):
     assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "payload-file").returncode == 0
     payload = tmp_path / "event.json"

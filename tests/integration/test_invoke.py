@@ -172,13 +172,14 @@ def test_response_over_6mb_is_function_response_size_too_large(client, deploy):
 
 
 def test_tail_has_this_calls_lines_start_to_report(client, deploy):
-    name = deploy("import logging\nlogging.getLogger().setLevel(logging.INFO)\n"
-                  "def handler(e, c):\n    print('hello from print')\n    logging.info('from logging')\n    return 1\n")
+    name = deploy("import logging, sys\nlogging.getLogger().setLevel(logging.INFO)\n"
+                  "def handler(e, c):\n    print('hello from print')\n    sys.stderr.write('to stderr\\n')\n"
+                  "    logging.info('from logging')\n    return 1\n")
     response = client.invoke(FunctionName=name, LogType="Tail")
     request_id = response["ResponseMetadata"]["RequestId"]
     lines = tail(response).splitlines()
     assert lines[0] == f"START RequestId: {request_id} Version: $LATEST"
-    assert "hello from print" in lines
+    assert lines.index("hello from print") < lines.index("to stderr"), "stdout and stderr keep their order"
     assert any(re.match(rf"^\[INFO\]\t\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z\t{request_id}\tfrom logging$", line)
                for line in lines), lines
     assert lines[-2] == f"END RequestId: {request_id}"
