@@ -280,7 +280,7 @@ def measure_throughput(server: Server, name: str) -> tuple[list[float], int, dic
         samples.append(THREADS * CALLS_PER_THREAD / elapsed)
     after = (cpu_seconds([me]), cpu_seconds([main]), cpu_seconds(envs))
     cores = {f"{who}_cpu_cores_busy": round((a - b) / wall, 2)
-             for who, a, b in zip(("client", "server", "environments"), after, before)}
+             for who, a, b in zip(("client", "server", "environments"), after, before, strict=True)}
     return samples, server.environments_of(name), cores
 
 
