@@ -74,6 +74,7 @@ class Invoker:
         return record
 
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
+        started_at = time.time()
         record = self.resolve(request.function, request.qualifier)
         pool = self.pools.pool_for(self._spec(record))
         env, cold = await pool.acquire()
@@ -82,7 +83,7 @@ class Invoker:
             tail = self._log_close(env, request.request_id, outcome, meter)
         finally:
             pool.release(env)
-        self._record(request, record, cold, outcome, meter)
+        self._record(request, record, started_at, cold, outcome, meter)
         return InvokeResult(
             request.request_id, outcome.payload, LATEST,
             function_error="Unhandled" if outcome.failed else None, error_type=outcome.error_type,
@@ -128,12 +129,12 @@ class Invoker:
             revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
         )
 
-    def _record(self, request: InvokeRequest, record: FunctionRecord, cold: bool, outcome: Outcome,
-                meter: Meter) -> None:
+    def _record(self, request: InvokeRequest, record: FunctionRecord, started_at: float, cold: bool,
+                outcome: Outcome, meter: Meter) -> None:
         self.db.execute(
             "INSERT INTO invocations (request_id, function, version, source, started_at, duration_ms, billed_ms,"
             " memory_mb, max_memory_mb, init_ms, cold, status, error_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (request.request_id, record.name, LATEST, request.source, time.time(), meter.duration_ms,
+            (request.request_id, record.name, LATEST, request.source, started_at, meter.duration_ms,
              meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms, int(cold), outcome.status,
              outcome.error_type),
         )
