@@ -8,6 +8,7 @@
     │   ├── InvalidRequestContentException      400
     │   ├── ValidationException                 400 (not modelled by botocore)
     │   ├── RequestEntityTooLargeException      413 (AWS's real code, not the modelled one)
+    │   ├── PreconditionFailedException         412
     │   ├── TooManyRequestsException            429
     │   ├── InvalidSignatureException           403
     │   ├── UnrecognizedClientException         403
@@ -107,3 +108,7 @@ class RuntimeApiError(EmberError):
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
+
+
+class PreconditionFailedException(AwsError):
+    code, status_code, sender_fault, message_key = "PreconditionFailedException", 412, True, "message"

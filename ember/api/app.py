@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.versions import VersionsApi
 from ember.api.logs_api import LogsApi
 from ember.api.middleware import PUBLIC_PREFIX, AwsApiMiddleware, not_found
 from ember.api.services import Services
@@ -19,6 +20,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
     """`credentials` None turns SigV4 off (`--auth none`)."""
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
+    versions = VersionsApi(services)
     logs = LogsApi(services)
     routes = [
         Route(FN, functions.create, methods=["POST"]),
@@ -30,6 +32,8 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
         Route(f"{FN}/{{name}}/configuration", functions.update_configuration, methods=["PUT"]),
         Route(f"{FN}/{{name}}/code", functions.update_code, methods=["PUT"]),
         Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),
+        Route(f"{FN}/{{name}}/versions", versions.publish, methods=["POST"]),
+        Route(f"{FN}/{{name}}/versions", versions.list, methods=["GET"]),
         Route("/", logs.dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),

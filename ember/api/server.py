@@ -25,6 +25,7 @@ from ember.core.code_store import CodeStore
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.execution.backend import LocalBackend
 from ember.execution.pools import PoolManager
@@ -83,12 +84,13 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()
     pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open), config.keep_alive)
-    invoker = Invoker(registry, pools, db, config.region)
+    versions = VersionStore(db, registry)
+    invoker = Invoker(registry, versions, pools, db, config.region)
     events = EventQueue(db, invoker)
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)
-    services = Services(registry, invoker, events, config.region, config.logs_dir)
+    services = Services(registry, versions, invoker, events, config.region, config.logs_dir)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",

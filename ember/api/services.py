@@ -7,12 +7,14 @@ from pathlib import Path
 
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 
 
 @dataclass
 class Services:
     registry: FunctionRegistry
+    versions: VersionStore
     invoker: Invoker
     events: EventQueue
     region: str

@@ -12,6 +12,10 @@ CREATE TABLE IF NOT EXISTS functions (
     config TEXT NOT NULL,
     PRIMARY KEY (name, version)
 );
+CREATE TABLE IF NOT EXISTS version_counters (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS invocations (
     request_id TEXT PRIMARY KEY,
     function TEXT NOT NULL,

@@ -20,10 +20,12 @@ from typing import Any
 from ember.arns import function_arn
 from ember.core import validation
 from ember.core.code_store import CodeStore, StoredCode
-from ember.errors import InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException
+from ember.errors import (InvalidParameterValueException, PreconditionFailedException, ResourceConflictException,
+                          ResourceNotFoundException)
 
 LATEST = "$LATEST"
-Listener = Callable[[str], None]
+# Called with (name, version) after a change; version None means every version (the function is gone).
+Listener = Callable[[str, str | None], None]
 
 
 @dataclass
@@ -36,6 +38,10 @@ class FunctionRecord:
     def name(self) -> str:
         return self.config["FunctionName"]
 
+    @property
+    def version(self) -> str:
+        return self.config["Version"]
+
     def to_json(self) -> str:
         return json.dumps({"config": self.config, "code": self.code_sha_hex, "tags": self.tags})
 
@@ -45,7 +51,7 @@ class FunctionRecord:
         return cls(data["config"], data["code"], data.get("tags", {}))
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     """AWS's LastModified format: 2020-04-10T19:06:32.563+0000."""
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
@@ -61,6 +67,14 @@ def decode_zip(code: dict[str, Any]) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise InvalidParameterValueException("Could not unzip uploaded file. Please check your file, "
                                              "then try to upload again.") from exc
+
+
+def check_revision(record: FunctionRecord, revision_id: str | None) -> None:
+    """AWS's optimistic lock: a stale RevisionId is 412."""
+    if revision_id and revision_id != record.config["RevisionId"]:
+        raise PreconditionFailedException("The Revision Id provided does not match the latest Revision Id. "
+                                          "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+
 
 
 class FunctionRegistry:
@@ -106,6 +120,7 @@ class FunctionRegistry:
 
     def update_code(self, name: str, request: dict[str, Any]) -> FunctionRecord:
         record = self.get(name)
+        check_revision(record, request.get("RevisionId"))
         stored = self.code.put(decode_zip(request))
         self._set_code(record, stored)
         self._touch(record)
@@ -113,6 +128,7 @@ class FunctionRegistry:
 
     def update_configuration(self, name: str, request: dict[str, Any]) -> FunctionRecord:
         record = self.get(name)
+        check_revision(record, request.get("RevisionId"))
         config = dict(record.config)
         self._apply_configuration(config, request)
         record.config = config
@@ -123,13 +139,14 @@ class FunctionRegistry:
         self.get(name)
         del self._records[name]
         self.db.execute("DELETE FROM functions WHERE name = ?", (name,))
-        self._notify(name)
+        self.db.execute("DELETE FROM version_counters WHERE name = ?", (name,))
+        self.notify(name, None)
 
     def _base_config(self, name: str) -> dict[str, Any]:
         return {
             "FunctionName": name, "FunctionArn": function_arn(self.region, name), "Runtime": "python3.12",
             "Role": "", "Handler": "lambda_function.lambda_handler", "CodeSize": 0, "Description": "",
-            "Timeout": 3, "MemorySize": 128, "LastModified": _now_iso(), "CodeSha256": "", "Version": LATEST,
+            "Timeout": 3, "MemorySize": 128, "LastModified": now_iso(), "CodeSha256": "", "Version": LATEST,
             "Environment": {"Variables": {}}, "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": str(uuid.uuid4()), "State": "Active", "LastUpdateStatus": "Successful",
             "PackageType": "Zip", "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
@@ -165,7 +182,7 @@ class FunctionRegistry:
         record.config["CodeSize"] = stored.size
 
     def _touch(self, record: FunctionRecord) -> None:
-        record.config["LastModified"] = _now_iso()
+        record.config["LastModified"] = now_iso()
         record.config["RevisionId"] = str(uuid.uuid4())
         self._save(record)
 
@@ -176,8 +193,8 @@ class FunctionRegistry:
             (record.name, LATEST, record.to_json()),
         )
         self._records[record.name] = record
-        self._notify(record.name)
+        self.notify(record.name, LATEST)
 
-    def _notify(self, name: str) -> None:
+    def notify(self, name: str, version: str | None) -> None:
         for listener in self._listeners:
-            listener(name)
+            listener(name, version)

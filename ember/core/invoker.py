@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ember.arns import function_arn
 from ember.billing import billed_duration_ms
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
+from ember.core.versions import VersionStore
 from ember.errors import ResourceNotFoundException
 from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation, Outcome
@@ -58,20 +59,23 @@ class Meter:
 
 
 class Invoker:
-    def __init__(self, registry: FunctionRegistry, pools: PoolManager, db: sqlite3.Connection,
-                 region: str) -> None:
+    def __init__(self, registry: FunctionRegistry, versions: VersionStore, pools: PoolManager,
+                 db: sqlite3.Connection, region: str) -> None:
         self.registry = registry
+        self.versions = versions
         self.pools = pools
         self.db = db
         self.region = region
-        registry.subscribe(pools.retire_function)
+        registry.subscribe(pools.retire)
 
     def resolve(self, name: str, qualifier: str | None) -> FunctionRecord:
-        """The function a name and qualifier point at (only $LATEST until versions exist)."""
+        """The function version a name and qualifier point at: `$LATEST` or a published number."""
         record = self.registry.get(name)
-        if qualifier not in (None, LATEST):
-            raise ResourceNotFoundException(f"Function not found: {function_arn(self.region, name, qualifier)}")
-        return record
+        if qualifier in (None, LATEST):
+            return record
+        if qualifier.isdigit():
+            return self.versions.get(name, qualifier)
+        raise ResourceNotFoundException(f"Function not found: {function_arn(self.region, name, qualifier)}")
 
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
         started_at = time.time()
@@ -85,7 +89,7 @@ class Invoker:
             pool.release(env)
         self._record(request, record, started_at, cold, outcome, meter)
         return InvokeResult(
-            request.request_id, outcome.payload, LATEST,
+            request.request_id, outcome.payload, record.version,
             function_error="Unhandled" if outcome.failed else None, error_type=outcome.error_type,
             log_tail=tail if request.tail else None,
         )
@@ -94,7 +98,7 @@ class Invoker:
                    record: FunctionRecord) -> tuple[Outcome, Meter]:
         failure = await env.wait_initialised(request.request_id) if cold else None
         env.log.start_capture()
-        env.log.write(start_line(request.request_id, LATEST))
+        env.log.write(start_line(request.request_id, record.version))
         outcome = failure or await env.invoke(self._invocation(request, record))
         env.flush_output()
         memory = int(record.config["MemorySize"])
@@ -122,7 +126,7 @@ class Invoker:
     def _spec(self, record: FunctionRecord) -> EnvironmentSpec:
         config = record.config
         return EnvironmentSpec(
-            function_name=record.name, version=LATEST, runtime=config["Runtime"], handler=config["Handler"],
+            function_name=record.name, version=record.version, runtime=config["Runtime"], handler=config["Handler"],
             memory_mb=int(config["MemorySize"]), timeout_s=int(config["Timeout"]),
             code_dir=self.registry.code.tree(record.code_sha_hex),
             variables=dict(config["Environment"]["Variables"]), region=self.region,
@@ -134,7 +138,7 @@ class Invoker:
         self.db.execute(
             "INSERT INTO invocations (request_id, function, version, source, started_at, duration_ms, billed_ms,"
             " memory_mb, max_memory_mb, init_ms, cold, status, error_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (request.request_id, record.name, LATEST, request.source, started_at, meter.duration_ms,
+            (request.request_id, record.name, record.version, request.source, started_at, meter.duration_ms,
              meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms, int(cold), outcome.status,
              outcome.error_type),
         )

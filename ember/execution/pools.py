@@ -30,9 +30,9 @@ class PoolManager:
             self._all.add(pool)
         return pool
 
-    def retire_function(self, name: str) -> None:
-        """Code, configuration or existence changed: no environment of the old one is reused."""
-        for key in [key for key in self._current if key[0] == name]:
+    def retire(self, name: str, version: str | None) -> None:
+        """A version changed (or, with None, the function is gone): none of its environments is reused."""
+        for key in [key for key in self._current if key[0] == name and version in (None, key[1])]:
             self._current.pop(key).retire("function updated")
 
     def pools_of(self, name: str) -> list[Pool]:

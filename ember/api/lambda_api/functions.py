@@ -30,8 +30,13 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         return self.services.invoker.resolve(ref.name, ref.qualifier)
 
+    def _published(self, record: FunctionRecord, body: dict) -> FunctionRecord:
+        """`Publish: true` on Create/Update*: answer with the new version instead of `$LATEST`."""
+        return self.services.versions.publish(record.name, {}) if body.get("Publish") else record
+
     async def create(self, request: Request) -> Response:
-        record = self.registry.create(await json_body(request))
+        body = await json_body(request)
+        record = self._published(self.registry.create(body), body)
         return aws_json(record.config, 201, request_id_of(request))
 
     async def get(self, request: Request) -> Response:
@@ -60,18 +65,23 @@ class FunctionsApi:
 
     async def update_code(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
-        record = self.registry.update_code(ref.name, await json_body(request))
+        body = await json_body(request)
+        record = self._published(self.registry.update_code(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request))
 
     async def update_configuration(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
-        record = self.registry.update_configuration(ref.name, await json_body(request))
+        body = await json_body(request)
+        record = self._published(self.registry.update_configuration(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request))
 
     async def delete(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
         self.services.invoker.resolve(ref.name, ref.qualifier)
-        self.registry.delete(ref.name)
+        if ref.qualifier:
+            self.services.versions.delete(ref.name, ref.qualifier)
+        else:
+            self.registry.delete(ref.name)
         return Response(status_code=204, headers={"x-amzn-RequestId": request_id_of(request)})
 
     async def download_code(self, request: Request) -> Response:
