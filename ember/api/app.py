@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
 from ember.api.lambda_api.versions import VersionsApi
@@ -21,6 +22,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     versions = VersionsApi(services)
+    aliases = AliasesApi(services)
     logs = LogsApi(services)
     routes = [
         Route(FN, functions.create, methods=["POST"]),
@@ -34,6 +36,11 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
         Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),
         Route(f"{FN}/{{name}}/versions", versions.publish, methods=["POST"]),
         Route(f"{FN}/{{name}}/versions", versions.list, methods=["GET"]),
+        Route(f"{FN}/{{name}}/aliases", aliases.create, methods=["POST"]),
+        Route(f"{FN}/{{name}}/aliases", aliases.list, methods=["GET"]),
+        Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.get, methods=["GET"]),
+        Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.update, methods=["PUT"]),
+        Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.delete, methods=["DELETE"]),
         Route("/", logs.dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),

@@ -21,6 +21,7 @@ from ember.api.app import build_app
 from ember.api.runtime_api import RuntimeApiServer
 from ember.api.services import Services
 from ember.config import ServerConfig
+from ember.core.aliases import AliasStore
 from ember.core.code_store import CodeStore
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
@@ -85,12 +86,13 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     runtime_api = RuntimeApiServer()
     pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open), config.keep_alive)
     versions = VersionStore(db, registry)
-    invoker = Invoker(registry, versions, pools, db, config.region)
+    aliases = AliasStore(db, registry, versions)
+    invoker = Invoker(registry, versions, aliases, pools, db, config.region)
     events = EventQueue(db, invoker)
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)
-    services = Services(registry, versions, invoker, events, config.region, config.logs_dir)
+    services = Services(registry, versions, aliases, invoker, events, config.region, config.logs_dir)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember.core.aliases import AliasStore
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.versions import VersionStore
@@ -15,6 +16,7 @@ from ember.events.async_queue import EventQueue
 class Services:
     registry: FunctionRegistry
     versions: VersionStore
+    aliases: AliasStore
     invoker: Invoker
     events: EventQueue
     region: str

@@ -12,6 +12,12 @@ CREATE TABLE IF NOT EXISTS functions (
     config TEXT NOT NULL,
     PRIMARY KEY (name, version)
 );
+CREATE TABLE IF NOT EXISTS aliases (
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (name, alias)
+);
 CREATE TABLE IF NOT EXISTS version_counters (
     name TEXT PRIMARY KEY,
     last INTEGER NOT NULL

@@ -70,8 +70,12 @@ def decode_zip(code: dict[str, Any]) -> bytes:
 
 
 def check_revision(record: FunctionRecord, revision_id: str | None) -> None:
+    check_revision_id(record.config["RevisionId"], revision_id)
+
+
+def check_revision_id(current: str, revision_id: str | None) -> None:
     """AWS's optimistic lock: a stale RevisionId is 412."""
-    if revision_id and revision_id != record.config["RevisionId"]:
+    if revision_id and revision_id != current:
         raise PreconditionFailedException("The Revision Id provided does not match the latest Revision Id. "
                                           "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
 

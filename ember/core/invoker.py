@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from ember.arns import function_arn
 from ember.billing import billed_duration_ms
+from ember.core.aliases import AliasStore
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
 from ember.core.versions import VersionStore
-from ember.errors import ResourceNotFoundException
 from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation, Outcome
 from ember.execution.pools import PoolManager
@@ -59,27 +59,31 @@ class Meter:
 
 
 class Invoker:
-    def __init__(self, registry: FunctionRegistry, versions: VersionStore, pools: PoolManager,
-                 db: sqlite3.Connection, region: str) -> None:
+    def __init__(self, registry: FunctionRegistry, versions: VersionStore, aliases: AliasStore,
+                 pools: PoolManager, db: sqlite3.Connection, region: str) -> None:
         self.registry = registry
         self.versions = versions
+        self.aliases = aliases
         self.pools = pools
         self.db = db
         self.region = region
         registry.subscribe(pools.retire)
 
-    def resolve(self, name: str, qualifier: str | None) -> FunctionRecord:
-        """The function version a name and qualifier point at: `$LATEST` or a published number."""
+    def resolve(self, name: str, qualifier: str | None, route: bool = False) -> FunctionRecord:
+        """The version a qualifier points at: `$LATEST`, a number, or an alias (weighted only when `route`)."""
         record = self.registry.get(name)
+        if qualifier is not None and not qualifier.isdigit() and qualifier != LATEST:
+            if route:
+                qualifier = self.aliases.route(name, qualifier)
+            else:
+                qualifier = self.aliases.get(name, qualifier)["FunctionVersion"]
         if qualifier in (None, LATEST):
             return record
-        if qualifier.isdigit():
-            return self.versions.get(name, qualifier)
-        raise ResourceNotFoundException(f"Function not found: {function_arn(self.region, name, qualifier)}")
+        return self.versions.get(name, qualifier)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
         started_at = time.time()
-        record = self.resolve(request.function, request.qualifier)
+        record = self.resolve(request.function, request.qualifier, route=True)
         pool = self.pools.pool_for(self._spec(record))
         env, cold = await pool.acquire()
         try:
