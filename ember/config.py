@@ -27,6 +27,7 @@ class ServerConfig:
     region: str = "us-east-1"
     keep_alive: float = 600.0
     auth: str = "sigv4"
+    account_concurrency: int = 1000
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
 
     @property

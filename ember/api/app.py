@@ -7,8 +7,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ember.api.lambda_api.aliases import AliasesApi
+from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.tags import TagsApi
 from ember.api.lambda_api.versions import VersionsApi
 from ember.api.logs_api import LogsApi
 from ember.api.middleware import PUBLIC_PREFIX, AwsApiMiddleware, not_found
@@ -23,6 +25,8 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
     invoke = InvokeApi(services)
     versions = VersionsApi(services)
     aliases = AliasesApi(services)
+    concurrency = ConcurrencyApi(services)
+    tags = TagsApi(services)
     logs = LogsApi(services)
     routes = [
         Route(FN, functions.create, methods=["POST"]),
@@ -41,6 +45,14 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
         Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.get, methods=["GET"]),
         Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.update, methods=["PUT"]),
         Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.delete, methods=["DELETE"]),
+        Route("/2017-10-31/functions/{name}/concurrency", concurrency.put, methods=["PUT"]),
+        Route("/2019-09-30/functions/{name}/concurrency", concurrency.get, methods=["GET"]),
+        Route("/2017-10-31/functions/{name}/concurrency", concurrency.delete, methods=["DELETE"]),
+        Route("/2016-08-19/account-settings", concurrency.account_settings, methods=["GET"]),
+        Route("/2016-08-19/account-settings/", concurrency.account_settings, methods=["GET"]),
+        Route("/2017-03-31/tags/{arn}", tags.tag, methods=["POST"]),
+        Route("/2017-03-31/tags/{arn}", tags.list, methods=["GET"]),
+        Route("/2017-03-31/tags/{arn}", tags.untag, methods=["DELETE"]),
         Route("/", logs.dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),

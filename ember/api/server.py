@@ -23,6 +23,7 @@ from ember.api.services import Services
 from ember.config import ServerConfig
 from ember.core.aliases import AliasStore
 from ember.core.code_store import CodeStore
+from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
@@ -87,12 +88,13 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open), config.keep_alive)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
-    invoker = Invoker(registry, versions, aliases, pools, db, config.region)
+    limiter = ConcurrencyLimiter(registry, config.account_concurrency)
+    invoker = Invoker(registry, versions, aliases, limiter, pools, db, config.region)
     events = EventQueue(db, invoker)
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)
-    services = Services(registry, versions, aliases, invoker, events, config.region, config.logs_dir)
+    services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.core.aliases import AliasStore
+from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.versions import VersionStore
@@ -17,6 +18,7 @@ class Services:
     registry: FunctionRegistry
     versions: VersionStore
     aliases: AliasStore
+    limiter: ConcurrencyLimiter
     invoker: Invoker
     events: EventQueue
     region: str

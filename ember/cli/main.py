@@ -35,13 +35,15 @@ def serve_command(
     keep_alive: float = typer.Option(600, envvar="EMBER_KEEP_ALIVE", show_default=True,
                                      help="Seconds an idle environment lives."),
     auth: str = typer.Option("sigv4", envvar="EMBER_AUTH", show_default=True, help="sigv4 or none."),
+    account_concurrency: int = typer.Option(1000, envvar="EMBER_ACCOUNT_CONCURRENCY", show_default=True,
+                                            help="Concurrent executions for the whole account (AWS: 1000)."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import StartupError, build_config, run_server
 
     try:
-        run_server(build_config(host, port, data_dir, region, keep_alive, auth), deploy_path)
+        run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 

@@ -27,16 +27,18 @@ def is_loopback(host: str) -> bool:
 
 
 def build_config(host: str, port: int, data_dir: str | None, region: str, keep_alive: float,
-                 auth: str) -> ServerConfig:
+                 auth: str, account_concurrency: int = 1000) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
+    if account_concurrency < 1:
+        raise StartupError(f"--account-concurrency must be at least 1, not {account_concurrency}")
     directory = resolve_data_dir(data_dir)
     credentials = load_credentials(directory)
     if not is_loopback(host) and (auth == "none" or only_default_credentials(credentials)):
         raise StartupError(f"refusing to listen on {host} with only the default test/test credentials; "
                            f"add keys to {directory / 'credentials'} (and keep --auth sigv4)")
     return ServerConfig(data_dir=directory, host=host, port=port, region=region, keep_alive=keep_alive,
-                        auth=auth, credentials=credentials)
+                        auth=auth, credentials=credentials, account_concurrency=account_concurrency)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:

@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS event_queue (
     qualifier TEXT,
     payload BLOB NOT NULL,
     state TEXT NOT NULL DEFAULT 'queued',
-    enqueued_at REAL NOT NULL
+    enqueued_at REAL NOT NULL,
+    not_before REAL NOT NULL DEFAULT 0,
+    throttles INTEGER NOT NULL DEFAULT 0
 );
 """
 

@@ -33,6 +33,7 @@ class FunctionRecord:
     config: dict[str, Any]
     code_sha_hex: str
     tags: dict[str, str] = field(default_factory=dict)
+    reserved: int | None = None  # reserved concurrency, for the whole function (kept on $LATEST)
 
     @property
     def name(self) -> str:
@@ -43,12 +44,13 @@ class FunctionRecord:
         return self.config["Version"]
 
     def to_json(self) -> str:
-        return json.dumps({"config": self.config, "code": self.code_sha_hex, "tags": self.tags})
+        return json.dumps({"config": self.config, "code": self.code_sha_hex, "tags": self.tags,
+                           "reserved": self.reserved})
 
     @classmethod
     def from_json(cls, text: str) -> FunctionRecord:
         data = json.loads(text)
-        return cls(data["config"], data["code"], data.get("tags", {}))
+        return cls(data["config"], data["code"], data.get("tags", {}), data.get("reserved"))
 
 
 def now_iso() -> str:
@@ -139,6 +141,19 @@ class FunctionRegistry:
         self._touch(record)
         return record
 
+    def set_reserved(self, name: str, reserved: int | None) -> FunctionRecord:
+        """Reserved concurrency is not configuration: it changes no revision and retires no environment."""
+        record = self.get(name)
+        record.reserved = reserved
+        self._write(record)
+        return record
+
+    def set_tags(self, name: str, tags: dict[str, str]) -> FunctionRecord:
+        record = self.get(name)
+        record.tags = tags
+        self._write(record)
+        return record
+
     def delete(self, name: str) -> None:
         self.get(name)
         del self._records[name]
@@ -191,13 +206,16 @@ class FunctionRegistry:
         self._save(record)
 
     def _save(self, record: FunctionRecord) -> None:
+        self._write(record)
+        self.notify(record.name, LATEST)
+
+    def _write(self, record: FunctionRecord) -> None:
         self.db.execute(
             "INSERT INTO functions (name, version, config) VALUES (?, ?, ?) "
             "ON CONFLICT (name, version) DO UPDATE SET config = excluded.config",
             (record.name, LATEST, record.to_json()),
         )
         self._records[record.name] = record
-        self.notify(record.name, LATEST)
 
     def notify(self, name: str, version: str | None) -> None:
         for listener in self._listeners:

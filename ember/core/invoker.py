@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ember.arns import function_arn
 from ember.billing import billed_duration_ms
 from ember.core.aliases import AliasStore
+from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
 from ember.core.versions import VersionStore
 from ember.execution.environment import Environment
@@ -60,8 +61,9 @@ class Meter:
 
 class Invoker:
     def __init__(self, registry: FunctionRegistry, versions: VersionStore, aliases: AliasStore,
-                 pools: PoolManager, db: sqlite3.Connection, region: str) -> None:
+                 limiter: ConcurrencyLimiter, pools: PoolManager, db: sqlite3.Connection, region: str) -> None:
         self.registry = registry
+        self.limiter = limiter
         self.versions = versions
         self.aliases = aliases
         self.pools = pools
@@ -84,13 +86,14 @@ class Invoker:
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
         started_at = time.time()
         record = self.resolve(request.function, request.qualifier, route=True)
-        pool = self.pools.pool_for(self._spec(record))
-        env, cold = await pool.acquire()
-        try:
-            outcome, meter = await self._run(env, cold, request, record)
-            tail = self._log_close(env, request.request_id, outcome, meter)
-        finally:
-            pool.release(env)
+        with self.limiter.slot(record.name):
+            pool = self.pools.pool_for(self._spec(record))
+            env, cold = await pool.acquire()
+            try:
+                outcome, meter = await self._run(env, cold, request, record)
+                tail = self._log_close(env, request.request_id, outcome, meter)
+            finally:
+                pool.release(env)
         self._record(request, record, started_at, cold, outcome, meter)
         return InvokeResult(
             request.request_id, outcome.payload, record.version,

@@ -2,7 +2,8 @@
 
 An event is committed to SQLite before Invoke answers 202, run through the same invoker as any
 call, and deleted only once its run finished. Rows still marked `running` when the server stops
-(or dies) are queued again at the next start, so no accepted event is lost.
+(or dies) are queued again at the next start, so no accepted event is lost. A throttled event
+goes back to the queue and runs later, backing off from 1 s to at most 5 minutes (as AWS does).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import sqlite3
 import time
 
 from ember.core.invoker import InvokeRequest, Invoker
-from ember.errors import AwsError
+from ember.errors import AwsError, TooManyRequestsException
 
 log = logging.getLogger("ember.events")
 MAX_IN_FLIGHT = 64
+BACKOFF_S, MAX_BACKOFF_S = 1.0, 300.0
 
 
 class EventQueue:
@@ -42,14 +44,18 @@ class EventQueue:
         return self.db.execute("SELECT count(*) FROM event_queue").fetchone()[0]
 
     async def run(self) -> None:
-        """Start queued events as they arrive, at most MAX_IN_FLIGHT at a time."""
+        """Start queued events as they arrive (or their backoff ends), at most MAX_IN_FLIGHT at a time."""
         while True:
             self._wake.clear()
             for row in self._claim(MAX_IN_FLIGHT - len(self._tasks)):
                 task = asyncio.create_task(self._run_one(row), name=f"event-{row['request_id']}")
                 self._tasks.add(task)
                 task.add_done_callback(self._finished)
-            await self._wake.wait()
+            try:
+                async with asyncio.timeout(self._until_next_due()):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
 
     async def stop(self) -> None:
         """Cancel running events; their rows stay `running`, so the next start runs them again."""
@@ -61,8 +67,8 @@ class EventQueue:
         if limit <= 0:
             return []
         rows = self.db.execute(
-            "SELECT seq, request_id, function, qualifier, payload FROM event_queue WHERE state = 'queued' "
-            "ORDER BY seq LIMIT ?", (limit,)).fetchall()
+            "SELECT seq, request_id, function, qualifier, payload, throttles FROM event_queue "
+            "WHERE state = 'queued' AND not_before <= ? ORDER BY seq LIMIT ?", (time.time(), limit)).fetchall()
         self.db.executemany("UPDATE event_queue SET state = 'running' WHERE seq = ?", [(r["seq"],) for r in rows])
         return rows
 
@@ -71,9 +77,23 @@ class EventQueue:
                                 request_id=row["request_id"])
         try:
             await self.invoker.invoke(request)
+        except TooManyRequestsException:
+            delay = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** row["throttles"])
+            self.db.execute("UPDATE event_queue SET state = 'queued', not_before = ?, throttles = throttles + 1 "
+                            "WHERE seq = ?", (time.time() + delay, row["seq"]))
+            return
         except AwsError as error:
             log.warning("dropping event %s for %s: %s", row["request_id"], row["function"], error.message)
         self.db.execute("DELETE FROM event_queue WHERE seq = ?", (row["seq"],))
+
+    def _until_next_due(self) -> float | None:
+        """Seconds until the earliest backed-off event is due; None if none is waiting (or no room)."""
+        if len(self._tasks) >= MAX_IN_FLIGHT:
+            return None  # a finishing task sets the wake event
+        row = self.db.execute("SELECT min(not_before) FROM event_queue WHERE state = 'queued'").fetchone()
+        if row[0] is None:
+            return None
+        return max(0.01, row[0] - time.time())
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

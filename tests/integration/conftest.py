@@ -73,9 +73,10 @@ class EmberProcess:
 
 
 def lambda_client(url: str, secret: str = "test", **config: object) -> object:
+    """No client-side retries: a test sees exactly what the server answered (429s included)."""
+    settings = {"retries": {"total_max_attempts": 1}, "read_timeout": 120, **config}
     return boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key=secret,
-                        config=Config(retries={"max_attempts": 1}, read_timeout=120, **config))
+                        aws_secret_access_key=secret, config=Config(**settings))
 
 
 def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> bytes:

@@ -46,6 +46,9 @@ class FunctionsApi:
             "Code": {"RepositoryType": "S3", "Location": f"{request.base_url}ember/code/{record.code_sha_hex}.zip"},
             "Tags": record.tags,
         }
+        latest = self.registry.get(record.name)
+        if latest.reserved is not None:
+            body["Concurrency"] = {"ReservedConcurrentExecutions": latest.reserved}
         return aws_json(body, 200, request_id_of(request))
 
     async def get_configuration(self, request: Request) -> Response:

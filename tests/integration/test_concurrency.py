@@ -1,0 +1,96 @@
+"""Reserved concurrency, the account limit, throttling with AWS's 429, and throttled events."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import ROLE, EmberProcess, lambda_client, make_zip
+
+SLOW = "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'ok'\n"
+
+
+def throttle_reason(client, **invoke_args) -> tuple[str, dict]:
+    with pytest.raises(client.exceptions.TooManyRequestsException) as info:
+        client.invoke(**invoke_args)
+    response = info.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    return response["Reason"], response["ResponseMetadata"]["HTTPHeaders"]
+
+
+def test_reserved_concurrency_one_throttles_the_second_call(client, deploy):
+    name = deploy(SLOW, timeout=10)
+    assert client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)[
+        "ReservedConcurrentExecutions"] == 1
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(client.invoke, FunctionName=name, Payload=b'{"s": 1.5}')
+        time.sleep(0.5)
+        reason, headers = throttle_reason(client, FunctionName=name)
+        assert reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert headers["retry-after"] == "1"
+        assert slow.result()["Payload"].read() == b'"ok"'
+    assert client.invoke(FunctionName=name)["StatusCode"] == 200, "the slot was given back"
+
+
+def test_reserved_concurrency_zero_throttles_everything_and_events_wait(client, deploy, tmp_path):
+    out = tmp_path / "ran"
+    name = deploy(f"def handler(e, c):\n    open({str(out)!r}, 'a').write('x')\n    return 1\n")
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    reason, _ = throttle_reason(client, FunctionName=name)
+    assert reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert client.invoke(FunctionName=name, InvocationType="Event")["StatusCode"] == 202
+    time.sleep(1.5)
+    assert not out.exists(), "a throttled event must wait"
+    client.delete_function_concurrency(FunctionName=name)
+    deadline = time.monotonic() + 10
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert out.read_text() == "x", "the throttled event ran once concurrency allowed it"
+
+
+def test_concurrency_settings_round_trip(client, deploy):
+    name = deploy(SLOW)
+    assert client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
+    assert "Concurrency" not in client.get_function(FunctionName=name)
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=7)
+    assert client.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 7
+    assert client.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 7}
+    settings = client.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountLimit"]["UnreservedConcurrentExecutions"] <= 993
+    client.delete_function_concurrency(FunctionName=name)
+    assert client.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") is None
+
+
+def test_reservations_must_leave_100_unreserved(client, deploy):
+    name = deploy(SLOW)
+    with pytest.raises(client.exceptions.InvalidParameterValueException, match=r"minimum value of \[100\]"):
+        client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=901)
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=900)
+    other = deploy(SLOW)
+    with pytest.raises(client.exceptions.InvalidParameterValueException):
+        client.put_function_concurrency(FunctionName=other, ReservedConcurrentExecutions=1)
+    client.delete_function_concurrency(FunctionName=name)
+
+
+@pytest.fixture
+def small_account(tmp_path):
+    server = EmberProcess(tmp_path / "data", "--account-concurrency", "2").start()
+    yield server
+    server.stop()
+
+
+def test_account_limit_throttles_unreserved_functions(small_account):
+    client = lambda_client(small_account.url)
+    for name in ("a", "b"):
+        client.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                               Code={"ZipFile": make_zip({"index.py": SLOW})}, Timeout=10)
+    with ThreadPoolExecutor(2) as pool:
+        running = [pool.submit(client.invoke, FunctionName=n, Payload=b'{"s": 1.5}') for n in ("a", "b")]
+        time.sleep(0.7)
+        reason, _ = throttle_reason(client, FunctionName="a")
+        assert reason == "ConcurrentInvocationLimitExceeded"
+        assert [json.loads(f.result()["Payload"].read()) for f in running] == ["ok", "ok"]
+    assert client.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 2
