@@ -128,6 +128,9 @@ class FunctionRegistry:
         record = self.get(name)
         check_revision(record, request.get("RevisionId"))
         stored = self.code.put(decode_zip(request))
+        if "Architectures" in request:  # UpdateFunctionCode is where AWS lets the architecture change
+            validation.check_architectures(list(request["Architectures"] or []))
+            record.config["Architectures"] = list(request["Architectures"])
         self._set_code(record, stored)
         self._touch(record)
         return record
@@ -185,8 +188,11 @@ class FunctionRegistry:
             validation.check_environment(variables)
             config["Environment"] = {"Variables": dict(variables)}
         if "EphemeralStorage" in request:
-            config["EphemeralStorage"] = {"Size": int(request["EphemeralStorage"]["Size"])}
+            size = int((request["EphemeralStorage"] or {}).get("Size", 512))
+            validation.check_ephemeral_storage(size)
+            config["EphemeralStorage"] = {"Size": size}
         if "Architectures" in request:
+            validation.check_architectures(list(request["Architectures"] or []))
             config["Architectures"] = list(request["Architectures"])
         validation.check_runtime(config["Runtime"])
         validation.check_handler(config["Handler"])

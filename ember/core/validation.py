@@ -91,3 +91,19 @@ def check_environment(variables: dict[str, str]) -> None:
             f"Lambda was unable to configure your environment variables because the environment variables "
             f"you have provided exceeded the 4KB limit. String measured: {size}"
         )
+
+
+def check_ephemeral_storage(size: int) -> None:
+    if not 512 <= size <= 10240:
+        rule = "greater than or equal to 512" if size < 512 else "less than or equal to 10240"
+        raise constraint_error(size, "ephemeralStorage.size", f"Member must have value {rule}")
+
+
+def check_architectures(architectures: list[str]) -> None:
+    shown = "[" + ", ".join(architectures) + "]"
+    if len(architectures) != 1:
+        rule = "less than or equal to 1" if architectures else "greater than or equal to 1"
+        raise constraint_error(shown, "architectures", f"Member must have length {rule}")
+    if architectures[0] not in ("x86_64", "arm64"):
+        raise constraint_error(shown, "architectures", "Member must satisfy constraint: "
+                               "[Member must satisfy enum value set: [x86_64, arm64]]")

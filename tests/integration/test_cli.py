@@ -152,3 +152,21 @@ def test_make_run_style_deploy_prints_endpoint_first(tmp_path):
         assert json.loads(response["Payload"].read()) == {"message": "Hello, Run!"}
     finally:
         server.stop()
+
+
+def test_aws_cli_versions_aliases_and_concurrency(ember, tmp_path):
+    assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "cli-versions").returncode == 0
+    aws = [str(BIN / "aws"), "lambda", "--endpoint-url", ember.url]
+    published = run(*aws, "publish-version", "--function-name", "cli-versions")
+    assert json.loads(published.stdout)["Version"] == "1", published.stderr
+    alias = run(*aws, "create-alias", "--function-name", "cli-versions", "--name", "live", "--function-version", "1")
+    assert json.loads(alias.stdout)["AliasArn"].endswith(":cli-versions:live"), alias.stderr
+    out = tmp_path / "out.json"
+    invoked = run(*aws, "invoke", "--function-name", "cli-versions", "--qualifier", "live", str(out))
+    assert json.loads(invoked.stdout)["ExecutedVersion"] == "1" and json.loads(out.read_text())["message"]
+    put = run(*aws, "put-function-concurrency", "--function-name", "cli-versions",
+              "--reserved-concurrent-executions", "0")
+    assert put.returncode == 0, put.stderr
+    throttled = run(*aws, "invoke", "--function-name", "cli-versions", "--cli-read-timeout", "5", str(out),
+                    env={"AWS_MAX_ATTEMPTS": "1"})
+    assert throttled.returncode != 0 and "TooManyRequestsException" in throttled.stderr

@@ -55,12 +55,12 @@ def test_update_code_and_configuration_take_effect(client, deploy):
 
 
 def test_list_functions_paginates(client, deploy):
-    names = {deploy(HELLO) for _ in range(55)}
+    names = {deploy(HELLO) for _ in range(120)}
     pages = list(client.get_paginator("list_functions").paginate())
     listed = [fn["FunctionName"] for page in pages for fn in page["Functions"]]
     assert names <= set(listed)
     assert len(listed) == len(set(listed))
-    assert len(pages) >= 2 and all(len(page["Functions"]) <= 50 for page in pages)
+    assert len(pages) >= 3 and all(len(page["Functions"]) <= 50 for page in pages)
 
 
 def test_delete_then_everything_is_404(client, deploy):
