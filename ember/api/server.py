@@ -27,6 +27,7 @@ from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.execution.backend import LocalBackend
@@ -89,7 +90,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
     limiter = ConcurrencyLimiter(registry, config.account_concurrency)
-    invoker = Invoker(registry, versions, aliases, limiter, pools, db, config.region)
+    records = InvocationRecords(db)
+    invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region)
     events = EventQueue(db, invoker)
     requeued = events.requeue_unfinished()
     if requeued:
@@ -97,7 +99,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
-    server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+    server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(events.run(), name="events")]
@@ -109,4 +111,5 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
         await asyncio.gather(*background, return_exceptions=True)
         await events.stop()
         pools.destroy_all("server shutdown")
+        records.flush()
         db.close()

@@ -7,7 +7,6 @@ request → log START/END/REPORT → meter and record → hand the environment b
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from ember.billing import billed_duration_ms
 from ember.core.aliases import AliasStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
+from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation, Outcome
@@ -61,13 +61,13 @@ class Meter:
 
 class Invoker:
     def __init__(self, registry: FunctionRegistry, versions: VersionStore, aliases: AliasStore,
-                 limiter: ConcurrencyLimiter, pools: PoolManager, db: sqlite3.Connection, region: str) -> None:
+                 limiter: ConcurrencyLimiter, pools: PoolManager, records: InvocationRecords, region: str) -> None:
         self.registry = registry
         self.limiter = limiter
         self.versions = versions
         self.aliases = aliases
         self.pools = pools
-        self.db = db
+        self.records = records
         self.region = region
         registry.subscribe(pools.retire)
 
@@ -142,10 +142,6 @@ class Invoker:
 
     def _record(self, request: InvokeRequest, record: FunctionRecord, started_at: float, cold: bool,
                 outcome: Outcome, meter: Meter) -> None:
-        self.db.execute(
-            "INSERT INTO invocations (request_id, function, version, source, started_at, duration_ms, billed_ms,"
-            " memory_mb, max_memory_mb, init_ms, cold, status, error_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (request.request_id, record.name, record.version, request.source, started_at, meter.duration_ms,
-             meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms, int(cold), outcome.status,
-             outcome.error_type),
-        )
+        self.records.add((request.request_id, record.name, record.version, request.source, started_at,
+                          meter.duration_ms, meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms,
+                          int(cold), outcome.status, outcome.error_type))

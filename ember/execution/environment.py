@@ -132,14 +132,10 @@ class Environment:
 
     def peak_memory_mb(self) -> int:
         """Peak resident memory of the runtime process (VmHWM), in MB; the last reading once it is gone."""
-        if self._process is not None and self._process.returncode is None:
-            try:
-                with open(f"/proc/{self._process.pid}/status") as status:
-                    for line in status:
-                        if line.startswith("VmHWM:"):
-                            self._peak_mb = max(self._peak_mb, round(int(line.split()[1]) / 1024))
-            except OSError:
-                pass
+        if self._process is not None:
+            peak_kb = self._process.peak_rss_kb()
+            if peak_kb is not None:
+                self._peak_mb = max(self._peak_mb, round(peak_kb / 1024))
         return self._peak_mb
 
     def destroy(self, reason: str) -> None:

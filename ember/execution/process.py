@@ -50,6 +50,7 @@ class ChildProcess:
         self._out_fd = read_fd
         os.set_blocking(read_fd, False)
         self._pidfd = os.pidfd_open(self.pid)
+        self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
         self._loop.add_reader(self._out_fd, self.drain_output)
         self._loop.add_reader(self._pidfd, self._reap)
 
@@ -70,6 +71,19 @@ class ChildProcess:
         if self._partial:
             self._on_line(self._partial.decode("utf-8", errors="replace") + "\n")
             self._partial = b""
+
+    def peak_rss_kb(self) -> int | None:
+        """VmHWM from /proc (read through a kept-open fd: this runs once per invocation)."""
+        if self._status_fd < 0:
+            return None
+        try:
+            status = os.pread(self._status_fd, 4096, 0)
+        except OSError:
+            return None
+        start = status.find(b"VmHWM:")
+        if start < 0:
+            return None
+        return int(status[start + 6:status.index(b"kB", start)])
 
     def kill(self) -> None:
         """SIGKILL the child's whole process group; harmless if it is already gone."""
@@ -101,6 +115,8 @@ class ChildProcess:
     def _reap(self) -> None:
         self._loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
+        os.close(self._status_fd)
+        self._status_fd = -1
         self.returncode = self.popen.wait()
         self.drain_output()
         self._on_exit(self.returncode)

@@ -42,9 +42,10 @@ class LogStream:
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
         self._file.write(json.dumps({"t": int(time.time() * 1000), "s": self.name, "m": message}) + "\n")
-        self._file.flush()
         if self._capture is not None:
             self._capture.append(message)
+        else:  # during a request, lines are flushed together when it ends
+            self._file.flush()
 
     def start_capture(self) -> None:
         self._capture = []
@@ -53,6 +54,8 @@ class LogStream:
         """End the capture and return the last 4 KB of what it saw (the Tail of an invocation)."""
         text = "".join(self._capture or [])
         self._capture = None
+        if self._file is not None:
+            self._file.flush()
         raw = text.encode("utf-8")[-TAIL_BYTES:]
         return raw.decode("utf-8", errors="ignore")
 

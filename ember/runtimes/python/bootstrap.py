@@ -8,11 +8,11 @@ next → handle → post response or error.
 
 from __future__ import annotations
 
-import http.client
 import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -42,11 +42,18 @@ class FaultException(Exception):
 
 
 class RuntimeClient:
-    """One keep-alive HTTP connection to the Runtime API."""
+    """One keep-alive HTTP/1.1 connection to the Runtime API.
+
+    Hand-rolled on a socket: http.client parses headers with the email package, which cost more
+    CPU per invocation than everything else this runtime does for a small handler.
+    """
 
     def __init__(self, address: str) -> None:
         host, _, port = address.rpartition(":")
-        self._conn = http.client.HTTPConnection(host, int(port))
+        self._address = (host, int(port))
+        self._host = address
+        self._sock: socket.socket | None = None
+        self._buffer = bytearray()
 
     def next(self) -> tuple[bytes, dict[str, str]]:
         return self._call("GET", f"{API_PREFIX}/invocation/next")
@@ -62,12 +69,64 @@ class RuntimeClient:
         self._call("POST", f"{API_PREFIX}/init/error", json.dumps(error).encode(),
                    {ERROR_TYPE_HEADER: error["errorType"]})
 
-    def _call(self, method: str, path: str, body: bytes | None = None,
+    def _call(self, method: str, path: str, body: bytes = b"",
               headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
-        self._conn.request(method, path, body=body, headers=headers or {})
-        response = self._conn.getresponse()
-        data = response.read()
-        return data, {k.lower(): v for k, v in response.getheaders()}
+        if self._sock is None:
+            self._sock = socket.create_connection(self._address)
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host}", f"Content-Length: {len(body)}"]
+        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        response_headers = self._read_head()
+        return self._read_body(response_headers), response_headers
+
+    def _read_head(self) -> dict[str, str]:
+        while b"\r\n\r\n" not in self._buffer:
+            self._recv()
+        head, _, rest = self._buffer.partition(b"\r\n\r\n")
+        self._buffer = bytearray(rest)
+        headers = {}
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return headers
+
+    def _read_body(self, headers: dict[str, str]) -> bytes:
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        return self._take(int(headers.get("content-length", "0")))
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self._take_line().split(";")[0], 16)
+            if size == 0:
+                while self._take_line():  # trailers, then the empty line
+                    pass
+                return b"".join(chunks)
+            chunks.append(self._take(size))
+            self._take_line()
+
+    def _take_line(self) -> str:
+        while b"\r\n" not in self._buffer:
+            self._recv()
+        line, _, rest = self._buffer.partition(b"\r\n")
+        self._buffer = bytearray(rest)
+        return line.decode("latin-1")
+
+    def _take(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._recv()
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _recv(self) -> None:
+        assert self._sock is not None
+        chunk = self._sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError("the Runtime API closed the connection")
+        self._buffer += chunk
 
 
 @dataclass
