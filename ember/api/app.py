@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, Router
 
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
@@ -19,7 +17,7 @@ from ember.api.services import Services
 FN = "/2015-03-31/functions"
 
 
-def build_app(services: Services, credentials: dict[str, str] | None) -> Starlette:
+def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiMiddleware:
     """`credentials` None turns SigV4 off (`--auth none`)."""
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
@@ -29,6 +27,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
     tags = TagsApi(services)
     logs = LogsApi(services)
     routes = [
+        Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),  # first: the hot path
         Route(FN, functions.create, methods=["POST"]),
         Route(FN, functions.list, methods=["GET"]),
         Route(f"{FN}/", functions.list, methods=["GET"]),
@@ -37,7 +36,6 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
         Route(f"{FN}/{{name}}/configuration", functions.get_configuration, methods=["GET"]),
         Route(f"{FN}/{{name}}/configuration", functions.update_configuration, methods=["PUT"]),
         Route(f"{FN}/{{name}}/code", functions.update_code, methods=["PUT"]),
-        Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),
         Route(f"{FN}/{{name}}/versions", versions.publish, methods=["POST"]),
         Route(f"{FN}/{{name}}/versions", versions.list, methods=["GET"]),
         Route(f"{FN}/{{name}}/aliases", aliases.create, methods=["POST"]),
@@ -57,4 +55,6 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> Starlet
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(AwsApiMiddleware, credentials=credentials)])
+    # A bare Router under our middleware: it already is both error nets, so Starlette's own
+    # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
+    return AwsApiMiddleware(Router(routes=routes), credentials=credentials)

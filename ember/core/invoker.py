@@ -68,6 +68,7 @@ class Invoker:
         self.aliases = aliases
         self.pools = pools
         self.records = records
+        self._specs: dict[tuple[str, str, str], EnvironmentSpec] = {}
         self.region = region
         registry.subscribe(pools.retire)
 
@@ -131,6 +132,16 @@ class Invoker:
                           client_context=request.client_context)
 
     def _spec(self, record: FunctionRecord) -> EnvironmentSpec:
+        """The environment spec of a function revision, built once per revision."""
+        key = (record.name, record.version, record.config["RevisionId"])
+        spec = self._specs.get(key)
+        if spec is None:
+            if len(self._specs) > 4096:
+                self._specs.clear()
+            spec = self._specs[key] = self._build_spec(record)
+        return spec
+
+    def _build_spec(self, record: FunctionRecord) -> EnvironmentSpec:
         config = record.config
         return EnvironmentSpec(
             function_name=record.name, version=record.version, runtime=config["Runtime"], handler=config["Handler"],
