@@ -10,7 +10,12 @@ from pathlib import Path
 
 from ember.api.server import bind, serve
 from ember.cli.deploy import DeploySpec, deploy, function_name
-from ember.config import ServerConfig, load_credentials, only_default_credentials, resolve_data_dir
+from ember.config import (
+    ServerConfig,
+    load_credentials,
+    only_default_credentials,
+    resolve_data_dir,
+)
 
 
 class StartupError(Exception):

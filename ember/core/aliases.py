@@ -14,7 +14,11 @@ from ember.arns import function_arn
 from ember.core.functions import LATEST, FunctionRegistry, check_revision_id
 from ember.core.validation import constraint_error
 from ember.core.versions import VersionStore
-from ember.errors import InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException
+from ember.errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
 
 ALIAS_RE = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]{1,128})$")
 

@@ -20,8 +20,12 @@ from typing import Any
 from ember.arns import function_arn
 from ember.core import validation
 from ember.core.code_store import CodeStore, StoredCode
-from ember.errors import (InvalidParameterValueException, PreconditionFailedException, ResourceConflictException,
-                          ResourceNotFoundException)
+from ember.errors import (
+    InvalidParameterValueException,
+    PreconditionFailedException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
 
 LATEST = "$LATEST"
 # Called with (name, version) after a change; version None means every version (the function is gone).

@@ -22,6 +22,7 @@ from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation, Outcome
 from ember.execution.pools import PoolManager
 from ember.observe.platform_lines import Report, end_line, report_line, start_line
+from ember.observe.spans import Spans
 
 # REPORT's Status field: absent for a success or an error the function reported itself.
 REPORT_STATUS = {"timeout": "timeout", "init_timeout": "timeout", "crash": "error"}
@@ -36,6 +37,7 @@ class InvokeRequest:
     tail: bool = False
     client_context: str | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    spans: Spans = field(default_factory=Spans)
 
 
 @dataclass
@@ -46,6 +48,7 @@ class InvokeResult:
     function_error: str | None = None
     error_type: str | None = None
     log_tail: str | None = None
+    server_timing: str = ""
 
 
 @dataclass
@@ -89,7 +92,9 @@ class Invoker:
         record = self.resolve(request.function, request.qualifier, route=True)
         with self.limiter.slot(record.name):
             pool = self.pools.pool_for(self._spec(record))
+            request.spans.mark("acquiring")
             env, cold = await pool.acquire()
+            request.spans.mark("acquired")
             try:
                 outcome, meter = await self._run(env, cold, request, record)
                 tail = self._log_close(env, request.request_id, outcome, meter)
@@ -99,20 +104,29 @@ class Invoker:
         return InvokeResult(
             request.request_id, outcome.payload, record.version,
             function_error="Unhandled" if outcome.failed else None, error_type=outcome.error_type,
-            log_tail=tail if request.tail else None,
+            log_tail=tail if request.tail else None, server_timing=self._finish_spans(request.spans, outcome),
         )
 
     async def _run(self, env: Environment, cold: bool, request: InvokeRequest,
                    record: FunctionRecord) -> tuple[Outcome, Meter]:
         failure = await env.wait_initialised(request.request_id) if cold else None
+        request.spans.mark("initialised")
         env.log.start_capture()
         env.log.write(start_line(request.request_id, record.version))
         outcome = failure or await env.invoke(self._invocation(request, record))
+        request.spans.mark("responded")
         env.flush_output()
         memory = int(record.config["MemorySize"])
         meter = Meter(outcome.duration_ms, billed_duration_ms(outcome.duration_ms), memory,
                       min(memory, env.peak_memory_mb()), env.init_ms if cold else None)
         return outcome, meter
+
+    @staticmethod
+    def _finish_spans(spans: Spans, outcome: Outcome) -> str:
+        if outcome.delivered_ns:
+            spans.mark("taken", outcome.delivered_ns)
+        spans.mark("done")
+        return spans.server_timing()
 
     def _log_close(self, env: Environment, request_id: str, outcome: Outcome, meter: Meter) -> str:
         """END and REPORT, then the Tail: what this request logged, START through REPORT."""

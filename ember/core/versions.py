@@ -13,7 +13,13 @@ from collections import defaultdict
 from typing import Any
 
 from ember.arns import function_arn
-from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry, check_revision, now_iso
+from ember.core.functions import (
+    LATEST,
+    FunctionRecord,
+    FunctionRegistry,
+    check_revision,
+    now_iso,
+)
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 
 # Members that differ between a snapshot and its source without the function having changed.

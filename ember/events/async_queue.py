@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import time
 
-from ember.core.invoker import InvokeRequest, Invoker
+from ember.core.invoker import Invoker, InvokeRequest
 from ember.errors import AwsError, TooManyRequestsException
 
 log = logging.getLogger("ember.events")

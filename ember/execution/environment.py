@@ -20,8 +20,16 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ember.errors import RuntimeApiError
-from ember.execution.model import (INIT_TIMEOUT_S, MAX_RESPONSE_BYTES, RESPONSE_TOO_LARGE, RUNTIME_EXIT_ERROR,
-                                   SANDBOX_TIMEDOUT, EnvironmentSpec, Invocation, Outcome)
+from ember.execution.model import (
+    INIT_TIMEOUT_S,
+    MAX_RESPONSE_BYTES,
+    RESPONSE_TOO_LARGE,
+    RUNTIME_EXIT_ERROR,
+    SANDBOX_TIMEDOUT,
+    EnvironmentSpec,
+    Invocation,
+    Outcome,
+)
 from ember.execution.process import ChildProcess
 from ember.execution.variables import lambda_environment
 from ember.observe.log_stream import LogStream
@@ -202,6 +210,7 @@ class Environment:
 
     def _resolve(self, outcome: Outcome) -> None:
         assert self._delivered_ns is not None
+        outcome.delivered_ns = self._delivered_ns
         outcome.duration_ms = (time.perf_counter_ns() - self._delivered_ns) / 1e6
         self._delivered_ns = None
         if self._result is not None and not self._result.done():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # Lambda's error-type strings: the contract with clients, named once.
@@ -50,7 +50,7 @@ class Outcome:
     error_type: str | None = None
     status: str = "success"
     duration_ms: float = 0.0
-    extra: dict[str, object] = field(default_factory=dict)
+    delivered_ns: int = 0  # perf_counter_ns when the runtime took the event (0: it never did)
 
     @property
     def failed(self) -> bool:

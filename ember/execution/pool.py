@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ember.execution.backend import LocalBackend
-from ember.execution.environment import EnvState, Environment
+from ember.execution.environment import Environment, EnvState
 from ember.execution.model import EnvironmentSpec
 
 

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import EmberProcess, lambda_client, make_zip, ROLE
+from conftest import ROLE, EmberProcess, lambda_client, make_zip
 
 PID_AFTER_SLEEP = """
 import os, time

@@ -235,3 +235,18 @@ def test_init_is_capped_at_10_seconds(client, deploy):
     assert body == {"errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {request_id} Error: Init timed out after 10.00 seconds"}
     assert 10000 <= float(report(response)["init"]) < 12000
+
+
+def test_server_timing_names_every_phase(client, deploy):
+    name = deploy("import time\ndef handler(e, c):\n    time.sleep(0.05)\n    return 1\n")
+    cold = client.invoke(FunctionName=name, LogType="Tail")
+    warm = client.invoke(FunctionName=name, LogType="Tail")
+    for response in (cold, warm):
+        header = response["ResponseMetadata"]["HTTPHeaders"]["server-timing"]
+        phases = dict(item.split(";dur=") for item in header.split(", "))
+        assert list(phases) == ["resolve", "acquire", "init", "deliver", "run", "finish"]
+        assert abs(float(phases["run"]) - float(report(response)["duration"])) < 0.5
+        assert float(phases["run"]) >= 50
+    cold_phases = dict(i.split(";dur=") for i in cold["ResponseMetadata"]["HTTPHeaders"]["server-timing"].split(", "))
+    warm_phases = dict(i.split(";dur=") for i in warm["ResponseMetadata"]["HTTPHeaders"]["server-timing"].split(", "))
+    assert float(cold_phases["init"]) > 10 and float(warm_phases["init"]) < 1

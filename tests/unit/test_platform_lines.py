@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 import sys
 
-from ember.observe.platform_lines import Report, end_line, init_start_line, report_line, start_line
+from ember.observe.platform_lines import (
+    Report,
+    end_line,
+    init_start_line,
+    report_line,
+    start_line,
+)
 
 
 def test_report_line_for_a_cold_call_has_init_duration_and_trailing_tab():

@@ -8,7 +8,11 @@ from typing import Any
 from starlette.requests import Request
 
 from ember.arns import FunctionRef, parse_function_ref
-from ember.errors import InvalidRequestContentException, ResourceNotFoundException, ValidationException
+from ember.errors import (
+    InvalidRequestContentException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 
 
 async def json_body(request: Request) -> dict[str, Any]:

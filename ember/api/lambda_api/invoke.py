@@ -13,8 +13,11 @@ from ember.api.lambda_api.body import function_ref
 from ember.api.middleware import request_id_of
 from ember.api.services import Services
 from ember.core.invoker import InvokeRequest, InvokeResult
-from ember.errors import (InvalidParameterValueException, InvalidRequestContentException,
-                          RequestEntityTooLargeException)
+from ember.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestEntityTooLargeException,
+)
 from ember.execution.model import MAX_PAYLOAD_BYTES
 
 MAX_EVENT_BYTES = 1024 * 1024
@@ -73,7 +76,8 @@ def _client_context(request: Request) -> str | None:
 
 
 def _sync_response(result: InvokeResult) -> Response:
-    headers = {"X-Amz-Executed-Version": result.executed_version, "x-amzn-RequestId": result.request_id}
+    headers = {"X-Amz-Executed-Version": result.executed_version, "x-amzn-RequestId": result.request_id,
+               "Server-Timing": result.server_timing}
     if result.function_error:
         headers["X-Amz-Function-Error"] = result.function_error
     if result.log_tail is not None:
