@@ -112,3 +112,22 @@ def test_versions_survive_a_restart(tmp_path):
         assert client.publish_version(FunctionName="kept")["Version"] == "2"
     finally:
         restarted.stop()
+
+
+def test_unqualified_arns_work_wherever_a_function_name_goes(client, deploy):
+    name = deploy(V1)
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    partial = f"000000000000:function:{name}"
+    assert client.get_function_configuration(FunctionName=arn)["FunctionName"] == name
+    assert client.publish_version(FunctionName=partial)["Version"] == "1"
+    assert [v["Version"] for v in client.list_versions_by_function(FunctionName=arn)["Versions"]] == ["$LATEST", "1"]
+    client.create_alias(FunctionName=arn, Name="live", FunctionVersion="1")
+    assert client.get_alias(FunctionName=partial, Name="live")["FunctionVersion"] == "1"
+    client.put_function_concurrency(FunctionName=arn, ReservedConcurrentExecutions=3)
+    assert client.get_function_concurrency(FunctionName=partial)["ReservedConcurrentExecutions"] == 3
+    client.update_function_configuration(FunctionName=arn, Timeout=4)
+    assert client.get_function_configuration(FunctionName=f"{arn}:$LATEST")["Timeout"] == 4
+    client.delete_function(FunctionName=f"{arn}:1")
+    client.delete_function(FunctionName=arn)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function(FunctionName=name)
