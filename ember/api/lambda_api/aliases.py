@@ -5,12 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ember.api.lambda_api.body import function_ref, json_body
+from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
-
-PAGE_SIZE = 50
 
 
 class AliasesApi:
@@ -38,13 +36,9 @@ class AliasesApi:
         return Response(status_code=204, headers={"x-amzn-RequestId": request_id_of(request)})
 
     async def list(self, request: Request) -> Response:
-        """Aliases in name order; the marker is the last alias of the previous page."""
-        aliases = self.services.aliases.list(self._name(request))
-        marker = request.query_params.get("Marker")
-        start = next((i + 1 for i, a in enumerate(aliases) if a["Name"] == marker), 0) if marker else 0
-        limit = min(PAGE_SIZE, max(1, int(request.query_params.get("MaxItems") or PAGE_SIZE)))
-        page = aliases[start:start + limit]
+        page, next_marker = page_of(self.services.aliases.list(self._name(request)), request,
+                                    key=lambda alias: alias["Name"])
         body: dict[str, object] = {"Aliases": page}
-        if start + limit < len(aliases):
-            body["NextMarker"] = page[-1]["Name"]
+        if next_marker:
+            body["NextMarker"] = next_marker
         return aws_json(body, 200, request_id_of(request))

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import bisect
 import string
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from ember.api.lambda_api.body import function_ref, json_body
+from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
 from ember.errors import ResourceNotFoundException
-
-PAGE_SIZE = 50
 
 
 class FunctionsApi:
@@ -55,15 +52,10 @@ class FunctionsApi:
         return aws_json(self._record(request).config, 200, request_id_of(request))
 
     async def list(self, request: Request) -> Response:
-        """Pages of at most 50, in name order; the marker is the last name of the previous page."""
-        records = self.registry.list()
-        marker = request.query_params.get("Marker")
-        start = bisect.bisect_right([record.name for record in records], marker) if marker else 0
-        limit = min(PAGE_SIZE, max(1, int(request.query_params.get("MaxItems") or PAGE_SIZE)))
-        page = records[start:start + limit]
+        page, next_marker = page_of(self.registry.list(), request, key=lambda record: record.name)
         body: dict[str, object] = {"Functions": [record.config for record in page]}
-        if start + limit < len(records):
-            body["NextMarker"] = page[-1].name
+        if next_marker:
+            body["NextMarker"] = next_marker
         return aws_json(body, 200, request_id_of(request))
 
     async def update_code(self, request: Request) -> Response:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ember.api.lambda_api.body import function_ref, json_body
+from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
-
-PAGE_SIZE = 50
+from ember.core.functions import FunctionRecord
 
 
 class VersionsApi:
@@ -25,15 +22,15 @@ class VersionsApi:
         return aws_json(record.config, 201, request_id_of(request))
 
     async def list(self, request: Request) -> Response:
-        """`$LATEST` then versions in order; the marker is the last version of the previous page."""
+        """`$LATEST` first, then versions in order."""
         ref = function_ref(request, self.services.region)
-        records = self.services.versions.list(ref.name)
-        order = [-1] + [int(r.version) for r in records[1:]]
-        marker = request.query_params.get("Marker")
-        start = bisect.bisect_right(order, -1 if marker == "$LATEST" else int(marker)) if marker else 0
-        limit = min(PAGE_SIZE, max(1, int(request.query_params.get("MaxItems") or PAGE_SIZE)))
-        page = records[start:start + limit]
+        page, next_marker = page_of(self.services.versions.list(ref.name), request, key=_version_order,
+                                    parse_marker=lambda marker: -1 if marker == "$LATEST" else int(marker))
         body: dict[str, object] = {"Versions": [record.config for record in page]}
-        if start + limit < len(records):
-            body["NextMarker"] = page[-1].version
+        if next_marker:
+            body["NextMarker"] = "$LATEST" if next_marker == "-1" else next_marker
         return aws_json(body, 200, request_id_of(request))
+
+
+def _version_order(record: FunctionRecord) -> int:
+    return -1 if record.version == "$LATEST" else int(record.version)
