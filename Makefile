@@ -28,6 +28,7 @@ integration: install
 	$(BIN)/python -m pytest tests/integration
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/run.py
 
 clean:
