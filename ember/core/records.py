@@ -53,7 +53,11 @@ class InvocationRecords:
 
     def _write(self, rows: list[tuple[object, ...]]) -> None:
         try:
-            with self._db:
-                self._db.executemany(_INSERT, rows)
+            # The connection is in autocommit mode: without BEGIN each row would be its own transaction.
+            self._db.execute("BEGIN")
+            self._db.executemany(_INSERT, rows)
+            self._db.execute("COMMIT")
         except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             log.exception("could not record %d invocations", len(rows))

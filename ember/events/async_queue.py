@@ -69,7 +69,10 @@ class EventQueue:
         rows = self.db.execute(
             "SELECT seq, request_id, function, qualifier, payload, throttles FROM event_queue "
             "WHERE state = 'queued' AND not_before <= ? ORDER BY seq LIMIT ?", (time.time(), limit)).fetchall()
-        self.db.executemany("UPDATE event_queue SET state = 'running' WHERE seq = ?", [(r["seq"],) for r in rows])
+        if rows:  # one transaction for the batch (the connection is in autocommit mode)
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE event_queue SET state = 'running' WHERE seq = ?", [(r["seq"],) for r in rows])
+            self.db.execute("COMMIT")
         return rows
 
     async def _run_one(self, row: sqlite3.Row) -> None:
