@@ -9,7 +9,6 @@ from urllib.parse import unquote
 from ember.config import ACCOUNT_ID
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
-QUALIFIER_RE = re.compile(r"^(\$LATEST|[a-zA-Z0-9-_$]{1,128})$")
 _ARN_RE = re.compile(
     r"^(?:arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):)?(?P<account>\d{12}):function:"
     r"(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>[a-zA-Z0-9-_$]+))?$"

@@ -14,8 +14,6 @@
     │   ├── UnrecognizedClientException         403
     │   ├── UnknownOperation                    404 (a path no Lambda operation has)
     │   └── ServiceException                    500
-    ├── EnvironmentFailure                an execution environment failed (the invoker turns it
-    │                                     into a function error, never into an API error)
     └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
 
 `code`, `status_code` and `message_key` match botocore's Lambda service model
@@ -71,6 +69,10 @@ class RequestEntityTooLargeException(AwsError):
     code, status_code, sender_fault, message_key = "RequestEntityTooLargeException", 413, True, "message"
 
 
+class PreconditionFailedException(AwsError):
+    code, status_code, sender_fault, message_key = "PreconditionFailedException", 412, True, "message"
+
+
 class TooManyRequestsException(AwsError):
     code, status_code, sender_fault, message_key = "TooManyRequestsException", 429, True, "message"
 
@@ -91,15 +93,6 @@ class UnknownOperation(AwsError):
     code, status_code, sender_fault, message_key = "UnknownOperationException", 404, True, "message"
 
 
-class EnvironmentFailure(EmberError):
-    """An execution environment could not run a request; `error_type` is Lambda's `Runtime.*`/`Sandbox.*` string."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-
-
 class RuntimeApiError(EmberError):
     """A runtime broke the Runtime API's rules; answered as AWS's emulator answers (403/400/413)."""
 
@@ -108,7 +101,3 @@ class RuntimeApiError(EmberError):
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
-
-
-class PreconditionFailedException(AwsError):
-    code, status_code, sender_fault, message_key = "PreconditionFailedException", 412, True, "message"

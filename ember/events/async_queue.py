@@ -40,9 +40,6 @@ class EventQueue:
         """Events that were running when the last server stopped run again."""
         return self.db.execute("UPDATE event_queue SET state = 'queued' WHERE state = 'running'").rowcount
 
-    def pending(self) -> int:
-        return self.db.execute("SELECT count(*) FROM event_queue").fetchone()[0]
-
     async def run(self) -> None:
         """Start queued events as they arrive (or their backoff ends), at most MAX_IN_FLIGHT at a time."""
         while True:

@@ -81,10 +81,6 @@ class Environment:
         pid = self._process.pid if self._process else None
         return f"<Environment {self.spec.function_name}:{self.spec.version} pid={pid} {self.state.value}>"
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
-
     async def start(self) -> None:
         """Open this environment's Runtime API listener, then start the runtime process."""
         self._listener = await self._open_listener(self)

@@ -35,9 +35,6 @@ class PoolManager:
         for key in [key for key in self._current if key[0] == name and version in (None, key[1])]:
             self._current.pop(key).retire("function updated")
 
-    def pools_of(self, name: str) -> list[Pool]:
-        return [pool for pool in self._all if pool.spec.function_name == name]
-
     def reap_once(self) -> int:
         reaped = sum(pool.reap_idle(self.keep_alive_s) for pool in self._all)
         self._all = {pool for pool in self._all if not (pool.retired and pool.size == 0)}
