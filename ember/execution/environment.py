@@ -20,11 +20,13 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ember.errors import RuntimeApiError
+from ember.execution.cgroups import EnvironmentCgroup
 from ember.execution.model import (
     INIT_TIMEOUT_S,
     MAX_RESPONSE_BYTES,
     RESPONSE_TOO_LARGE,
     RUNTIME_EXIT_ERROR,
+    RUNTIME_OUT_OF_MEMORY,
     SANDBOX_TIMEDOUT,
     EnvironmentSpec,
     Invocation,
@@ -57,8 +59,9 @@ class Environment:
     """Fields set in `start` are frozen afterwards; the rest change only on the event loop."""
 
     def __init__(self, spec: EnvironmentSpec, log: LogStream, open_listener: ListenerFactory,
-                 on_dead: Callable[[Environment], None]) -> None:
+                 on_dead: Callable[[Environment], None], cgroup: EnvironmentCgroup | None = None) -> None:
         self.spec = spec
+        self.cgroup = cgroup
         self.log = log
         self._open_listener = open_listener
         self._on_dead = on_dead
@@ -88,7 +91,8 @@ class Environment:
         self.log.write(init_start_line(self.spec.runtime, self.spec.region))
         self._started = time.perf_counter()
         self._process = ChildProcess(runtime_command(self.spec.runtime), self.spec.code_dir, variables,
-                                     self.log.write, self._on_exit)
+                                     self.log.write, self._on_exit,
+                                     self.cgroup.procs_files() if self.cgroup else None)
 
     async def wait_initialised(self, request_id: str) -> Outcome | None:
         """None once the runtime asks for work; the error to return for `request_id` if Init failed."""
@@ -101,7 +105,7 @@ class Environment:
             message = f"RequestId: {request_id} Error: Init timed out after {INIT_TIMEOUT_S:.2f} seconds"
             return _failure(SANDBOX_TIMEDOUT, message, "init_timeout")
         if isinstance(result, str):
-            return _failure(RUNTIME_EXIT_ERROR, f"RequestId: {request_id} Error: {result}", "crash")
+            return _failure(self._exit_error_type(), f"RequestId: {request_id} Error: {result}", "crash")
         return result
 
     async def invoke(self, invocation: Invocation) -> Outcome:
@@ -135,11 +139,14 @@ class Environment:
             self._process.flush_partial()
 
     def peak_memory_mb(self) -> int:
-        """Peak resident memory of the runtime process (VmHWM), in MB; the last reading once it is gone."""
-        if self._process is not None:
+        """Peak memory of the environment in MB: the cgroup's high-water mark (every process, page cache
+        included, as Lambda counts it), else the runtime process's VmHWM; the last reading once gone."""
+        peak_bytes = self.cgroup.peak_memory_bytes() if self.cgroup is not None else None
+        if peak_bytes is None and self._process is not None:
             peak_kb = self._process.peak_rss_kb()
-            if peak_kb is not None:
-                self._peak_mb = max(self._peak_mb, round(peak_kb / 1024))
+            peak_bytes = peak_kb * 1024 if peak_kb is not None else None
+        if peak_bytes is not None:
+            self._peak_mb = max(self._peak_mb, round(peak_bytes / (1024 * 1024)))
         return self._peak_mb
 
     def destroy(self, reason: str) -> None:
@@ -198,6 +205,8 @@ class Environment:
         self.peak_memory_mb()  # a first reading, in case the runtime dies before the call ends
         if failure is None:
             self.state = EnvState.IDLE
+            if self.cgroup is not None:
+                self.cgroup.throttle()  # Init ran unthrottled, like AWS's init burst
         self._init_done.set_result(failure)
 
     def _check_request(self, request_id: str) -> None:
@@ -220,14 +229,21 @@ class Environment:
             self._init_done.set_result(reason)
         if self._result is not None and not self._result.done():
             request_id = self._request.request_id if self._request else ""
-            outcome = _failure(RUNTIME_EXIT_ERROR, f"RequestId: {request_id} Error: {reason}", "crash")
+            outcome = _failure(self._exit_error_type(), f"RequestId: {request_id} Error: {reason}", "crash")
             if self._delivered_ns is not None:
                 outcome.duration_ms = (time.perf_counter_ns() - self._delivered_ns) / 1e6
             self._result.set_result(outcome)
         self.destroy(reason)
         if self._process is not None:
             self._process.close()
+        if self.cgroup is not None:
+            self.peak_memory_mb()  # the last reading, before the cgroup goes
+            self.cgroup.remove()
         self._on_dead(self)
+
+    def _exit_error_type(self) -> str:
+        """Lambda's error for a runtime that died: out of memory when the kernel's OOM killer did it."""
+        return RUNTIME_OUT_OF_MEMORY if self.cgroup is not None and self.cgroup.oom_killed() else RUNTIME_EXIT_ERROR
 
 
 def _exit_reason(returncode: int) -> str:

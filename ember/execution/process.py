@@ -20,8 +20,16 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Runs in the child between fork and exec."""
+def _prepare_child(parent_pid: int, cgroup_procs: list[str]) -> None:
+    """Runs in the child between fork and exec: join the cgroup first, so every limit applies to
+    everything the runtime does; then die with the server."""
+    pid = str(os.getpid()).encode()
+    for path in cgroup_procs:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.write(fd, pid)
+        finally:
+            os.close(fd)
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
@@ -31,7 +39,8 @@ class ChildProcess:
     """One sandboxed child; `on_line` gets each output line, `on_exit` the exit status once."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str],
-                 on_line: Callable[[str], None], on_exit: Callable[[int], None]) -> None:
+                 on_line: Callable[[str], None], on_exit: Callable[[int], None],
+                 cgroup_procs: list[str] | None = None) -> None:
         self._on_line = on_line
         self._on_exit = on_exit
         self._partial = b""
@@ -41,7 +50,7 @@ class ChildProcess:
         try:
             self.popen = subprocess.Popen(
                 argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
-                start_new_session=True, preexec_fn=lambda: _die_with_parent(parent), close_fds=True,
+                start_new_session=True, preexec_fn=lambda: _prepare_child(parent, cgroup_procs or []), close_fds=True,
             )
         finally:
             os.close(write_fd)

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from ember.execution.cgroups import CFS_PERIOD_US, Hierarchy, cpu_quota_us, detect
+
+HYBRID = """\
+tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0
+cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0
+cgroup /sys/fs/cgroup/cpuacct cgroup rw,relatime,cpuacct 0 0
+cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0
+cgroup /sys/fs/cgroup/pids cgroup rw,relatime,pids 0 0
+cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0
+"""
+V2 = "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime 0 0\n"
+V1_COMBINED = "cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\ncgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n"
+
+
+def test_hybrid_uses_v1_for_each_controller_it_mounts():
+    found = detect(HYBRID, {Path("/sys/fs/cgroup/unified"): "hugetlb"})
+    assert found == {name: Hierarchy(1, Path(f"/sys/fs/cgroup/{name}")) for name in ("cpu", "cpuacct", "memory", "pids")}
+
+
+def test_pure_v2_serves_every_enabled_controller():
+    found = detect(V2, {Path("/sys/fs/cgroup"): "cpuset cpu io memory hugetlb pids"})
+    assert set(found) == {"cpu", "cpuacct", "memory", "pids"}
+    assert all(h == Hierarchy(2, Path("/sys/fs/cgroup")) for h in found.values())
+
+
+def test_v2_without_a_controller_leaves_it_out():
+    assert "memory" not in detect(V2, {Path("/sys/fs/cgroup"): "cpu pids"})
+
+
+def test_v1_co_mounted_cpu_and_cpuacct_share_a_hierarchy():
+    found = detect(V1_COMBINED)
+    assert found["cpu"] == found["cpuacct"] == Hierarchy(1, Path("/sys/fs/cgroup/cpu,cpuacct"))
+    assert "pids" not in found
+
+
+def test_cpu_quota_is_memory_over_1769_capped_at_cores():
+    assert cpu_quota_us(1769, cores=2) == CFS_PERIOD_US
+    assert cpu_quota_us(128, cores=2) == round(128 / 1769 * CFS_PERIOD_US)
+    assert cpu_quota_us(128, cores=2) >= 1000, "the kernel refuses quotas under 1 ms"
+    assert cpu_quota_us(10240, cores=2) == 2 * CFS_PERIOD_US
