@@ -121,6 +121,7 @@ class EnvironmentCgroup:
         self.memory_mb = memory_mb
         self.paths = {controller: h.root / tree.name / name for controller, h in tree.hierarchies.items()}
         self.versions = {controller: h.version for controller, h in tree.hierarchies.items()}
+        self._peak_fd: int | None = None
 
     def create(self) -> None:
         limit = str(self.memory_mb * 1024 * 1024)
@@ -153,10 +154,19 @@ class EnvironmentCgroup:
             _write(self.paths["cpu"] / "cpu.max", f"{quota} {CFS_PERIOD_US}")
 
     def peak_memory_bytes(self) -> int | None:
+        """The memory high-water mark, read through a kept-open fd: this runs once per invocation."""
         if "memory" not in self.paths:
             return None
-        name = "memory.max_usage_in_bytes" if self.versions["memory"] == 1 else "memory.peak"
-        return _read_int(self.paths["memory"] / name)
+        if self._peak_fd is None:
+            name = "memory.max_usage_in_bytes" if self.versions["memory"] == 1 else "memory.peak"
+            try:
+                self._peak_fd = os.open(self.paths["memory"] / name, os.O_RDONLY)
+            except OSError:
+                return None
+        try:
+            return int(os.pread(self._peak_fd, 64, 0).split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def cpu_usage_ns(self) -> int | None:
         if "cpuacct" in self.paths and self.versions["cpuacct"] == 1:
@@ -177,6 +187,9 @@ class EnvironmentCgroup:
 
     def remove(self) -> None:
         """Kill whatever is left inside, then remove the directories (idempotent)."""
+        if self._peak_fd is not None:
+            os.close(self._peak_fd)
+            self._peak_fd = None
         for path in set(self.paths.values()):
             _remove_tree(path)
 
