@@ -1,6 +1,6 @@
 """Ember's benchmarks, each next to a baseline measured in the same run: cold start, warm invoke latency, throughput.
 
-`make bench` (installs wrk if missing) or `.venv/bin/python bench/run.py [cold_start|warm_latency|throughput ...]`.
+`make bench` (installs wrk if missing) or `.venv/bin/python bench/run.py [cold_start|warm_latency|throughput|fibonacci ...]`.
 Writes bench/results/latest.json (a partial run writes bench/results/<names>.json instead), prints a markdown table
 (stdout; progress on stderr). Shared, noisy machine: read medians and same-run ratios, not absolute values from
 different runs. See bench/README.md for what each metric is.
@@ -15,11 +15,13 @@ import time
 from pathlib import Path
 
 import cold_start
+import fibonacci
 import harness
 import throughput
 import warm_latency
 
-BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput}
+BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
+              "fibonacci": fibonacci}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -28,12 +30,16 @@ RATIOS = [
     ("ratio_warm_invoke_over_bare_post_p50", "warm_invoke_ms", "bare_uvicorn_post_ms", 50),
     ("ratio_warm_invoke_over_bare_post_p99", "warm_invoke_ms", "bare_uvicorn_post_ms", 99),
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
+    ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
 ]
+FIB_RATIO = 1769 / 128  # memory buys CPU: 128 MB gets 128/1769 of the vCPU that 1,769 MB gets
 # (target, metric or ratio name, statistic, bound, is the bound a maximum)
 TARGETS = [
     ("warm p50 <= 1 ms", "warm_invoke_ms", 50, 1.0, True),
     ("throughput >= 2,000 invocations/s (median)", "throughput_rps", 50, 2000.0, False),
     ("throughput >= 15% of bare uvicorn (median ratio)", "ratio_throughput_over_bare_p50", None, 0.15, False),
+    ("Fibonacci 128 MB : 1769 MB >= 0.9 x 1769/128", "ratio_fibonacci_128_over_1769_p50", None, 0.9 * FIB_RATIO, False),
+    ("Fibonacci 128 MB : 1769 MB <= 1.1 x 1769/128", "ratio_fibonacci_128_over_1769_p50", None, 1.1 * FIB_RATIO, True),
 ]
 
 
