@@ -146,6 +146,26 @@ def logs(
     _call(print_events, client, name, start_ms, follow, sys.stdout)
 
 
+@app.command()
+def doctor(
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any feature is inactive."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object instead of lines."),
+) -> None:
+    """Start one probe sandbox as environments start, and report what isolation it really got."""
+    import asyncio
+    import json
+
+    from ember.execution.doctor import examine
+
+    findings = asyncio.run(examine())
+    if as_json:
+        console.print_json(json.dumps({f.feature: {"active": f.active, "detail": f.detail} for f in findings}))
+    else:
+        for finding in findings:
+            console.print(finding.line(), markup=False)
+    raise typer.Exit(1 if strict and not all(f.active for f in findings) else OK)
+
+
 def _payload(raw: Optional[str]) -> bytes:
     if raw is None:
         return b"{}"
