@@ -19,7 +19,7 @@ from typing import Any
 
 from ember.arns import function_arn
 from ember.core import validation
-from ember.core.code_store import CodeStore, StoredCode
+from ember.core.code_store import BAD_ZIP, CodeStore, StoredCode
 from ember.errors import (
     InvalidParameterValueException,
     PreconditionFailedException,
@@ -71,8 +71,7 @@ def decode_zip(code: dict[str, Any]) -> bytes:
     try:
         return base64.b64decode(blob, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidParameterValueException("Could not unzip uploaded file. Please check your file, "
-                                             "then try to upload again.") from exc
+        raise InvalidParameterValueException(BAD_ZIP) from exc
 
 
 def check_revision(record: FunctionRecord, revision_id: str | None) -> None:

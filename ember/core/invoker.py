@@ -46,7 +46,6 @@ class InvokeResult:
     payload: bytes
     executed_version: str
     function_error: str | None = None
-    error_type: str | None = None
     log_tail: str | None = None
     server_timing: str = ""
 
@@ -103,7 +102,7 @@ class Invoker:
         self._record(request, record, started_at, cold, outcome, meter)
         return InvokeResult(
             request.request_id, outcome.payload, record.version,
-            function_error="Unhandled" if outcome.failed else None, error_type=outcome.error_type,
+            function_error="Unhandled" if outcome.failed else None,
             log_tail=tail if request.tail else None, server_timing=self._finish_spans(request.spans, outcome),
         )
 

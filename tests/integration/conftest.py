@@ -96,6 +96,21 @@ def ember(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
     server.stop()
 
 
+@pytest.fixture
+def ember_with(tmp_path):
+    """A private server started with extra `ember serve` flags; stopped after the test."""
+    started: list[EmberProcess] = []
+
+    def _start(*flags: str) -> EmberProcess:
+        server = EmberProcess(tmp_path / f"data-{len(started)}", *flags).start()
+        started.append(server)
+        return server
+
+    yield _start
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def client(ember: EmberProcess):
     return lambda_client(ember.url)

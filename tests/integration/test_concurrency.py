@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ROLE, EmberProcess, lambda_client, make_zip
+from conftest import ROLE, lambda_client, make_zip
 
 SLOW = "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'ok'\n"
 
@@ -76,10 +76,8 @@ def test_reservations_must_leave_100_unreserved(client, deploy):
 
 
 @pytest.fixture
-def small_account(tmp_path):
-    server = EmberProcess(tmp_path / "data", "--account-concurrency", "2").start()
-    yield server
-    server.stop()
+def small_account(ember_with):
+    return ember_with("--account-concurrency", "2")
 
 
 def test_account_limit_throttles_unreserved_functions(small_account):

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ROLE, EmberProcess, lambda_client, make_zip
+from conftest import ROLE, lambda_client, make_zip
 
 PID_AFTER_SLEEP = """
 import os, time
@@ -92,10 +92,8 @@ def test_state_reuse_example_pays_the_slow_client_at_init_only(client):
 
 
 @pytest.fixture
-def short_keep_alive(tmp_path):
-    server = EmberProcess(tmp_path / "data", "--keep-alive", "1").start()
-    yield server
-    server.stop()
+def short_keep_alive(ember_with):
+    return ember_with("--keep-alive", "1")
 
 
 def test_idle_environments_are_reaped_but_busy_ones_never(short_keep_alive):

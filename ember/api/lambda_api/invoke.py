@@ -34,8 +34,9 @@ class InvokeApi:
         if kind not in INVOCATION_TYPES:
             raise InvalidParameterValueException(f"Unsupported invocation type: {kind}")
         payload = await _payload(request, kind)
-        self.services.invoker.resolve(ref.name, ref.qualifier)
         request_id = request_id_of(request)
+        if kind != "RequestResponse":  # a sync call is resolved (404 included) by the invoker itself
+            self.services.invoker.resolve(ref.name, ref.qualifier)
         if kind == "DryRun":
             return Response(status_code=204, headers={"x-amzn-RequestId": request_id})
         if kind == "Event":
