@@ -3,6 +3,7 @@
     EmberError
     ├── AwsError                      an API error: HTTP status + AWS's error shape
     │   ├── ResourceNotFoundException           404
+    │   ├── ProvisionedConcurrencyConfigNotFoundException  404
     │   ├── ResourceConflictException           409
     │   ├── InvalidParameterValueException      400
     │   ├── InvalidRequestContentException      400
@@ -47,6 +48,10 @@ class AwsError(EmberError):
 
 class ResourceNotFoundException(AwsError):
     code, status_code, sender_fault = "ResourceNotFoundException", 404, True
+
+
+class ProvisionedConcurrencyConfigNotFoundException(AwsError):
+    code, status_code, sender_fault, message_key = "ProvisionedConcurrencyConfigNotFoundException", 404, True, "message"
 
 
 class ResourceConflictException(AwsError):

@@ -8,6 +8,7 @@ from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.provisioned import ProvisionedApi
 from ember.api.lambda_api.tags import TagsApi
 from ember.api.lambda_api.versions import VersionsApi
 from ember.api.logs_api import LogsApi
@@ -15,6 +16,7 @@ from ember.api.middleware import PUBLIC_PREFIX, AwsApiMiddleware, not_found
 from ember.api.services import Services
 
 FN = "/2015-03-31/functions"
+PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
 
 
 def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiMiddleware:
@@ -24,6 +26,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
     versions = VersionsApi(services)
     aliases = AliasesApi(services)
     concurrency = ConcurrencyApi(services)
+    provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
     logs = LogsApi(services)
     routes = [
@@ -46,6 +49,9 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
         Route("/2017-10-31/functions/{name}/concurrency", concurrency.put, methods=["PUT"]),
         Route("/2019-09-30/functions/{name}/concurrency", concurrency.get, methods=["GET"]),
         Route("/2017-10-31/functions/{name}/concurrency", concurrency.delete, methods=["DELETE"]),
+        Route(PC, provisioned.put, methods=["PUT"]),
+        Route(PC, provisioned.get, methods=["GET"]),  # and, with ?List=ALL, the list
+        Route(PC, provisioned.delete, methods=["DELETE"]),
         Route("/2016-08-19/account-settings", concurrency.account_settings, methods=["GET"]),
         Route("/2016-08-19/account-settings/", concurrency.account_settings, methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", tags.tag, methods=["POST"]),

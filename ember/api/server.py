@@ -27,6 +27,7 @@ from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
@@ -107,7 +108,11 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)
-    services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir)
+    # Provisioned concurrency: stored configs are provisioned again at every start.
+    provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
+    provisioned.start()
+    services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
+                        provisioned)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,

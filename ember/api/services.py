@@ -9,6 +9,7 @@ from ember.core.aliases import AliasStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 
@@ -23,3 +24,4 @@ class Services:
     events: EventQueue
     region: str
     logs_dir: Path
+    provisioned: ProvisionedConcurrency

@@ -8,6 +8,7 @@ import re
 import sqlite3
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from ember.arns import function_arn
@@ -21,6 +22,8 @@ from ember.errors import (
 )
 
 ALIAS_RE = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]{1,128})$")
+# Called with (function, alias) after an alias was created, changed or deleted.
+AliasListener = Callable[[str, str], None]
 
 
 class AliasStore:
@@ -31,9 +34,16 @@ class AliasStore:
         self.versions = versions
         self._random = chooser or random.Random()
         self._aliases: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._listeners: list[AliasListener] = []
         for row in db.execute("SELECT name, alias, config FROM aliases"):
             self._aliases[row["name"]][row["alias"]] = json.loads(row["config"])
         registry.subscribe(self._forget_deleted)
+
+    def subscribe(self, listener: AliasListener) -> None:
+        self._listeners.append(listener)
+
+    def exists(self, name: str, alias: str) -> bool:
+        return alias in self._aliases.get(name, {})
 
     def get(self, name: str, alias: str) -> dict[str, Any]:
         self.registry.get(name)
@@ -69,6 +79,7 @@ class AliasStore:
         self.get(name, alias)
         del self._aliases[name][alias]
         self.db.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias))
+        self._notify(name, alias)
 
     def route(self, name: str, alias: str) -> str:
         """The version this call runs: an additional version with its weight, else the primary."""
@@ -112,6 +123,11 @@ class AliasStore:
         self._aliases[name][config["Name"]] = config
         self.db.execute("INSERT INTO aliases (name, alias, config) VALUES (?, ?, ?) ON CONFLICT (name, alias) "
                         "DO UPDATE SET config = excluded.config", (name, config["Name"], json.dumps(config)))
+        self._notify(name, config["Name"])
+
+    def _notify(self, name: str, alias: str) -> None:
+        for listener in self._listeners:
+            listener(name, alias)
 
     def _forget_deleted(self, name: str, version: str | None) -> None:
         if version is None:

@@ -3,6 +3,10 @@
 A function with reserved concurrency R runs at most R requests at once (R = 0 throttles every
 call); every other function shares what is left unreserved of the account limit. At least
 `min_unreserved` (AWS: 100 of 1,000, i.e. a tenth) always stays unreserved.
+
+Provisioned concurrency P of a version is carved out of its function's reservation if it has one
+(the function's P's may not add up to more than R), else out of the unreserved pool: up to P
+calls of that version run on it without touching the pool, calls beyond P share the pool.
 """
 
 from __future__ import annotations
@@ -27,42 +31,81 @@ class ConcurrencyLimiter:
         self.account_limit = account_limit
         self.in_flight: Counter[str] = Counter()
         self.unreserved_in_flight = 0
+        self.provisioned: dict[tuple[str, str], int] = {}  # (function, version) → provisioned concurrency
+        self.provisioned_in_flight: Counter[tuple[str, str]] = Counter()
+        self._provisioned_total: Counter[str] = Counter()
 
     @property
     def min_unreserved(self) -> int:
         return max(1, -(-self.account_limit // 10))
 
     def reserved_total(self, excluding: str | None = None) -> int:
-        return sum(r.reserved or 0 for r in self.registry.list() if r.name != excluding)
+        """What is taken out of the unreserved pool: each reservation, else the function's provisioned concurrency."""
+        return sum(self._provisioned_total[r.name] if r.reserved is None else r.reserved
+                   for r in self.registry.list() if r.name != excluding)
 
     def unreserved_limit(self) -> int:
         return self.account_limit - self.reserved_total()
 
     def check_reservation(self, name: str, reserved: int) -> None:
-        """AWS's rule: a reservation may not push the unreserved pool below its minimum."""
+        """AWS's rule: a reservation may not push the unreserved pool below its minimum, nor fall below
+        the function's provisioned concurrency."""
+        if reserved < self._provisioned_total[name]:
+            raise InvalidParameterValueException(
+                "Specified ReservedConcurrentExecutions for function is less than the function's provisioned "
+                f"concurrency [{self._provisioned_total[name]}].")
         left = self.account_limit - self.reserved_total(excluding=name) - reserved
         if left < self.min_unreserved:
             raise InvalidParameterValueException(
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{self.min_unreserved}].")
 
-    @contextlib.contextmanager
-    def slot(self, name: str) -> Iterator[None]:
-        """Hold one concurrency slot for `name` for the duration of a call, or raise 429."""
+    def check_provisioned(self, name: str, requested: int, replacing: int = 0) -> None:
+        """AWS's rules for a provisioned concurrency config of `requested` (instead of `replacing`)."""
+        total = self._provisioned_total[name] - replacing + requested
         reserved = self.registry.get(name).reserved
+        if reserved is not None:
+            if total > reserved:
+                raise InvalidParameterValueException("Requested Provisioned Concurrency should not be greater "
+                                                     "than the reservedConcurrentExecution for function")
+        elif self.account_limit - self.reserved_total(excluding=name) - total < self.min_unreserved:
+            raise InvalidParameterValueException(
+                "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+                f"below its minimum value of [{self.min_unreserved}].")
+
+    def set_provisioned(self, name: str, by_version: dict[str, int]) -> None:
+        """The function's provisioned concurrency now, per version (replacing what was set before)."""
+        for key in [key for key in self.provisioned if key[0] == name]:
+            del self.provisioned[key]
+        self.provisioned.update({(name, version): n for version, n in by_version.items() if n})
+        self._provisioned_total[name] = sum(by_version.values())
+        if not self._provisioned_total[name]:
+            del self._provisioned_total[name]
+
+    @contextlib.contextmanager
+    def slot(self, name: str, version: str) -> Iterator[None]:
+        """Hold one concurrency slot for a call of `name` (running `version`) while it runs, or raise 429."""
+        reserved = self.registry.get(name).reserved
+        key = (name, version)
+        on_provisioned = reserved is None and key in self.provisioned and \
+            self.provisioned_in_flight[key] < self.provisioned[key]
         if reserved is not None:
             if self.in_flight[name] >= reserved:
                 raise _throttle(RESERVED_LIMIT)
-        elif self.unreserved_in_flight >= self.unreserved_limit():
+        elif not on_provisioned and self.unreserved_in_flight >= self.unreserved_limit():
             raise _throttle(ACCOUNT_LIMIT)
-        shared = reserved is None
+        shared = reserved is None and not on_provisioned
         self.in_flight[name] += 1
         self.unreserved_in_flight += shared
+        if on_provisioned:
+            self.provisioned_in_flight[key] += 1
         try:
             yield
         finally:
             self.in_flight[name] -= 1
             self.unreserved_in_flight -= shared
+            if on_provisioned:
+                self.provisioned_in_flight[key] -= 1
 
 
 def _throttle(reason: str) -> TooManyRequestsException:

@@ -1,4 +1,4 @@
-"""The embedded SQLite database (WAL): functions, invocation records and the async event queue."""
+"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT NOT NULL,
     config TEXT NOT NULL,
     PRIMARY KEY (name, alias)
+);
+CREATE TABLE IF NOT EXISTS provisioned_concurrency (
+    name TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    requested INTEGER NOT NULL,
+    last_modified TEXT NOT NULL,
+    PRIMARY KEY (name, qualifier)
 );
 CREATE TABLE IF NOT EXISTS version_counters (
     name TEXT PRIMARY KEY,

@@ -20,6 +20,7 @@ from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation, Outcome
+from ember.execution.pool import Pool
 from ember.execution.pools import PoolManager
 from ember.observe.platform_lines import Report, end_line, report_line, start_line
 from ember.observe.spans import Spans
@@ -89,8 +90,8 @@ class Invoker:
     async def invoke(self, request: InvokeRequest) -> InvokeResult:
         started_at = time.time()
         record = self.resolve(request.function, request.qualifier, route=True)
-        with self.limiter.slot(record.name):
-            pool = self.pools.pool_for(self._spec(record))
+        with self.limiter.slot(record.name, record.version):
+            pool = self.pool_of(record)
             request.spans.mark("acquiring")
             env, cold = await pool.acquire()
             request.spans.mark("acquired")
@@ -105,6 +106,10 @@ class Invoker:
             function_error="Unhandled" if outcome.failed else None,
             log_tail=tail if request.tail else None, server_timing=self._finish_spans(request.spans, outcome),
         )
+
+    def pool_of(self, record: FunctionRecord) -> Pool:
+        """The pool of this function version's current revision."""
+        return self.pools.pool_for(self._spec(record))
 
     async def _run(self, env: Environment, cold: bool, request: InvokeRequest,
                    record: FunctionRecord) -> tuple[Outcome, Meter]:

@@ -13,6 +13,9 @@ RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100
 INIT_TIMEOUT_S = 10.0
+# AWS_LAMBDA_INITIALIZATION_TYPE: how an environment came to be.
+ON_DEMAND = "on-demand"
+PROVISIONED_CONCURRENCY = "provisioned-concurrency"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class EnvironmentSpec:
     region: str
     revision: str
     ephemeral_mb: int = 512
+    initialization_type: str = ON_DEMAND  # PROVISIONED_CONCURRENCY for environments started ahead of calls
 
 
 @dataclass(frozen=True)
