@@ -28,6 +28,9 @@ class ServerConfig:
     keep_alive: float = 600.0
     auth: str = "sigv4"
     account_concurrency: int = 1000
+    isolation: str = "auto"  # auto | full | rlimits (ember.execution.isolation)
+    zygote: bool = True
+    preload: tuple[str, ...] = ("boto3",)
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
 
     @property
@@ -37,6 +40,11 @@ class ServerConfig:
     @property
     def code_dir(self) -> Path:
         return self.data_dir / "code"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        """Where the zygote mounts /tmp slots and roots, in its own mount namespace (empty here)."""
+        return self.data_dir / "sandbox"
 
     @property
     def logs_dir(self) -> Path:

@@ -32,7 +32,7 @@ from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.execution.backend import LocalBackend
-from ember.execution.cgroups import CgroupError, CgroupTree, open_tree
+from ember.execution.isolation import open_sandboxes
 from ember.execution.pools import PoolManager
 
 log = logging.getLogger("ember.server")
@@ -75,15 +75,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _open_cgroups() -> CgroupTree | None:
-    """This server's cgroup tree, or None (said once) where cgroups can't be written."""
-    try:
-        return open_tree()
-    except (CgroupError, OSError) as exc:
-        log.warning("cgroups unavailable, environments run without memory/CPU/pids limits: %s", exc)
-        return None
-
-
 def raise_fd_limit() -> None:
     """Each environment holds a listener, a pipe and a pidfd; allow many."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -94,11 +85,12 @@ def raise_fd_limit() -> None:
 async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[[], None]) -> None:
     """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
     raise_fd_limit()
+    sandboxes = await open_sandboxes(config.sandbox_dir, config.isolation,
+                                     list(config.preload) if config.zygote else None)
     db = open_database(config.db_path)
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()
-    cgroups = _open_cgroups()
-    pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open, cgroups), config.keep_alive)
+    pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open, sandboxes), config.keep_alive)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
     limiter = ConcurrencyLimiter(registry, config.account_concurrency)
@@ -127,7 +119,6 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
         await asyncio.gather(*background, return_exceptions=True)
         await events.stop()
         pools.destroy_all("server shutdown")
-        if cgroups is not None:
-            cgroups.remove()
+        sandboxes.close()
         records.close()
         db.close()

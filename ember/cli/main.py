@@ -37,13 +37,21 @@ def serve_command(
     auth: str = typer.Option("sigv4", envvar="EMBER_AUTH", show_default=True, help="sigv4 or none."),
     account_concurrency: int = typer.Option(1000, envvar="EMBER_ACCOUNT_CONCURRENCY", show_default=True,
                                             help="Concurrent executions for the whole account (AWS: 1000)."),
+    isolation: str = typer.Option("auto", envvar="EMBER_ISOLATION", show_default=True,
+                                  help="auto, full (refuse to start without it) or rlimits."),
+    zygote: str = typer.Option("on", envvar="EMBER_ZYGOTE", show_default=True,
+                               help="on: fork Python environments from a preloaded zygote; off: exec each."),
+    preload: str = typer.Option("boto3", envvar="EMBER_PRELOAD", show_default=True,
+                                help="Modules the zygote imports ahead (comma-separated; missing ones skipped)."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
-    from ember.cli.serve import StartupError, build_config, run_server
+    from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
 
     try:
-        run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency), deploy_path)
+        sandbox = SandboxOptions.parse(isolation, zygote, preload)
+        run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox),
+                   deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 
@@ -150,14 +158,22 @@ def logs(
 def doctor(
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any feature is inactive."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object instead of lines."),
+    isolation: str = typer.Option("auto", envvar="EMBER_ISOLATION", help="As for serve: auto, full or rlimits."),
+    zygote: str = typer.Option("on", envvar="EMBER_ZYGOTE", help="As for serve: on or off."),
 ) -> None:
     """Start one probe sandbox as environments start, and report what isolation it really got."""
     import asyncio
     import json
 
+    from ember.cli.serve import SandboxOptions, StartupError
     from ember.execution.doctor import examine
+    from ember.execution.isolation import IsolationUnavailable
 
-    findings = asyncio.run(examine())
+    try:
+        options = SandboxOptions.parse(isolation, zygote, "")
+        findings = asyncio.run(examine(options.isolation, options.zygote))
+    except (StartupError, IsolationUnavailable) as exc:
+        _fail(str(exc), STARTUP_FAILURE)
     if as_json:
         console.print_json(json.dumps({f.feature: {"active": f.active, "detail": f.detail} for f in findings}))
     else:

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ember.api.server import bind, serve
@@ -16,10 +17,26 @@ from ember.config import (
     only_default_credentials,
     resolve_data_dir,
 )
+from ember.execution.isolation import LEVELS, IsolationUnavailable
 
 
 class StartupError(Exception):
     """The server cannot start; the message is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    isolation: str = "auto"
+    zygote: bool = True
+    preload: tuple[str, ...] = ("boto3",)
+
+    @classmethod
+    def parse(cls, isolation: str, zygote: str, preload: str) -> SandboxOptions:
+        if isolation not in LEVELS:
+            raise StartupError(f"--isolation must be one of {', '.join(LEVELS)}, not {isolation!r}")
+        if zygote not in ("on", "off"):
+            raise StartupError(f"--zygote must be on or off, not {zygote!r}")
+        return cls(isolation, zygote == "on", tuple(name.strip() for name in preload.split(",") if name.strip()))
 
 
 def is_loopback(host: str) -> bool:
@@ -32,7 +49,8 @@ def is_loopback(host: str) -> bool:
 
 
 def build_config(host: str, port: int, data_dir: str | None, region: str, keep_alive: float,
-                 auth: str, account_concurrency: int = 1000) -> ServerConfig:
+                 auth: str, account_concurrency: int = 1000,
+                 sandbox: SandboxOptions = SandboxOptions()) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if account_concurrency < 1:
@@ -43,7 +61,8 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
         raise StartupError(f"refusing to listen on {host} with only the default test/test credentials; "
                            f"add keys to {directory / 'credentials'} (and keep --auth sigv4)")
     return ServerConfig(data_dir=directory, host=host, port=port, region=region, keep_alive=keep_alive,
-                        auth=auth, credentials=credentials, account_concurrency=account_concurrency)
+                        auth=auth, credentials=credentials, account_concurrency=account_concurrency,
+                        isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
@@ -58,7 +77,10 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
     port = sock.getsockname()[1]
     endpoint = f"http://{_url_host(config.host)}:{port}"
     announcing: set[asyncio.Task[None]] = set()  # keeps the task referenced until it is done
-    asyncio.run(serve(config, sock, lambda: announcing.add(asyncio.create_task(_announce(endpoint, deploy_path)))))
+    try:
+        asyncio.run(serve(config, sock, lambda: announcing.add(asyncio.create_task(_announce(endpoint, deploy_path)))))
+    except IsolationUnavailable as exc:
+        raise StartupError(str(exc)) from exc
 
 
 async def _announce(endpoint: str, deploy_path: Path | None) -> None:

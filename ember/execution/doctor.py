@@ -1,22 +1,32 @@
-"""`ember doctor`: start one real probe sandbox the way environments start, and report what it got.
+"""`ember doctor`: start one real probe environment the way the server does, and report what it got.
 
-Every verdict is read from the probe's own /proc/<pid> (its cgroup paths and their limits, its
-namespace inodes compared with ours, its uid, its /tmp and code mount), never inferred from
-`euid == 0`: a feature is `active` only if the probe shows it.
+The probe is Ember's Python runtime in a sandbox made by the same zygote and `Sandboxes` as any
+environment; it initialises a one-line handler and then waits on a Runtime API that never answers.
+Every verdict is read from the probe's own /proc/<pid> (its cgroups and their limits, namespace
+inodes compared with ours, uid, /tmp and code mounts, parent and command line), never inferred
+from `euid == 0`: a feature is `active` only if the probe shows it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.execution.cgroups import CgroupError, EnvironmentCgroup, open_tree
-from ember.execution.process import ChildProcess
+from ember.execution.isolation import DEFAULT_PRELOADS, open_sandboxes
+from ember.execution.model import EnvironmentSpec
+from ember.execution.process import SandboxProcess
+from ember.execution.rootfs import TASK_ROOT
+from ember.execution.sandbox import Sandbox, Sandboxes
+from ember.execution.variables import lambda_environment
 
 FEATURES = ("cgroups", "namespaces", "uid", "tmp", "zygote", "runtimes")
+PROBE_MEMORY_MB = 128
+PROBE_TMP_MB = 512
 
 
 @dataclass(frozen=True)
@@ -29,40 +39,74 @@ class Finding:
         return f"{self.feature:<11} {'active' if self.active else 'inactive'} — {self.detail}"
 
 
-async def examine() -> list[Finding]:
+async def examine(isolation: str = "auto", zygote: bool = True) -> list[Finding]:
     """Create and remove one probe sandbox; one finding per feature, in FEATURES order."""
+    with tempfile.TemporaryDirectory(prefix="ember-doctor-") as scratch:
+        code = Path(scratch, "code")
+        code.mkdir(mode=0o755)
+        (code / "probe.py").write_text("def handler(event, context):\n    return event\n")
+        sandboxes = await open_sandboxes(Path(scratch, "sandbox"), isolation,
+                                         list(DEFAULT_PRELOADS) if zygote else None)
+        try:
+            return await _probe(sandboxes, code)
+        finally:
+            sandboxes.close()
+
+
+async def _probe(sandboxes: Sandboxes, code: Path) -> list[Finding]:
+    spec = EnvironmentSpec("ember-doctor", "$LATEST", "python3.11", "probe.handler", PROBE_MEMORY_MB, 3, code,
+                           {}, "us-east-1", "probe", PROBE_TMP_MB)
+    sandbox = sandboxes.prepare(spec)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
+    exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    output: list[str] = []
+    env = lambda_environment(spec, address, "probe", sandbox.task_root, sandbox.runtime_dir)
+    probe = await sandbox.launch(env, output.append, exited.set_result)
     try:
-        tree = open_tree()
-    except (CgroupError, OSError) as exc:
-        tree, cgroup_error = None, str(exc)
-    group = tree.new_environment(128) if tree else None
-    exited = asyncio.get_running_loop().create_future()
-    probe = ChildProcess([sys.executable, "-c", "import time; time.sleep(60)"], Path("/"), dict(os.environ),
-                         lambda line: None, exited.set_result, group.procs_files() if group else None)
-    try:
-        findings = [
-            _cgroups(probe.pid, group, None if tree else cgroup_error),
-            _namespaces(probe.pid),
-            _uid(probe.pid),
-            Finding("tmp", False, "no private /tmp yet: environments share the host's (issue 4)"),
-            Finding("zygote", False, "each environment execs a fresh interpreter (issue 4)"),
-            Finding("runtimes", True, f"python3.10–python3.13 on {sys.executable} (Python "
-                                      f"{sys.version_info.major}.{sys.version_info.minor})"),
-        ]
+        waiting = await _wait_for_next(listener, exited)
+        return _findings(probe, sandbox, sandboxes, waiting, "".join(output))
     finally:
-        probe.kill()
-        await exited
-        probe.close()
-        if group is not None:
-            group.remove()
-        if tree is not None:
-            tree.remove()
-    return findings
+        await _stop(probe, exited, sandbox)
+        listener.close()
 
 
-def _cgroups(pid: int, group: EnvironmentCgroup | None, error: str | None) -> Finding:
+async def _wait_for_next(listener: socket.socket, exited: asyncio.Future[int]) -> socket.socket | None:
+    """The probe's runtime connects to ask for its first event once Init is done (None: it died)."""
+    accept = asyncio.ensure_future(asyncio.get_running_loop().sock_accept(listener))
+    await asyncio.wait([accept, exited], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if not accept.done():
+        accept.cancel()
+        return None
+    return accept.result()[0]
+
+
+async def _stop(probe: SandboxProcess, exited: asyncio.Future[int], sandbox: Sandbox) -> None:
+    probe.kill()
+    await exited
+    sandbox.release()
+    if sandbox.cgroup is not None:
+        sandbox.cgroup.remove()
+
+
+def _findings(probe: SandboxProcess, sandbox: Sandbox, sandboxes: Sandboxes, connection: socket.socket | None,
+              output: str) -> list[Finding]:
+    if connection is None:
+        reason = output.strip().splitlines()[-1] if output.strip() else "it exited"
+        return [Finding(feature, False, f"the probe did not start: {reason}") for feature in FEATURES]
+    connection.close()
+    pid = probe.pid
+    mounts = _mounts(pid)
+    return [_cgroups(pid, sandbox), _namespaces(pid), _uid(pid), _tmp(mounts), _zygote(pid, sandboxes),
+            _runtimes(mounts)]
+
+
+def _cgroups(pid: int, sandbox: Sandbox) -> Finding:
+    group = sandbox.cgroup
     if group is None:
-        return Finding("cgroups", False, error or "no cgroup tree")
+        return Finding("cgroups", False, "no writable cgroup hierarchy for memory, cpu and pids "
+                                         "(memory is capped by RLIMIT_DATA only, CPU not at all)")
     memberships = Path(f"/proc/{pid}/cgroup").read_text()
     joined = sorted({line.split(":")[1] or "unified" for line in memberships.splitlines()
                      if group.name in line.split(":")[2]})
@@ -83,15 +127,61 @@ def _namespaces(pid: int) -> Finding:
     separate = [ns for ns in own if own[ns] != theirs[ns]]
     if not separate:
         return Finding("namespaces", False, "the probe shares the server's mnt, pid, ipc and uts namespaces")
-    return Finding("namespaces", True, f"separate: {', '.join(separate)}")
+    return Finding("namespaces", len(separate) == len(own), f"separate: {', '.join(separate)}")
 
 
 def _uid(pid: int) -> Finding:
-    status = Path(f"/proc/{pid}/status").read_text()
-    uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+    uid = int(_status(pid, "Uid").split()[0])
     if uid == os.geteuid():
         return Finding("uid", False, f"the probe runs as the server's uid {uid}")
-    return Finding("uid", True, f"the probe runs as uid {uid}")
+    return Finding("uid", uid != 0, f"the probe runs as uid {uid}")
+
+
+def _tmp(mounts: dict[str, tuple[str, str]]) -> Finding:
+    if "/tmp" not in mounts:
+        return Finding("tmp", False, "the probe shares the host's /tmp")
+    fstype, options = mounts["/tmp"]
+    size = next((o.split("=")[1] for o in options.split(",") if o.startswith("size=")), "unlimited")
+    return Finding("tmp", True, f"private {fstype} /tmp of {size} (EphemeralStorage {PROBE_TMP_MB} MB)")
+
+
+def _zygote(pid: int, sandboxes: Sandboxes) -> Finding:
+    info = sandboxes.spawner.info
+    if info is None or not sandboxes.spawner.zygote:
+        return Finding("zygote", False, "--zygote off: each environment execs a fresh interpreter")
+    forked = int(_status(pid, "PPid")) == info.pid and _cmdline(pid) == _cmdline(info.pid)
+    if not forked:
+        return Finding("zygote", False, "the probe was not forked from the zygote")
+    return Finding("zygote", True, f"the probe was forked from zygote pid {info.pid} "
+                                   f"(preloaded: {', '.join(info.preloaded)})")
+
+
+def _runtimes(mounts: dict[str, tuple[str, str]]) -> Finding:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    where = f"code read-only at {TASK_ROOT}" if mounts.get(TASK_ROOT, ("", ""))[1].startswith("ro") else \
+        "code at its host path"
+    return Finding("runtimes", True, f"python3.10–python3.13 on Python {version} ({sys.executable}); {where}")
+
+
+def _mounts(pid: int) -> dict[str, tuple[str, str]]:
+    """Mount point → (filesystem type, mount options) as the probe sees them."""
+    mounts = {}
+    for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines():
+        fields = line.split()
+        tail = fields[fields.index("-") + 1:]
+        mounts[fields[4]] = (tail[0], f"{fields[5]},{tail[2] if len(tail) > 2 else ''}")
+    return mounts
+
+
+def _status(pid: int, field: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def _read(path: Path) -> str | None:

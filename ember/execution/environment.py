@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ember.errors import RuntimeApiError
-from ember.execution.cgroups import EnvironmentCgroup
 from ember.execution.model import (
     INIT_TIMEOUT_S,
     MAX_RESPONSE_BYTES,
@@ -32,11 +31,11 @@ from ember.execution.model import (
     Invocation,
     Outcome,
 )
-from ember.execution.process import ChildProcess
+from ember.execution.process import SandboxProcess
+from ember.execution.sandbox import Sandbox
 from ember.execution.variables import lambda_environment
 from ember.observe.log_stream import LogStream
 from ember.observe.platform_lines import init_start_line
-from ember.runtimes import runtime_command
 
 
 class EnvState(enum.Enum):
@@ -59,9 +58,10 @@ class Environment:
     """Fields set in `start` are frozen afterwards; the rest change only on the event loop."""
 
     def __init__(self, spec: EnvironmentSpec, log: LogStream, open_listener: ListenerFactory,
-                 on_dead: Callable[[Environment], None], cgroup: EnvironmentCgroup | None = None) -> None:
+                 on_dead: Callable[[Environment], None], sandbox: Sandbox) -> None:
         self.spec = spec
-        self.cgroup = cgroup
+        self.sandbox = sandbox
+        self.cgroup = sandbox.cgroup
         self.log = log
         self._open_listener = open_listener
         self._on_dead = on_dead
@@ -71,7 +71,7 @@ class Environment:
         self.last_used = time.monotonic()
         self._started = 0.0
         self._peak_mb = 0
-        self._process: ChildProcess | None = None
+        self._process: SandboxProcess | None = None
         self._listener: RuntimeListener | None = None
         # None: initialised; Outcome: the runtime reported an init error; str: it exited (the reason).
         self._init_done: asyncio.Future[Outcome | str | None] = asyncio.get_running_loop().create_future()
@@ -85,14 +85,13 @@ class Environment:
         return f"<Environment {self.spec.function_name}:{self.spec.version} pid={pid} {self.state.value}>"
 
     async def start(self) -> None:
-        """Open this environment's Runtime API listener, then start the runtime process."""
+        """Open this environment's Runtime API listener, then start the runtime in its sandbox."""
         self._listener = await self._open_listener(self)
-        variables = lambda_environment(self.spec, self._listener.address, self.log.name)
+        variables = lambda_environment(self.spec, self._listener.address, self.log.name,
+                                       self.sandbox.task_root, self.sandbox.runtime_dir)
         self.log.write(init_start_line(self.spec.runtime, self.spec.region))
         self._started = time.perf_counter()
-        self._process = ChildProcess(runtime_command(self.spec.runtime), self.spec.code_dir, variables,
-                                     self.log.write, self._on_exit,
-                                     self.cgroup.procs_files() if self.cgroup else None)
+        self._process = await self.sandbox.launch(variables, self.log.write, self._on_exit)
 
     async def wait_initialised(self, request_id: str) -> Outcome | None:
         """None once the runtime asks for work; the error to return for `request_id` if Init failed."""
@@ -156,6 +155,7 @@ class Environment:
         self.state = EnvState.DEAD
         if self._process is not None:
             self._process.kill()
+        self.sandbox.release()
         if self._next_waiter is not None and not self._next_waiter.done():
             self._next_waiter.set_exception(RuntimeApiError(500, "Runtime.Destroyed", reason))
         if self._listener is not None:

@@ -26,6 +26,7 @@ class PoolManager:
         if pool is None or pool.spec.revision != spec.revision or pool.retired:
             if pool is not None:
                 pool.retire("function updated")
+                self.backend.forget(*key)
             pool = self._current[key] = Pool(spec, self.backend)
             self._all.add(pool)
         return pool
@@ -34,6 +35,7 @@ class PoolManager:
         """A version changed (or, with None, the function is gone): none of its environments is reused."""
         for key in [key for key in self._current if key[0] == name and version in (None, key[1])]:
             self._current.pop(key).retire("function updated")
+        self.backend.forget(name, version)
 
     def reap_once(self) -> int:
         reaped = sum(pool.reap_idle(self.keep_alive_s) for pool in self._all)

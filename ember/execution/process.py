@@ -1,67 +1,39 @@
-"""A child process that dies with the server, whose output and exit the event loop watches.
+"""An environment's process, as the server sees it: output lines in, one exit status out, a kill switch.
 
-Three promises: (1) the child gets SIGKILL when the server dies, even by `kill -9`
-(PR_SET_PDEATHSIG, set between fork and exec); (2) its exit is seen through a pidfd, so a
-recycled pid is never signalled or waited for; (3) stdout and stderr share one pipe, so their
-lines keep the order the function wrote them in.
+Three promises: (1) it dies when the server dies, even by `kill -9` (the zygote that forked it
+has PR_SET_PDEATHSIG on the server, and it on the zygote); (2) it is signalled through a pidfd,
+so a recycled pid is never hit; (3) stdout and stderr share one pipe, so their lines keep the
+order the function wrote them in.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import signal
-import subprocess
 from collections.abc import Callable
-from pathlib import Path
-
-_PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _prepare_child(parent_pid: int, cgroup_procs: list[str]) -> None:
-    """Runs in the child between fork and exec: join the cgroup first, so every limit applies to
-    everything the runtime does; then die with the server."""
-    pid = str(os.getpid()).encode()
-    for path in cgroup_procs:
-        fd = os.open(path, os.O_WRONLY)
-        try:
-            os.write(fd, pid)
-        finally:
-            os.close(fd)
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+class SandboxProcess:
+    """One environment's runtime process; `on_line` gets each output line, `on_exit` the exit code once."""
 
-
-class ChildProcess:
-    """One sandboxed child; `on_line` gets each output line, `on_exit` the exit status once."""
-
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str],
-                 on_line: Callable[[str], None], on_exit: Callable[[int], None],
-                 cgroup_procs: list[str] | None = None) -> None:
+    def __init__(self, pid: int, pidfd: int, out_fd: int, on_line: Callable[[str], None],
+                 on_exit: Callable[[int], None], own_pid_namespace: bool) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._pidfd = pidfd
+        self._out_fd = out_fd
         self._on_line = on_line
         self._on_exit = on_exit
+        self._own_pid_namespace = own_pid_namespace
         self._partial = b""
         self._loop = asyncio.get_running_loop()
-        read_fd, write_fd = os.pipe()
-        parent = os.getpid()
+        os.set_blocking(out_fd, False)
         try:
-            self.popen = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=write_fd,
-                start_new_session=True, preexec_fn=lambda: _prepare_child(parent, cgroup_procs or []), close_fds=True,
-            )
-        finally:
-            os.close(write_fd)
-        self.pid = self.popen.pid
-        self.returncode: int | None = None
-        self._out_fd = read_fd
-        os.set_blocking(read_fd, False)
-        self._pidfd = os.pidfd_open(self.pid)
-        self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
-        self._loop.add_reader(self._out_fd, self.drain_output)
-        self._loop.add_reader(self._pidfd, self._reap)
+            self._status_fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+        except OSError:
+            self._status_fd = -1
+        self._loop.add_reader(out_fd, self.drain_output)
 
     def drain_output(self) -> None:
         """Read everything the child has written so far; called by the loop and before END lines."""
@@ -95,12 +67,16 @@ class ChildProcess:
         return int(status[start + 6:status.index(b"kB", start)])
 
     def kill(self) -> None:
-        """SIGKILL the child's whole process group; harmless if it is already gone."""
-        if self.returncode is None:
-            try:
+        """SIGKILL the environment: pid 1 of its pid namespace takes everything inside with it;
+        without one, its process group goes too. Harmless if it is already gone."""
+        if self.returncode is not None:
+            return
+        try:
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            if not self._own_pid_namespace:
                 os.killpg(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        except ProcessLookupError:
+            pass
 
     def close(self) -> None:
         """Stop reading output (a grandchild may hold the pipe open after the child died)."""
@@ -121,11 +97,14 @@ class ChildProcess:
         self._out_fd = -1
         self.flush_partial()
 
-    def _reap(self) -> None:
-        self._loop.remove_reader(self._pidfd)
+    def exited(self, status: int) -> None:
+        """The zygote reaped it (`status` as from waitpid): collect the last output, then report."""
+        if self.returncode is not None:
+            return
+        self.returncode = os.waitstatus_to_exitcode(status)
         os.close(self._pidfd)
-        os.close(self._status_fd)
-        self._status_fd = -1
-        self.returncode = self.popen.wait()
+        if self._status_fd >= 0:
+            os.close(self._status_fd)
+            self._status_fd = -1
         self.drain_output()
         self._on_exit(self.returncode)

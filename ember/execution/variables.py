@@ -6,10 +6,10 @@ import os
 
 from ember.config import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
 from ember.execution.model import EnvironmentSpec
-from ember.runtimes import RUNTIMES_DIR
 
 
-def lambda_environment(spec: EnvironmentSpec, runtime_api: str, log_stream: str) -> dict[str, str]:
+def lambda_environment(spec: EnvironmentSpec, runtime_api: str, log_stream: str, task_root: str,
+                       runtime_dir: str) -> dict[str, str]:
     """Lambda's reserved variables win over the function's; the function's win over Lambda's defaults."""
     defaults = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -26,13 +26,13 @@ def lambda_environment(spec: EnvironmentSpec, runtime_api: str, log_stream: str)
         "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": spec.initialization_type,
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_LAMBDA_RUNTIME_API": runtime_api,
         "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": DEFAULT_SECRET_KEY,
-        "LAMBDA_TASK_ROOT": str(spec.code_dir),
-        "LAMBDA_RUNTIME_DIR": str(RUNTIMES_DIR),
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
     }
     return {**defaults, **spec.variables, **reserved}

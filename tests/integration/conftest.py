@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -72,6 +75,55 @@ class EmberProcess:
             return set()
 
 
+class Collector:
+    """A loopback HTTP endpoint functions report to: sandboxed, they cannot write the test's files.
+
+    POST / appends a JSON line; GET /hold answers 1 while `hold` is set (a function waits on it)."""
+
+    SEND = ("import json, os, urllib.request\n"
+            "def send(value):\n"
+            "    urllib.request.urlopen(os.environ['OUT'], json.dumps(value).encode(), timeout=10).read()\n"
+            "def held():\n"
+            "    return urllib.request.urlopen(os.environ['OUT'] + 'hold', timeout=10).read() == b'1'\n")
+
+    def __init__(self) -> None:
+        self.lines: list[object] = []
+        self.hold = False
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                collector.lines.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self._answer(b"ok")
+
+            def do_GET(self) -> None:
+                self._answer(b"1" if collector.hold else b"0")
+
+            def _answer(self, body: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    started = Collector()
+    yield started
+    started.close()
+
+
 def lambda_client(url: str, secret: str = "test", **config: object) -> object:
     """No client-side retries: a test sees exactly what the server answered (429s included)."""
     settings = {"retries": {"total_max_attempts": 1}, "read_timeout": 120, **config}
@@ -89,9 +141,12 @@ def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> byte
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="session")
-def ember(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
-    server = EmberProcess(tmp_path_factory.mktemp("ember-data")).start()
+@pytest.fixture(scope="session", params=["zygote", "exec"])
+def ember(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
+    """The shared server, once with environments forked from the zygote and once exec'ing a fresh
+    interpreter each: every behaviour test that uses it runs both ways."""
+    zygote = "on" if request.param == "zygote" else "off"
+    server = EmberProcess(tmp_path_factory.mktemp("ember-data"), "--zygote", zygote).start()
     yield server
     server.stop()
 

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import ROLE, lambda_client, make_zip
+from conftest import ROLE, Collector, lambda_client, make_zip
 
 SLOW = "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'ok'\n"
 
@@ -34,20 +34,20 @@ def test_reserved_concurrency_one_throttles_the_second_call(client, deploy):
     assert client.invoke(FunctionName=name)["StatusCode"] == 200, "the slot was given back"
 
 
-def test_reserved_concurrency_zero_throttles_everything_and_events_wait(client, deploy, tmp_path):
-    out = tmp_path / "ran"
-    name = deploy(f"def handler(e, c):\n    open({str(out)!r}, 'a').write('x')\n    return 1\n")
+def test_reserved_concurrency_zero_throttles_everything_and_events_wait(client, deploy, collector):
+    name = deploy(Collector.SEND + "def handler(e, c):\n    send('x')\n    return 1\n", env={"OUT": collector.url})
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     reason, _ = throttle_reason(client, FunctionName=name)
     assert reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert client.invoke(FunctionName=name, InvocationType="Event")["StatusCode"] == 202
     time.sleep(1.5)
-    assert not out.exists(), "a throttled event must wait"
+    assert collector.lines == [], "a throttled event must wait"
     client.delete_function_concurrency(FunctionName=name)
     deadline = time.monotonic() + 10
-    while not out.exists() and time.monotonic() < deadline:
+    while not collector.lines and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert out.read_text() == "x", "the throttled event ran once concurrency allowed it"
+    time.sleep(0.2)
+    assert collector.lines == ["x"], "the throttled event ran once concurrency allowed it"
 
 
 def test_concurrency_settings_round_trip(client, deploy):

@@ -130,15 +130,16 @@ def test_timeout_returns_sandbox_timedout_and_next_call_is_cold(client, deploy):
 
 
 def test_crash_is_runtime_exit_error_and_environment_is_replaced(client, deploy):
-    name = deploy("import os\ndef handler(e, c):\n    if e.get('crash'):\n        os._exit(3)\n    return os.getpid()\n")
-    first_pid = json.loads(client.invoke(FunctionName=name)["Payload"].read())
+    name = deploy("import os, uuid\nME = uuid.uuid4().hex\n"
+                  "def handler(e, c):\n    if e.get('crash'):\n        os._exit(3)\n    return ME\n")
+    first = json.loads(client.invoke(FunctionName=name)["Payload"].read())
     response = client.invoke(FunctionName=name, Payload=b'{"crash": true}')
     body = json.loads(response["Payload"].read())
     request_id = response["ResponseMetadata"]["RequestId"]
     assert response["FunctionError"] == "Unhandled"
     assert body == {"errorType": "Runtime.ExitError",
                     "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status 3"}
-    assert json.loads(client.invoke(FunctionName=name)["Payload"].read()) != first_pid
+    assert json.loads(client.invoke(FunctionName=name)["Payload"].read()) != first
 
 
 def test_unknown_function_is_404(client):

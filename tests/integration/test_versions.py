@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import make_zip
 
-V1 = "import os\nSTAMP = 'one'\ndef handler(e, c):\n    return [STAMP, os.getpid()]\n"
+V1 = "import uuid\nSTAMP = 'one'\nME = uuid.uuid4().hex\ndef handler(e, c):\n    return [STAMP, ME]\n"
 V2 = V1.replace("'one'", "'two'")
 
 

@@ -1,0 +1,114 @@
+"""What a new environment does to itself before its runtime starts, in the zygote's child.
+
+Order matters: join the cgroups first (so every later page is charged to the environment), build the
+root filesystem while still root, drop to the function's uid, then apply rlimits. Nothing here
+returns into the zygote: a failure is printed to the environment's log and the child exits 126.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from dataclasses import asdict, dataclass, field
+
+from ember.execution.linux import die_with_parent, no_new_privileges, set_hostname
+from ember.execution.rootfs import build_root
+
+CONFINE_FAILED = 126
+NOFILE_LIMIT = 1024  # Lambda's file descriptor limit
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """One environment's sandbox, as sent to the zygote (plain JSON-able fields only)."""
+
+    env: dict[str, str]
+    cwd: str
+    argv: list[str] | None = None  # exec this; None: run the zygote's preloaded Python runtime
+    cgroup_procs: list[str] = field(default_factory=list)
+    isolate: bool = False  # own mount/pid/ipc/uts namespaces, root filesystem and uid
+    code_dir: str = ""
+    runtime_dir: str = ""
+    read_only: list[str] = field(default_factory=list)
+    tmp_slot: str | None = None
+    tmp_mb: int = 512
+    uid: int | None = None
+    memory_mb: int = 128  # enforced by rlimits only where there are no cgroups
+    rlimit_memory: bool = False
+
+    def to_message(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
+    """Turn this freshly cloned process into the sandbox `plan` describes."""
+    os.setsid()
+    die_with_parent()
+    _stdio(out_fd)
+    for path in plan.cgroup_procs:
+        _join(path)
+    if plan.isolate:
+        build_root(new_root, plan.code_dir, plan.runtime_dir, tmp_dir, plan.read_only)
+        set_hostname("sandbox")
+        _drop_privileges(plan.uid)
+    _limit(plan)
+    os.chdir(plan.cwd)
+    os.closerange(3, NOFILE_LIMIT * 64)
+
+
+def fail(exc: BaseException) -> None:
+    """Report a sandbox that could not be built and end the child without touching zygote state."""
+    try:
+        os.write(2, f"ember: the sandbox could not be built: {exc}\n".encode())
+    finally:
+        os._exit(CONFINE_FAILED)
+
+
+def _stdio(out_fd: int) -> None:
+    """stdout and stderr share the log pipe (lines keep the order they were written in); no stdin."""
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    for fd in {null, out_fd} - {0, 1, 2}:
+        os.close(fd)
+
+
+def _join(procs_file: str) -> None:
+    fd = os.open(procs_file, os.O_WRONLY)
+    try:
+        os.write(fd, b"0")  # 0 is "the writer": correct even as pid 1 of a new pid namespace
+    finally:
+        os.close(fd)
+
+
+def _drop_privileges(uid: int | None) -> None:
+    if uid is None:
+        return
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    no_new_privileges()
+
+
+def _limit(plan: LaunchPlan) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE_LIMIT, NOFILE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if plan.rlimit_memory:
+        # Without a memory cgroup: cap the data segment (heap and private mappings) at MemorySize and
+        # any one file at EphemeralStorage. Approximate by nature; `ember doctor` says so.
+        memory = plan.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        size = plan.tmp_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def exit_code(exc: SystemExit) -> int:
+    """The status `sys.exit(x)` gives a process, for a runtime that ran inside the zygote's child."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code & 0xFF
+    print(exc.code, file=sys.stderr)
+    return 1

@@ -1,0 +1,91 @@
+"""The filesystem an isolated environment sees, built inside its own mount namespace.
+
+    /                 a 1 MB tmpfs, read-only once built
+    /usr /etc         the host's, read-only; /bin /lib /lib64 /sbin as on the host (links or read-only)
+    <interpreter>     the interpreter's installation and the packages it provides, read-only, same path
+    /var/task         the function's code, read-only (LAMBDA_TASK_ROOT)
+    /var/runtime      Ember's runtimes, read-only (LAMBDA_RUNTIME_DIR)
+    /tmp              the environment's /tmp slot: a tmpfs of EphemeralStorage MB, kept by the zygote
+    /dev /proc        a few device nodes; a fresh proc of the environment's own pid namespace
+
+Nothing else of the host (/root, /home, the repo, the data dir) exists inside.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ember.execution.linux import (
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    mount,
+    pivot_root,
+    umount,
+)
+
+TASK_ROOT = "/var/task"
+RUNTIME_DIR = "/var/runtime"
+HOST_DIRS = ("/usr", "/etc")
+HOST_LINKS = ("/bin", "/lib", "/lib64", "/sbin")
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+_READ_ONLY = MS_NOSUID | MS_RDONLY
+
+
+def build_root(new_root: str, code_dir: str, runtime_dir: str, tmp_dir: str | None,
+               read_only: list[str]) -> None:
+    """Assemble the tree on a fresh tmpfs at `new_root` and switch to it; the old root is detached."""
+    mount("tmpfs", new_root, "tmpfs", MS_NOSUID, "size=1m,mode=755")
+    for path in [*HOST_DIRS, *read_only]:
+        _bind(path, new_root + path, _READ_ONLY)
+    for path in HOST_LINKS:
+        _mirror(path, new_root)
+    _bind(code_dir, new_root + TASK_ROOT, _READ_ONLY)
+    _bind(runtime_dir, new_root + RUNTIME_DIR, _READ_ONLY)
+    if tmp_dir is not None:
+        _bind(tmp_dir, new_root + "/tmp", MS_NOSUID | MS_NODEV)
+    else:
+        os.makedirs(new_root + "/tmp", mode=0o1777)
+    _make_dev(new_root + "/dev")
+    os.makedirs(new_root + "/proc")
+    os.chdir(new_root)
+    pivot_root(".", ".")  # the old root is now stacked under the new one; detach it
+    umount(".")
+    os.chdir("/")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def _bind(source: str, target: str, flags: int) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        Path(target).touch()
+    mount(source, target, None, MS_BIND | MS_REC)
+    mount(None, target, None, MS_REMOUNT | MS_BIND | flags)
+
+
+def _mirror(path: str, new_root: str) -> None:
+    """Merged-/usr hosts have /bin -> usr/bin: copy the link; otherwise bind the directory read-only."""
+    if os.path.islink(path):
+        os.symlink(os.readlink(path), new_root + path)
+    elif os.path.isdir(path):
+        _bind(path, new_root + path, _READ_ONLY)
+
+
+def _make_dev(dev: str) -> None:
+    os.makedirs(dev)
+    for name in DEVICES:
+        if os.path.exists(f"/dev/{name}"):
+            _bind(f"/dev/{name}", f"{dev}/{name}", MS_NOSUID)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{dev}/{name}")
+    os.makedirs(f"{dev}/shm")
+    mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")

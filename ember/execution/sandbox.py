@@ -1,0 +1,165 @@
+"""What one environment is given: a cgroup, a uid, a /tmp slot, and a launch through the zygote.
+
+Isolation levels (`ember serve --isolation`):
+    full     cgroups + own mount/pid/ipc/uts namespaces + read-only root + per-function uid + /tmp slot
+    rlimits  no cgroups, no namespaces: RLIMIT_DATA = MemorySize, RLIMIT_FSIZE = EphemeralStorage,
+             RLIMIT_NOFILE; no CPU limit (a laptop without root)
+`auto` picks `full` when the machine allows it and says once at start when it does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ember.execution.cgroups import CgroupTree, EnvironmentCgroup
+from ember.execution.confine import LaunchPlan
+from ember.execution.model import EnvironmentSpec
+from ember.execution.process import SandboxProcess
+from ember.execution.rootfs import RUNTIME_DIR, TASK_ROOT
+from ember.execution.spawner import Spawner
+from ember.runtimes import RUNTIMES_DIR, runtime_command
+
+FIRST_UID = 100_000  # functions run as 100000, 100001, … (one uid per function, never root)
+UID_COUNT = 65_536
+
+
+@dataclass
+class TmpSlots:
+    """Each function revision's /tmp slots; a released slot is the next one handed out, so the
+    environment that replaces a crashed or timed-out one finds the same files (as on AWS)."""
+
+    free: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def acquire(self, key: str) -> str:
+        free = self.free.setdefault(key, [])
+        if free:
+            return free.pop()
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{self.counts[key]}"
+
+    retired: set[str] = field(default_factory=set)
+
+    def release(self, key: str, slot: str) -> bool:
+        """Back on the free list; False when its revision is retired and the slot should be unmounted."""
+        if key in self.retired:
+            return False
+        self.free.setdefault(key, []).append(slot)
+        return True
+
+    def forget(self, prefix: str) -> list[str]:
+        """Retire every key starting with `prefix`; returns their free slots, to unmount now."""
+        dropped = []
+        for key in [key for key in self.counts if key.startswith(prefix)]:
+            self.retired.add(key)
+            dropped.extend(self.free.pop(key, []))
+        return dropped
+
+
+class Sandboxes:
+    """Makes the sandbox of each new environment according to the server's isolation level."""
+
+    def __init__(self, spawner: Spawner, cgroups: CgroupTree | None, isolate: bool) -> None:
+        self.spawner = spawner
+        self.cgroups = cgroups
+        self.isolate = isolate
+        self.tmp = TmpSlots()
+        self._uids: dict[str, int] = {}
+
+    def uid_for(self, function_name: str) -> int:
+        if function_name not in self._uids:
+            self._uids[function_name] = FIRST_UID + len(self._uids) % UID_COUNT
+        return self._uids[function_name]
+
+    def prepare(self, spec: EnvironmentSpec) -> Sandbox:
+        group = self.cgroups.new_environment(spec.memory_mb) if self.cgroups else None
+        return Sandbox(self, spec, group)
+
+    def forget(self, function_name: str, version: str | None) -> None:
+        """A function version changed or went away: its unused /tmp slots are unmounted."""
+        prefix = f"{function_name}:{version}:" if version is not None else f"{function_name}:"
+        self.spawner.drop_tmp(self.tmp.forget(prefix))
+
+    def close(self) -> None:
+        """Stop the zygote (every environment dies with it), then remove the cgroup tree."""
+        self.spawner.close()
+        if self.cgroups is not None:
+            self.cgroups.remove()
+
+
+class Sandbox:
+    """One environment's share: created before it starts, released when it is destroyed."""
+
+    def __init__(self, owner: Sandboxes, spec: EnvironmentSpec, cgroup: EnvironmentCgroup | None) -> None:
+        self.owner = owner
+        self.spec = spec
+        self.cgroup = cgroup
+        self.isolated = owner.isolate
+        self.task_root = TASK_ROOT if self.isolated else str(spec.code_dir)
+        self.runtime_dir = RUNTIME_DIR if self.isolated else str(RUNTIMES_DIR)
+        self._tmp_key = f"{spec.function_name}:{spec.version}:{spec.revision}"
+        self._tmp_slot = owner.tmp.acquire(self._tmp_key) if self.isolated else None
+
+    async def launch(self, env: dict[str, str], on_line: Callable[[str], None],
+                     on_exit: Callable[[int], None]) -> SandboxProcess:
+        """Start the runtime in this sandbox; `on_exit` gets its exit code once it is gone."""
+        read_fd, write_fd = os.pipe()
+        process: SandboxProcess | None = None
+        early: list[int] = []  # an exit heard before the spawn reply was handled
+
+        def exited(status: int) -> None:
+            if process is None:
+                early.append(status)
+            else:
+                process.exited(status)
+
+        try:
+            pid, pidfd = await self.owner.spawner.spawn(self._plan(env), write_fd, exited)
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        process = SandboxProcess(pid, pidfd, read_fd, on_line, on_exit, own_pid_namespace=self.isolated)
+        if early:  # after the caller holds the process, as for any other exit
+            asyncio.get_running_loop().call_soon(process.exited, early[0])
+        return process
+
+    def release(self) -> None:
+        """Give the /tmp slot back (idempotent); the next environment of this revision gets it."""
+        if self._tmp_slot is not None:
+            if not self.owner.tmp.release(self._tmp_key, self._tmp_slot):
+                self.owner.spawner.drop_tmp([self._tmp_slot])
+            self._tmp_slot = None
+
+    def _plan(self, env: dict[str, str]) -> LaunchPlan:
+        spec = self.spec
+        argv = None if self.owner.spawner.zygote else self._exec_argv()
+        if not self.isolated:
+            return LaunchPlan(env=env, cwd=str(spec.code_dir), argv=argv, memory_mb=spec.memory_mb,
+                              tmp_mb=spec.ephemeral_mb, rlimit_memory=self.cgroup is None,
+                              cgroup_procs=self.cgroup.procs_files() if self.cgroup else [])
+        return LaunchPlan(env=env, cwd=TASK_ROOT, argv=argv, isolate=True, code_dir=str(spec.code_dir),
+                          runtime_dir=str(RUNTIMES_DIR), read_only=interpreter_paths(),
+                          tmp_slot=self._tmp_slot, tmp_mb=spec.ephemeral_mb,
+                          uid=self.owner.uid_for(spec.function_name), memory_mb=spec.memory_mb,
+                          cgroup_procs=self.cgroup.procs_files() if self.cgroup else [])
+
+    def _exec_argv(self) -> list[str]:
+        argv = runtime_command(self.spec.runtime)
+        if self.isolated:
+            argv = [RUNTIME_DIR + arg[len(str(RUNTIMES_DIR)):] if arg.startswith(str(RUNTIMES_DIR)) else arg
+                    for arg in argv]
+        return argv
+
+
+def interpreter_paths() -> list[str]:
+    """The interpreter's installation and its environment's packages (boto3 …), shown read-only."""
+    paths = {sys.base_prefix, sys.prefix}
+    return sorted(str(Path(path).resolve()) for path in paths)

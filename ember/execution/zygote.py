@@ -1,0 +1,199 @@
+"""The zygote: a single-threaded process that forks every environment (`python -m ember.execution.zygote`).
+
+With preloads it has already imported Ember's Python runtime and the packages the runtime provides
+(boto3), so a new environment starts as a fork, not a fresh interpreter; with none (`--zygote off`)
+its children exec the runtime. Either way it is where sandboxes come from: it lives in a private
+mount namespace holding every environment's /tmp (a tmpfs per slot, which therefore outlives the
+environments that use it and vanishes with the zygote), and children are cloned straight into
+their own mount, pid, ipc and uts namespaces.
+
+Protocol: one JSON object per SEQPACKET message, file descriptors alongside.
+    server → {"op": "spawn", "id", "plan"} + [log pipe]   zygote → {"op": "spawned", "id", "pid"} + [pidfd]
+    server → {"op": "drop_tmp", "slots"}                  zygote → {"op": "exit", "pid", "status"}
+    zygote → {"op": "ready", "pid", "isolation_error", "preloaded"} once, first
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import selectors
+import socket
+import sys
+import traceback
+
+from ember.execution import confine as confinement
+from ember.execution.linux import (
+    CLONE_NEWNS,
+    MS_NODEV,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_REC,
+    SANDBOX_NAMESPACES,
+    clone_process,
+    die_with_parent,
+    mount,
+    umount,
+    unshare,
+)
+
+MAX_MESSAGE = 1 << 20
+
+
+class Zygote:
+    def __init__(self, channel: socket.socket, stage: str, isolate: bool) -> None:
+        self.channel = channel
+        self.stage = stage
+        self.isolation_error = self._enter_private_namespace() if isolate else "not requested"
+        self.selector = selectors.DefaultSelector()
+        self.children: dict[int, int] = {}  # pidfd -> pid
+        self.slots: set[str] = set()
+
+    def _enter_private_namespace(self) -> str | None:
+        """Own mount namespace with a tmpfs stage for /tmp slots and the children's root mount point."""
+        try:
+            unshare(CLONE_NEWNS)
+            mount(None, "/", None, MS_REC | MS_PRIVATE)
+            mount("tmpfs", self.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
+            os.makedirs(f"{self.stage}/root")
+            os.makedirs(f"{self.stage}/tmp")
+        except OSError as exc:
+            return str(exc)
+        return None
+
+    def serve(self, preloaded: list[str]) -> None:
+        self.send({"op": "ready", "pid": os.getpid(), "isolation_error": self.isolation_error,
+                   "preloaded": preloaded})
+        self.selector.register(self.channel, selectors.EVENT_READ)
+        while True:
+            for key, _ in self.selector.select():
+                if key.fileobj is self.channel:
+                    if not self.handle_message():
+                        return
+                else:
+                    self.reap(key.fd)
+
+    def handle_message(self) -> bool:
+        data, fds, _, _ = socket.recv_fds(self.channel, MAX_MESSAGE, 4)
+        if not data:
+            return False  # the server is gone
+        message = json.loads(data)
+        if message["op"] == "spawn":
+            self.spawn(message["id"], confinement.LaunchPlan(**message["plan"]), fds[0])
+        elif message["op"] == "drop_tmp":
+            self.drop_slots(message["slots"])
+        return True
+
+    def spawn(self, request_id: int, plan: confinement.LaunchPlan, out_fd: int) -> None:
+        try:
+            tmp_dir = self.tmp_slot(plan) if plan.isolate else None
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = clone_process(SANDBOX_NAMESPACES if plan.isolate else 0)
+        except OSError as exc:
+            os.close(out_fd)
+            self.send({"op": "spawned", "id": request_id, "error": str(exc)})
+            return
+        if pid == 0:
+            run_child(plan, out_fd, f"{self.stage}/root", tmp_dir)
+        os.close(out_fd)
+        pidfd = os.pidfd_open(pid)
+        self.children[pidfd] = pid
+        self.selector.register(pidfd, selectors.EVENT_READ)
+        self.send({"op": "spawned", "id": request_id, "pid": pid}, [pidfd])
+
+    def tmp_slot(self, plan: confinement.LaunchPlan) -> str | None:
+        """The slot's tmpfs, mounted on first use and kept for the next environment of the function."""
+        if plan.tmp_slot is None:
+            return None
+        path = f"{self.stage}/tmp/{plan.tmp_slot}"
+        if plan.tmp_slot not in self.slots:
+            os.makedirs(path, exist_ok=True)
+            owner = f",uid={plan.uid},gid={plan.uid}" if plan.uid is not None else ""
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.tmp_mb}m,mode=700{owner}")
+            self.slots.add(plan.tmp_slot)
+        return path
+
+    def drop_slots(self, slots: list[str]) -> None:
+        for slot in slots:
+            if slot in self.slots:
+                self.slots.discard(slot)
+                umount(f"{self.stage}/tmp/{slot}")
+                os.rmdir(f"{self.stage}/tmp/{slot}")
+
+    def reap(self, pidfd: int) -> None:
+        pid = self.children.pop(pidfd)
+        self.selector.unregister(pidfd)
+        os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        self.send({"op": "exit", "pid": pid, "status": status})
+
+    def send(self, message: dict[str, object], fds: list[int] | None = None) -> None:
+        socket.send_fds(self.channel, [json.dumps(message).encode()], fds or [])
+
+
+def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
+    """The environment's side of the clone: confine, then exec the runtime or run the preloaded one."""
+    try:
+        confinement.confine(plan, out_fd, new_root, tmp_dir)
+        if plan.argv is not None:
+            os.execve(plan.argv[0], plan.argv, plan.env)
+    except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
+        confinement.fail(exc)
+    os._exit(run_python_runtime(plan.env))
+
+
+def run_python_runtime(env: dict[str, str]) -> int:
+    """Ember's Python runtime, already imported: fresh environment variables and unbuffered stdio."""
+    import io
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if "random" in sys.modules:  # os.fork would have reseeded it; a raw clone runs no at-fork hooks
+        sys.modules["random"].seed()
+    os.environ.clear()
+    os.environ.update(env)
+    sys.dont_write_bytecode = True
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", write_through=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    from ember.runtimes.python import bootstrap
+    try:
+        bootstrap.main()
+    except SystemExit as exc:
+        return confinement.exit_code(exc)
+    except BaseException:  # noqa: B036 - the runtime's own crash, reported like an exec'd one's
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def preload(modules: list[str]) -> list[str]:
+    """Import what every environment would import anyway; a missing optional package is skipped."""
+    loaded = []
+    for name in ["ember.runtimes.python.bootstrap", *modules]:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        loaded.append(name)
+    return loaded
+
+
+def main() -> None:
+    fd, stage, isolate, modules = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+    die_with_parent()
+    channel = socket.socket(fileno=fd)
+    zygote = Zygote(channel, stage, isolate)
+    loaded = preload([name for name in modules.split(",") if name]) if modules != "-" else []
+    gc.freeze()  # the collector never walks what the children share, so it never copies those pages
+    zygote.serve(loaded)
+
+
+if __name__ == "__main__":
+    main()
