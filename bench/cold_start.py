@@ -40,7 +40,7 @@ def cold_round(server: harness.EmberServer, client, name: str) -> tuple[float, d
 
 def run() -> list[dict]:
     cold, spawn, phases = [], [], {}
-    with harness.EmberServer() as server:
+    with harness.EmberServer(*sys.argv[1:]) as server:
         client = server.client()
         spawn_ms()  # unrecorded: the interpreter's files into the page cache
         for i in range(ROUNDS):

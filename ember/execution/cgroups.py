@@ -100,6 +100,20 @@ class CgroupTree:
                     removed += _remove_tree(entry)
         return removed
 
+    def to_message(self) -> dict[str, object]:
+        """This tree as JSON, for the zygote, which makes the environments' cgroups."""
+        return {"owner": int(self.name.split("-")[1]),
+                "hierarchies": {c: [h.version, str(h.root)] for c, h in self.hierarchies.items()}}
+
+    @classmethod
+    def from_message(cls, message: dict[str, object]) -> CgroupTree:
+        hierarchies = {c: Hierarchy(v, Path(root)) for c, (v, root) in message["hierarchies"].items()}  # type: ignore[attr-defined]
+        return cls(hierarchies, int(message["owner"]))  # type: ignore[call-overload]
+
+    def adopt(self, name: str, memory_mb: int) -> EnvironmentCgroup:
+        """An environment cgroup the zygote made and limited, as the server tracks it."""
+        return EnvironmentCgroup(self, name, memory_mb)
+
     def new_environment(self, memory_mb: int) -> EnvironmentCgroup:
         self._count += 1
         group = EnvironmentCgroup(self, f"env-{self._count}", memory_mb)
@@ -112,8 +126,8 @@ class CgroupTree:
 
 
 class EnvironmentCgroup:
-    """One environment's cgroup in every hierarchy. Memory and pids limits apply from creation;
-    the CPU quota is applied after Init (`throttle`), which runs unthrottled like AWS's init burst."""
+    """One environment's cgroup in every hierarchy. Memory and pids limits apply before the function's
+    code runs; the CPU quota after Init (`throttle`), which runs unthrottled like AWS's init burst."""
 
     def __init__(self, tree: CgroupTree, name: str, memory_mb: int) -> None:
         self.tree = tree
@@ -124,22 +138,30 @@ class EnvironmentCgroup:
         self._peak_fd: int | None = None
 
     def create(self) -> None:
-        limit = str(self.memory_mb * 1024 * 1024)
+        """Make the directories with the pids limit; the memory limit too unless memory_mb is 0 (a
+        zygote's spare, limited once it is given to a function)."""
         for path in set(self.paths.values()):
             _mkdir(path)
-        if "memory" in self.paths:
-            memory = self.paths["memory"]
-            if self.versions["memory"] == 1:
-                _write(memory / "memory.limit_in_bytes", limit)
-                _write_if_exists(memory / "memory.memsw.limit_in_bytes", limit)  # no swapping past the limit
-            else:
-                _write(memory / "memory.max", limit)
-                _write_if_exists(memory / "memory.swap.max", "0")
         if "pids" in self.paths:
             _write(self.paths["pids"] / "pids.max", str(PIDS_MAX))
+        if self.memory_mb:
+            self.limit_memory(self.memory_mb)
+
+    def limit_memory(self, memory_mb: int) -> None:
+        """memory = MemorySize, and no swapping past it."""
+        self.memory_mb = memory_mb
+        if "memory" not in self.paths:
+            return
+        limit, memory = str(memory_mb * 1024 * 1024), self.paths["memory"]
+        if self.versions["memory"] == 1:
+            _write(memory / "memory.limit_in_bytes", limit)
+            _write_if_exists(memory / "memory.memsw.limit_in_bytes", limit)
+        else:
+            _write(memory / "memory.max", limit)
+            _write_if_exists(memory / "memory.swap.max", "0")
 
     def procs_files(self) -> list[str]:
-        """Where a new process writes its pid to join (called between fork and exec)."""
+        """Where a new process writes to join (a zygote's spare, before it is given a function)."""
         return [str(path / "cgroup.procs") for path in set(self.paths.values())]
 
     def throttle(self) -> None:

@@ -1,8 +1,11 @@
 """What a new environment does to itself before its runtime starts, in the zygote's child.
 
-Order matters: join the cgroups first (so every later page is charged to the environment), build the
-root filesystem while still root, drop to the function's uid, then apply rlimits. Nothing here
-returns into the zygote: a failure is printed to the environment's log and the child exits 126.
+Two steps. `prepare`, before any function is chosen (the zygote keeps such spare children ready):
+die with the zygote, join the environment's cgroups (so every later page is charged to it), and
+build the part of the root filesystem every function shares. `confine`, once the plan arrives
+(the zygote has set the cgroup's memory limit by then): add the function's code and /tmp and
+switch root while still root, drop to the function's uid, then apply rlimits. Nothing here returns into the zygote: a failure is printed to the environment's log
+and the child exits 126.
 """
 
 from __future__ import annotations
@@ -10,10 +13,16 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
-from ember.execution.linux import die_with_parent, no_new_privileges, set_hostname
-from ember.execution.rootfs import build_root
+from ember.execution.linux import (
+    MS_SLAVE,
+    die_with_parent,
+    mount,
+    no_new_privileges,
+    set_hostname,
+)
+from ember.execution.rootfs import enter_root, prepare_root
 
 CONFINE_FAILED = 126
 NOFILE_LIMIT = 1024  # Lambda's file descriptor limit
@@ -26,11 +35,8 @@ class LaunchPlan:
     env: dict[str, str]
     cwd: str
     argv: list[str] | None = None  # exec this; None: run the zygote's preloaded Python runtime
-    cgroup_procs: list[str] = field(default_factory=list)
     isolate: bool = False  # own mount/pid/ipc/uts namespaces, root filesystem and uid
     code_dir: str = ""
-    runtime_dir: str = ""
-    read_only: list[str] = field(default_factory=list)
     tmp_slot: str | None = None
     tmp_mb: int = 512
     uid: int | None = None
@@ -41,15 +47,23 @@ class LaunchPlan:
         return asdict(self)
 
 
-def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
-    """Turn this freshly cloned process into the sandbox `plan` describes."""
-    os.setsid()
+def prepare(isolate: bool, new_root: str, slots_dir: str, cgroup_procs: list[str]) -> None:
+    """The function-independent part, run as soon as the zygote has cloned this process: die with
+    the zygote, join the environment's cgroups, build the shared part of the root."""
     die_with_parent()
-    _stdio(out_fd)
-    for path in plan.cgroup_procs:
+    for path in cgroup_procs:
         _join(path)
+    if isolate:
+        mount(None, slots_dir, None, MS_SLAVE)  # see /tmp slots the zygote mounts later, send nothing back
+        prepare_root(new_root)
+
+
+def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
+    """Turn this prepared process into the sandbox `plan` describes."""
+    os.setsid()
+    _stdio(out_fd)
     if plan.isolate:
-        build_root(new_root, plan.code_dir, plan.runtime_dir, tmp_dir, plan.read_only)
+        enter_root(new_root, plan.code_dir, tmp_dir)
         set_hostname("sandbox")
         _drop_privileges(plan.uid)
     _limit(plan)

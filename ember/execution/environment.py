@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ember.errors import RuntimeApiError
+from ember.execution.cgroups import EnvironmentCgroup
 from ember.execution.model import (
     INIT_TIMEOUT_S,
     MAX_RESPONSE_BYTES,
@@ -61,7 +62,6 @@ class Environment:
                  on_dead: Callable[[Environment], None], sandbox: Sandbox) -> None:
         self.spec = spec
         self.sandbox = sandbox
-        self.cgroup = sandbox.cgroup
         self.log = log
         self._open_listener = open_listener
         self._on_dead = on_dead
@@ -79,6 +79,10 @@ class Environment:
         self._request: Invocation | None = None
         self._delivered_ns: int | None = None
         self._result: asyncio.Future[Outcome] | None = None
+
+    @property
+    def cgroup(self) -> EnvironmentCgroup | None:
+        return self.sandbox.cgroup
 
     def __repr__(self) -> str:
         pid = self._process.pid if self._process else None

@@ -23,7 +23,7 @@ async def open_sandboxes(stage: Path, level: str, preload: list[str] | None) -> 
     if level not in LEVELS:
         raise ValueError(f"isolation must be one of {', '.join(LEVELS)}")
     cgroups, cgroup_error = _open_cgroups() if level != "rlimits" else (None, "not requested")
-    spawner = Spawner(stage, isolate=level != "rlimits", preload=preload)
+    spawner = Spawner(stage, isolate=level != "rlimits", preload=preload, cgroups=cgroups)
     try:
         info = await spawner.start()
     except BaseException:

@@ -14,6 +14,7 @@ Nothing else of the host (/root, /home, the repo, the data dir) exists inside.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from ember.execution.linux import (
@@ -21,6 +22,7 @@ from ember.execution.linux import (
     MS_NODEV,
     MS_NOEXEC,
     MS_NOSUID,
+    MS_PRIVATE,
     MS_RDONLY,
     MS_REC,
     MS_REMOUNT,
@@ -28,6 +30,7 @@ from ember.execution.linux import (
     pivot_root,
     umount,
 )
+from ember.runtimes import RUNTIMES_DIR
 
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
@@ -37,28 +40,38 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 _READ_ONLY = MS_NOSUID | MS_RDONLY
 
 
-def build_root(new_root: str, code_dir: str, runtime_dir: str, tmp_dir: str | None,
-               read_only: list[str]) -> None:
-    """Assemble the tree on a fresh tmpfs at `new_root` and switch to it; the old root is detached."""
+def prepare_root(new_root: str) -> None:
+    """Everything that is the same for every function, built before a function is chosen (in a
+    zygote's spare child, off the cold-start path): the host's directories, /dev and /proc."""
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID, "size=1m,mode=755")
-    for path in [*HOST_DIRS, *read_only]:
+    for path in [*HOST_DIRS, *host_read_only()]:
         _bind(path, new_root + path, _READ_ONLY)
     for path in HOST_LINKS:
         _mirror(path, new_root)
-    _bind(code_dir, new_root + TASK_ROOT, _READ_ONLY)
-    _bind(runtime_dir, new_root + RUNTIME_DIR, _READ_ONLY)
-    if tmp_dir is not None:
-        _bind(tmp_dir, new_root + "/tmp", MS_NOSUID | MS_NODEV)
-    else:
-        os.makedirs(new_root + "/tmp", mode=0o1777)
+    _bind(str(RUNTIMES_DIR), new_root + RUNTIME_DIR, _READ_ONLY)
     _make_dev(new_root + "/dev")
     os.makedirs(new_root + "/proc")
+    mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def enter_root(new_root: str, code_dir: str, tmp_dir: str | None) -> None:
+    """Add the function's code and /tmp, switch to the new root and detach the old one."""
+    _bind(code_dir, new_root + TASK_ROOT, _READ_ONLY)
+    if tmp_dir is not None:
+        _bind(tmp_dir, new_root + "/tmp", MS_NOSUID | MS_NODEV)
+        mount(None, new_root + "/tmp", None, MS_PRIVATE)  # no longer a slave of the zygote's slot mounts
+    else:
+        os.makedirs(new_root + "/tmp", mode=0o1777)
     os.chdir(new_root)
     pivot_root(".", ".")  # the old root is now stacked under the new one; detach it
     umount(".")
     os.chdir("/")
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def host_read_only() -> list[str]:
+    """The interpreter's installation and its environment's packages (boto3 …), shown read-only."""
+    return sorted({str(Path(path).resolve()) for path in (sys.base_prefix, sys.prefix)})
 
 
 def _bind(source: str, target: str, flags: int) -> None:

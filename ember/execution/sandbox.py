@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ember.execution.cgroups import CgroupTree, EnvironmentCgroup
 from ember.execution.confine import LaunchPlan
@@ -78,8 +76,7 @@ class Sandboxes:
         return self._uids[function_name]
 
     def prepare(self, spec: EnvironmentSpec) -> Sandbox:
-        group = self.cgroups.new_environment(spec.memory_mb) if self.cgroups else None
-        return Sandbox(self, spec, group)
+        return Sandbox(self, spec)
 
     def forget(self, function_name: str, version: str | None) -> None:
         """A function version changed or went away: its unused /tmp slots are unmounted."""
@@ -96,10 +93,10 @@ class Sandboxes:
 class Sandbox:
     """One environment's share: created before it starts, released when it is destroyed."""
 
-    def __init__(self, owner: Sandboxes, spec: EnvironmentSpec, cgroup: EnvironmentCgroup | None) -> None:
+    def __init__(self, owner: Sandboxes, spec: EnvironmentSpec) -> None:
         self.owner = owner
         self.spec = spec
-        self.cgroup = cgroup
+        self.cgroup: EnvironmentCgroup | None = None  # the zygote made it; known once launched
         self.isolated = owner.isolate
         self.task_root = TASK_ROOT if self.isolated else str(spec.code_dir)
         self.runtime_dir = RUNTIME_DIR if self.isolated else str(RUNTIMES_DIR)
@@ -120,13 +117,16 @@ class Sandbox:
                 process.exited(status)
 
         try:
-            pid, pidfd = await self.owner.spawner.spawn(self._plan(env), write_fd, exited)
+            spawned = await self.owner.spawner.spawn(self._plan(env), write_fd, exited)
         except BaseException:
             os.close(read_fd)
             raise
         finally:
             os.close(write_fd)
-        process = SandboxProcess(pid, pidfd, read_fd, on_line, on_exit, own_pid_namespace=self.isolated)
+        if spawned.cgroup is not None and self.owner.cgroups is not None:
+            self.cgroup = self.owner.cgroups.adopt(spawned.cgroup, self.spec.memory_mb)
+        process = SandboxProcess(spawned.pid, spawned.pidfd, read_fd, on_line, on_exit,
+                                 own_pid_namespace=self.isolated)
         if early:  # after the caller holds the process, as for any other exit
             asyncio.get_running_loop().call_soon(process.exited, early[0])
         return process
@@ -143,13 +143,11 @@ class Sandbox:
         argv = None if self.owner.spawner.zygote else self._exec_argv()
         if not self.isolated:
             return LaunchPlan(env=env, cwd=str(spec.code_dir), argv=argv, memory_mb=spec.memory_mb,
-                              tmp_mb=spec.ephemeral_mb, rlimit_memory=self.cgroup is None,
-                              cgroup_procs=self.cgroup.procs_files() if self.cgroup else [])
+                              tmp_mb=spec.ephemeral_mb, rlimit_memory=self.owner.cgroups is None)
         return LaunchPlan(env=env, cwd=TASK_ROOT, argv=argv, isolate=True, code_dir=str(spec.code_dir),
-                          runtime_dir=str(RUNTIMES_DIR), read_only=interpreter_paths(),
                           tmp_slot=self._tmp_slot, tmp_mb=spec.ephemeral_mb,
                           uid=self.owner.uid_for(spec.function_name), memory_mb=spec.memory_mb,
-                          cgroup_procs=self.cgroup.procs_files() if self.cgroup else [])
+                          rlimit_memory=self.owner.cgroups is None)
 
     def _exec_argv(self) -> list[str]:
         argv = runtime_command(self.spec.runtime)
@@ -157,9 +155,3 @@ class Sandbox:
             argv = [RUNTIME_DIR + arg[len(str(RUNTIMES_DIR)):] if arg.startswith(str(RUNTIMES_DIR)) else arg
                     for arg in argv]
         return argv
-
-
-def interpreter_paths() -> list[str]:
-    """The interpreter's installation and its environment's packages (boto3 …), shown read-only."""
-    paths = {sys.base_prefix, sys.prefix}
-    return sorted(str(Path(path).resolve()) for path in paths)

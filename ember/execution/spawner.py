@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ember.execution.cgroups import CgroupTree
 from ember.execution.confine import LaunchPlan
 from ember.execution.zygote import MAX_MESSAGE
 
@@ -29,6 +30,13 @@ class SpawnError(Exception):
 
 
 @dataclass(frozen=True)
+class Spawned:
+    pid: int
+    pidfd: int
+    cgroup: str | None  # the name of the cgroup the zygote made for it, limited to its MemorySize
+
+
+@dataclass(frozen=True)
 class ZygoteInfo:
     pid: int
     isolation_error: str | None  # None: environments get their own namespaces and root filesystem
@@ -36,14 +44,17 @@ class ZygoteInfo:
 
 
 class Spawner:
-    def __init__(self, stage: Path, isolate: bool, preload: list[str] | None) -> None:
-        """`preload` None: `--zygote off`, every environment execs a fresh interpreter."""
+    def __init__(self, stage: Path, isolate: bool, preload: list[str] | None,
+                 cgroups: CgroupTree | None = None) -> None:
+        """`preload` None: `--zygote off`, every environment execs a fresh interpreter. The zygote makes
+        each environment's cgroup under `cgroups` (the server's tree) when it prepares a spare."""
         self.stage = stage
+        self.cgroups = cgroups
         self.isolate = isolate
         self.preload = preload
         self.info: ZygoteInfo | None = None
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[asyncio.Future[tuple[int, int]], ExitCallback]] = {}
+        self._pending: dict[int, tuple[asyncio.Future[Spawned], ExitCallback]] = {}
         self._exits: dict[int, ExitCallback] = {}
         self._channel: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -58,8 +69,9 @@ class Spawner:
         self.stage.mkdir(parents=True, exist_ok=True)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         modules = ",".join(self.preload) if self.preload is not None else "-"
+        cgroups = json.dumps(self.cgroups.to_message()) if self.cgroups is not None else "-"
         argv = [sys.executable, "-P", "-m", "ember.execution.zygote", str(theirs.fileno()), str(self.stage),
-                "1" if self.isolate else "0", modules]
+                "1" if self.isolate else "0", modules, cgroups]
         try:
             self._process = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                              start_new_session=True, env=_zygote_environment())
@@ -73,12 +85,12 @@ class Spawner:
         self.info = await self._ready
         return self.info
 
-    async def spawn(self, plan: LaunchPlan, out_fd: int, on_exit: ExitCallback) -> tuple[int, int]:
-        """Start one environment writing to `out_fd`; returns (pid, pidfd). `on_exit(status)` follows once."""
+    async def spawn(self, plan: LaunchPlan, out_fd: int, on_exit: ExitCallback) -> Spawned:
+        """Start one environment writing to `out_fd`; `on_exit(status)` follows once."""
         if self._channel is None:
             raise SpawnError("the zygote is not running")
         request_id = next(self._ids)
-        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Spawned] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (future, on_exit)
         message = json.dumps({"op": "spawn", "id": request_id, "plan": plan.to_message()}).encode()
         try:
@@ -131,7 +143,7 @@ class Spawner:
             else:
                 pid = int(message["pid"])  # type: ignore[call-overload]
                 self._exits[pid] = on_exit  # before anyone awaits: the exit may be in the same read
-                future.set_result((pid, fds[0]))
+                future.set_result(Spawned(pid, fds[0], message.get("cgroup")))  # type: ignore[arg-type]
         elif op == "exit":
             callback = self._exits.pop(int(message["pid"]), None)  # type: ignore[call-overload]
             if callback is not None:

@@ -23,14 +23,17 @@ import selectors
 import socket
 import sys
 import traceback
+from dataclasses import dataclass
 
 from ember.execution import confine as confinement
+from ember.execution.cgroups import CgroupTree, EnvironmentCgroup
 from ember.execution.linux import (
     CLONE_NEWNS,
     MS_NODEV,
     MS_NOSUID,
     MS_PRIVATE,
     MS_REC,
+    MS_SHARED,
     SANDBOX_NAMESPACES,
     clone_process,
     die_with_parent,
@@ -42,33 +45,55 @@ from ember.execution.linux import (
 MAX_MESSAGE = 1 << 20
 
 
+@dataclass
+class Spare:
+    pid: int
+    pidfd: int
+    channel: socket.socket  # where its plan goes
+    group: EnvironmentCgroup | None
+
+
+SPARES = 2  # children cloned and prepared ahead, each waiting for the plan of a new environment
+
+
 class Zygote:
-    def __init__(self, channel: socket.socket, stage: str, isolate: bool) -> None:
+    def __init__(self, channel: socket.socket, stage: str, isolate: bool, cgroups: CgroupTree | None) -> None:
         self.channel = channel
         self.stage = stage
+        self.cgroups = cgroups
         self.isolation_error = self._enter_private_namespace() if isolate else "not requested"
+        self.isolated = self.isolation_error is None
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, int] = {}  # pidfd -> pid
+        self.spares: list[Spare] = []
+        self.groups: dict[int, EnvironmentCgroup] = {}  # pid -> cgroup, until the server owns it
         self.slots: set[str] = set()
 
     def _enter_private_namespace(self) -> str | None:
-        """Own mount namespace with a tmpfs stage for /tmp slots and the children's root mount point."""
+        """Own mount namespace with a tmpfs stage: `root/` where each child mounts its own root, and
+        `tmp/`, shared with the children, where /tmp slots are mounted (spares see later ones too)."""
         try:
             unshare(CLONE_NEWNS)
             mount(None, "/", None, MS_REC | MS_PRIVATE)
             mount("tmpfs", self.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
             os.makedirs(f"{self.stage}/root")
             os.makedirs(f"{self.stage}/tmp")
+            mount("tmpfs", f"{self.stage}/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+            mount(None, f"{self.stage}/tmp", None, MS_SHARED)
         except OSError as exc:
             return str(exc)
         return None
 
     def serve(self, preloaded: list[str]) -> None:
+        """Answer the server; whenever nothing is waiting, top up the spares."""
         self.send({"op": "ready", "pid": os.getpid(), "isolation_error": self.isolation_error,
                    "preloaded": preloaded})
         self.selector.register(self.channel, selectors.EVENT_READ)
         while True:
-            for key, _ in self.selector.select():
+            events = self.selector.select(0 if len(self.spares) < SPARES else None)
+            if not events:
+                self.spares.append(self.make_spare())
+            for key, _ in events:
                 if key.fileobj is self.channel:
                     if not self.handle_message():
                         return
@@ -86,23 +111,51 @@ class Zygote:
             self.drop_slots(message["slots"])
         return True
 
-    def spawn(self, request_id: int, plan: confinement.LaunchPlan, out_fd: int) -> None:
-        try:
-            tmp_dir = self.tmp_slot(plan) if plan.isolate else None
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = clone_process(SANDBOX_NAMESPACES if plan.isolate else 0)
-        except OSError as exc:
-            os.close(out_fd)
-            self.send({"op": "spawned", "id": request_id, "error": str(exc)})
-            return
+    def make_spare(self) -> Spare:
+        """Clone a child into the sandbox's namespaces and its own cgroup (joining one costs up to tens
+        of ms on cgroup v1, so it happens here, ahead); it prepares, then waits for a plan."""
+        group = self.cgroups.new_environment(0) if self.cgroups is not None else None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = clone_process(SANDBOX_NAMESPACES if self.isolated else 0)
         if pid == 0:
-            run_child(plan, out_fd, f"{self.stage}/root", tmp_dir)
-        os.close(out_fd)
+            run_spare(theirs, self.isolated, self.stage, group.procs_files() if group else [])
+        theirs.close()
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = pid
+        if group is not None:
+            self.groups[pid] = group
         self.selector.register(pidfd, selectors.EVENT_READ)
-        self.send({"op": "spawned", "id": request_id, "pid": pid}, [pidfd])
+        return Spare(pid, pidfd, ours, group)
+
+    def spawn(self, request_id: int, plan: confinement.LaunchPlan, out_fd: int) -> None:
+        """Hand the plan to a spare (cloning one if none is ready); it becomes the environment."""
+        try:
+            tmp_dir = self.tmp_slot(plan) if plan.isolate else None
+            spare = self.hand_over(plan, json.dumps({"plan": plan.to_message(), "tmp": tmp_dir}).encode(), out_fd)
+        except OSError as exc:
+            self.send({"op": "spawned", "id": request_id, "error": str(exc)})
+            return
+        finally:
+            os.close(out_fd)
+        self.groups.pop(spare.pid, None)  # the server removes it when the environment is gone
+        self.send({"op": "spawned", "id": request_id, "pid": spare.pid,
+                   "cgroup": spare.group.name if spare.group else None}, [spare.pidfd])
+
+    def hand_over(self, plan: confinement.LaunchPlan, message: bytes, out_fd: int) -> Spare:
+        for _ in range(3):  # a spare that died meanwhile refuses the message: take the next one
+            spare = self.spares.pop() if self.spares else self.make_spare()
+            try:
+                if spare.group is not None:
+                    spare.group.limit_memory(plan.memory_mb)  # before the function's code can run
+                socket.send_fds(spare.channel, [message], [out_fd])
+                return spare
+            except OSError:
+                continue
+            finally:
+                spare.channel.close()
+        raise OSError("no spare child would take the plan")
 
     def tmp_slot(self, plan: confinement.LaunchPlan) -> str | None:
         """The slot's tmpfs, mounted on first use and kept for the next environment of the function."""
@@ -125,6 +178,10 @@ class Zygote:
 
     def reap(self, pidfd: int) -> None:
         pid = self.children.pop(pidfd)
+        self.spares = [spare for spare in self.spares if spare.pid != pid]
+        group = self.groups.pop(pid, None)  # a spare that died unused
+        if group is not None:
+            group.remove()
         self.selector.unregister(pidfd)
         os.close(pidfd)
         _, status = os.waitpid(pid, 0)
@@ -132,6 +189,26 @@ class Zygote:
 
     def send(self, message: dict[str, object], fds: list[int] | None = None) -> None:
         socket.send_fds(self.channel, [json.dumps(message).encode()], fds or [])
+
+
+def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, cgroup_procs: list[str]) -> None:
+    """A spare's life: prepare, wait for a plan and the log pipe, become that environment."""
+    try:
+        confinement.prepare(isolated, f"{stage}/root", f"{stage}/tmp", cgroup_procs)
+        problem: BaseException | None = None
+    except BaseException as exc:  # noqa: B036 - reported to the environment that gets this spare
+        problem = exc
+    try:
+        data, fds, _, _ = socket.recv_fds(plan_channel, MAX_MESSAGE, 1)
+    except BaseException:  # noqa: B036 - nothing may return into the zygote's loop
+        os._exit(1)
+    if not data or not fds:
+        os._exit(0)
+    message = json.loads(data)
+    if problem is not None:
+        os.dup2(fds[0], 2)
+        confinement.fail(problem)
+    run_child(confinement.LaunchPlan(**message["plan"]), fds[0], f"{stage}/root", message["tmp"])
 
 
 def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
@@ -186,10 +263,11 @@ def preload(modules: list[str]) -> list[str]:
 
 
 def main() -> None:
-    fd, stage, isolate, modules = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+    fd, stage, isolate, modules, cgroups = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4], sys.argv[5]
     die_with_parent()
     channel = socket.socket(fileno=fd)
-    zygote = Zygote(channel, stage, isolate)
+    tree = CgroupTree.from_message(json.loads(cgroups)) if cgroups != "-" else None
+    zygote = Zygote(channel, stage, isolate, tree)
     loaded = preload([name for name in modules.split(",") if name]) if modules != "-" else []
     gc.freeze()  # the collector never walks what the children share, so it never copies those pages
     zygote.serve(loaded)

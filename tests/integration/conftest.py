@@ -64,6 +64,19 @@ class EmberProcess:
             self.proc.send_signal(sig)
         return self.proc.wait(timeout=timeout)
 
+    def environment_pids(self) -> set[int]:
+        """Live environments: descendants running as a function's uid (the zygote and its spares are root)."""
+        import psutil
+
+        found = set()
+        for pid in self.child_pids():
+            try:
+                if psutil.Process(pid).uids().real >= 100_000:
+                    found.add(pid)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
     def child_pids(self) -> set[int]:
         """Every live process whose ancestor chain includes the server."""
         import psutil
