@@ -3,11 +3,13 @@ facts, the contamination check, percentiles and the results file. stdlib + boto3
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 EMBER = Path(sys.executable).parent / "ember"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 HELLO_SOURCE = 'def handler(event, context):\n    return {"message": "Hello, world!"}\n'
+BOTO3_SOURCE = "import boto3\n" + HELLO_SOURCE  # what a typical Python function imports first
 HELLO_BODY = {"message": "Hello, world!"}  # what the hello handler and bench/bare_app.py both answer
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 30
@@ -119,12 +122,12 @@ def stop_process(proc: subprocess.Popen) -> None:
             child.kill()
 
 
-def hello_zip() -> bytes:
+def hello_zip(source: str = HELLO_SOURCE) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         info = zipfile.ZipInfo("index.py")
         info.external_attr = 0o100644 << 16
-        archive.writestr(info, HELLO_SOURCE)
+        archive.writestr(info, source)
     return buffer.getvalue()
 
 
@@ -134,9 +137,9 @@ def hello_zip() -> bytes:
 BENCH_MEMORY_MB = 1769
 
 
-def create_function(client, name: str, memory_mb: int = BENCH_MEMORY_MB) -> None:
+def create_function(client, name: str, memory_mb: int = BENCH_MEMORY_MB, source: str = HELLO_SOURCE) -> None:
     client.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="index.handler",
-                           Code={"ZipFile": hello_zip()}, Timeout=10, MemorySize=memory_mb)
+                           Code={"ZipFile": hello_zip(source)}, Timeout=10, MemorySize=memory_mb)
 
 
 def connect(url: str) -> HTTPConnection:
@@ -146,17 +149,22 @@ def connect(url: str) -> HTTPConnection:
     return connection
 
 
-def post(connection: HTTPConnection, path: str) -> tuple[float, dict[str, float]]:
-    """POST `{}` on a keep-alive connection; (client ms until the body was read, Server-Timing phases in ms).
-    Fails loudly on anything but a 200 with the hello body."""
+def post(connection: HTTPConnection, path: str, tail: bool = False) -> tuple[float, dict[str, float]]:
+    """POST `{}` on a keep-alive connection; (client ms until the body was read, Server-Timing phases in ms,
+    plus `init_duration` from the REPORT line when `tail`). Fails loudly on anything but a 200 with the hello body."""
+    headers = {"Content-Type": "application/json", **({"X-Amz-Log-Type": "Tail"} if tail else {})}
     start = time.perf_counter_ns()
-    connection.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
+    connection.request("POST", path, body=b"{}", headers=headers)
     response = connection.getresponse()
     body = response.read()
     elapsed = (time.perf_counter_ns() - start) / 1e6
     if response.status != 200 or json.loads(body) != HELLO_BODY or response.getheader("X-Amz-Function-Error"):
         raise RuntimeError(f"POST {path}: {response.status} {body[:300]!r}")
-    return elapsed, server_timing(response.getheader("Server-Timing", ""))
+    phases = server_timing(response.getheader("Server-Timing", ""))
+    init = re.search(r"Init Duration: ([\d.]+) ms", base64.b64decode(response.getheader("X-Amz-Log-Result", "")).decode())
+    if init:
+        phases["init_duration"] = float(init[1])
+    return elapsed, phases
 
 
 def is_cold(phases: dict[str, float]) -> bool:

@@ -92,7 +92,8 @@ class Spawner:
         request_id = next(self._ids)
         future: asyncio.Future[Spawned] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (future, on_exit)
-        message = json.dumps({"op": "spawn", "id": request_id, "plan": plan.to_message()}).encode()
+        header = {"op": "spawn", "id": request_id, "tmp_slot": plan.tmp_slot, "tmp_mb": plan.tmp_mb, "uid": plan.uid}
+        message = json.dumps(header).encode() + b"\n" + json.dumps(plan.to_message()).encode()
         try:
             socket.send_fds(self._channel, [message], [out_fd])
         except OSError as exc:

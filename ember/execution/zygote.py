@@ -8,8 +8,10 @@ environments that use it and vanishes with the zygote), and children are cloned 
 their own mount, pid, ipc and uts namespaces.
 
 Protocol: one JSON object per SEQPACKET message, file descriptors alongside.
-    server → {"op": "spawn", "id", "plan"} + [log pipe]   zygote → {"op": "spawned", "id", "pid"} + [pidfd]
-    server → {"op": "drop_tmp", "slots"}                  zygote → {"op": "exit", "pid", "status"}
+    server → {"op": "spawn", "id", "tmp_slot", "tmp_mb", "uid"} \n <plan JSON> + [log pipe]
+    zygote → {"op": "spawned", "id", "pid", "cgroup"} + [pidfd]    (or {"op": "spawned", "id", "error"})
+    server → {"op": "drop_tmp", "slots"}
+    zygote → {"op": "exit", "pid", "status"} for every child it reaps
     zygote → {"op": "ready", "pid", "isolation_error", "preloaded"} once, first
 """
 
@@ -104,9 +106,10 @@ class Zygote:
         data, fds, _, _ = socket.recv_fds(self.channel, MAX_MESSAGE, 4)
         if not data:
             return False  # the server is gone
-        message = json.loads(data)
+        header, _, plan = data.partition(b"\n")
+        message = json.loads(header)
         if message["op"] == "spawn":
-            self.spawn(message["id"], confinement.LaunchPlan(**message["plan"]), fds[0])
+            self.spawn(message, plan, fds[0])
         elif message["op"] == "drop_tmp":
             self.drop_slots(message["slots"])
         return True
@@ -120,7 +123,7 @@ class Zygote:
         sys.stderr.flush()
         pid = clone_process(SANDBOX_NAMESPACES if self.isolated else 0)
         if pid == 0:
-            run_spare(theirs, self.isolated, self.stage, group.procs_files() if group else [])
+            run_spare(theirs, self.isolated, self.stage, group)
         theirs.close()
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = pid
@@ -129,27 +132,27 @@ class Zygote:
         self.selector.register(pidfd, selectors.EVENT_READ)
         return Spare(pid, pidfd, ours, group)
 
-    def spawn(self, request_id: int, plan: confinement.LaunchPlan, out_fd: int) -> None:
-        """Hand the plan to a spare (cloning one if none is ready); it becomes the environment."""
+    def spawn(self, request: dict[str, object], plan: bytes, out_fd: int) -> None:
+        """Hand the plan to a spare (cloning one if none is ready); it becomes the environment. The plan
+        is forwarded as it came: the spare reads it, and every page the zygote writes is a page copied."""
         try:
-            tmp_dir = self.tmp_slot(plan) if plan.isolate else None
-            spare = self.hand_over(plan, json.dumps({"plan": plan.to_message(), "tmp": tmp_dir}).encode(), out_fd)
+            if request["tmp_slot"] is not None:
+                self.mount_tmp_slot(str(request["tmp_slot"]), int(request["tmp_mb"]), request["uid"])  # type: ignore[call-overload]
+            spare = self.hand_over(plan, out_fd)
         except OSError as exc:
-            self.send({"op": "spawned", "id": request_id, "error": str(exc)})
+            self.send({"op": "spawned", "id": request["id"], "error": str(exc)})
             return
         finally:
             os.close(out_fd)
         self.groups.pop(spare.pid, None)  # the server removes it when the environment is gone
-        self.send({"op": "spawned", "id": request_id, "pid": spare.pid,
+        self.send({"op": "spawned", "id": request["id"], "pid": spare.pid,
                    "cgroup": spare.group.name if spare.group else None}, [spare.pidfd])
 
-    def hand_over(self, plan: confinement.LaunchPlan, message: bytes, out_fd: int) -> Spare:
+    def hand_over(self, plan: bytes, out_fd: int) -> Spare:
         for _ in range(3):  # a spare that died meanwhile refuses the message: take the next one
             spare = self.spares.pop() if self.spares else self.make_spare()
             try:
-                if spare.group is not None:
-                    spare.group.limit_memory(plan.memory_mb)  # before the function's code can run
-                socket.send_fds(spare.channel, [message], [out_fd])
+                socket.send_fds(spare.channel, [plan], [out_fd])
                 return spare
             except OSError:
                 continue
@@ -157,17 +160,14 @@ class Zygote:
                 spare.channel.close()
         raise OSError("no spare child would take the plan")
 
-    def tmp_slot(self, plan: confinement.LaunchPlan) -> str | None:
+    def mount_tmp_slot(self, slot: str, size_mb: int, uid: object) -> None:
         """The slot's tmpfs, mounted on first use and kept for the next environment of the function."""
-        if plan.tmp_slot is None:
-            return None
-        path = f"{self.stage}/tmp/{plan.tmp_slot}"
-        if plan.tmp_slot not in self.slots:
+        if slot not in self.slots:
+            path = f"{self.stage}/tmp/{slot}"
             os.makedirs(path, exist_ok=True)
-            owner = f",uid={plan.uid},gid={plan.uid}" if plan.uid is not None else ""
-            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={plan.tmp_mb}m,mode=700{owner}")
-            self.slots.add(plan.tmp_slot)
-        return path
+            owner = f",uid={uid},gid={uid}" if uid is not None else ""
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=700{owner}")
+            self.slots.add(slot)
 
     def drop_slots(self, slots: list[str]) -> None:
         for slot in slots:
@@ -191,10 +191,10 @@ class Zygote:
         socket.send_fds(self.channel, [json.dumps(message).encode()], fds or [])
 
 
-def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, cgroup_procs: list[str]) -> None:
+def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, group: EnvironmentCgroup | None) -> None:
     """A spare's life: prepare, wait for a plan and the log pipe, become that environment."""
     try:
-        confinement.prepare(isolated, f"{stage}/root", f"{stage}/tmp", cgroup_procs)
+        confinement.prepare(isolated, f"{stage}/root", f"{stage}/tmp", group.procs_files() if group else [])
         problem: BaseException | None = None
     except BaseException as exc:  # noqa: B036 - reported to the environment that gets this spare
         problem = exc
@@ -204,11 +204,17 @@ def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, cgroup_pr
         os._exit(1)
     if not data or not fds:
         os._exit(0)
-    message = json.loads(data)
     if problem is not None:
         os.dup2(fds[0], 2)
         confinement.fail(problem)
-    run_child(confinement.LaunchPlan(**message["plan"]), fds[0], f"{stage}/root", message["tmp"])
+    plan = confinement.LaunchPlan(**json.loads(data))
+    try:
+        if group is not None:
+            group.limit_memory(plan.memory_mb)  # while still root, before the function's code runs
+    except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
+        os.dup2(fds[0], 2)
+        confinement.fail(exc)
+    run_child(plan, fds[0], f"{stage}/root", f"{stage}/tmp/{plan.tmp_slot}" if plan.tmp_slot else None)
 
 
 def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
