@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 
 import cold_start
+import density
 import fibonacci
 import harness
 import throughput
 import warm_latency
 
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
-              "fibonacci": fibonacci}
+              "fibonacci": fibonacci, "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -34,10 +35,12 @@ RATIOS = [
     ("ratio_warm_invoke_over_bare_post_p99", "warm_invoke_ms", "bare_uvicorn_post_ms", 99),
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
+    ("ratio_idle_env_uss_exec_over_zygote_p50", "idle_env_uss_exec_mb", "idle_env_uss_mb", 50),
 ]
 FIB_RATIO = 1769 / 128  # memory buys CPU: 128 MB gets 128/1769 of the vCPU that 1,769 MB gets
 # (target, metric or ratio name, statistic, bound, is the bound a maximum)
 TARGETS = [
+    ("unique memory per idle environment p50 <= 5 MB (1,000 idle)", "idle_env_uss_mb", 50, 5.0, True),
     ("cold start p50 <= 5 ms, hello world (end to end)", "cold_start_ms", 50, 5.0, True),
     ("cold start p50 <= 10 ms, handler importing boto3 (end to end)", "cold_start_boto3_ms", 50, 10.0, True),
     ("Init Duration p50 <= 5 ms, hello world", "init_duration_ms", 50, 5.0, True),

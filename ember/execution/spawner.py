@@ -59,6 +59,7 @@ class Spawner:
         self._channel: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._ready: asyncio.Future[ZygoteInfo] | None = None
+        self._room: asyncio.Future[None] | None = None
 
     @property
     def zygote(self) -> bool:
@@ -95,11 +96,37 @@ class Spawner:
         header = {"op": "spawn", "id": request_id, "tmp_slot": plan.tmp_slot, "tmp_mb": plan.tmp_mb, "uid": plan.uid}
         message = json.dumps(header).encode() + b"\n" + json.dumps(plan.to_message()).encode()
         try:
-            socket.send_fds(self._channel, [message], [out_fd])
+            await self._send(message, [out_fd])
         except OSError as exc:
             self._pending.pop(request_id, None)
             raise SpawnError(f"the zygote is gone: {exc}") from exc
         return await future
+
+    async def _send(self, message: bytes, fds: list[int]) -> None:
+        """Send one message, waiting (not failing) while a burst of spawns has filled the socket."""
+        while True:
+            if self._channel is None:
+                raise BrokenPipeError("the zygote is not running")
+            try:
+                socket.send_fds(self._channel, [message], fds)
+                return
+            except BlockingIOError:
+                await asyncio.shield(self._writable())
+
+    def _writable(self) -> asyncio.Future[None]:
+        """One future for every sender waiting for room in the socket's buffer."""
+        if self._room is None or self._room.done():
+            loop = asyncio.get_running_loop()
+            self._room = room = loop.create_future()
+            fd = self._channel.fileno()  # type: ignore[union-attr]
+
+            def ready() -> None:
+                loop.remove_writer(fd)
+                if not room.done():
+                    room.set_result(None)
+
+            loop.add_writer(fd, ready)
+        return self._room
 
     def drop_tmp(self, slots: list[str]) -> None:
         """Unmount /tmp slots no environment will use again (the function changed or went away)."""
