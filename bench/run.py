@@ -18,11 +18,12 @@ import cold_start
 import density
 import fibonacci
 import harness
+import init_burst
 import throughput
 import warm_latency
 
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
-              "fibonacci": fibonacci, "density": density}
+              "fibonacci": fibonacci, "density": density, "init_burst": init_burst}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -36,6 +37,7 @@ RATIOS = [
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
     ("ratio_idle_env_uss_exec_over_zygote_p50", "idle_env_uss_exec_mb", "idle_env_uss_mb", 50),
+    ("ratio_init_quota_over_burst_p50", "init_duration_quota_ms", "init_duration_burst_ms", 50),
 ]
 FIB_RATIO = 1769 / 128  # memory buys CPU: 128 MB gets 128/1769 of the vCPU that 1,769 MB gets
 # (target, metric or ratio name, statistic, bound, is the bound a maximum)

@@ -31,6 +31,7 @@ class ServerConfig:
     isolation: str = "auto"  # auto | full | rlimits (ember.execution.isolation)
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
+    init_burst: bool = True
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
 
     @property

@@ -32,7 +32,7 @@ from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.execution.backend import LocalBackend
-from ember.execution.isolation import open_sandboxes
+from ember.execution.isolation import SandboxSettings, open_sandboxes
 from ember.execution.pools import PoolManager
 
 log = logging.getLogger("ember.server")
@@ -85,8 +85,8 @@ def raise_fd_limit() -> None:
 async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[[], None]) -> None:
     """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
     raise_fd_limit()
-    sandboxes = await open_sandboxes(config.sandbox_dir, config.isolation,
-                                     list(config.preload) if config.zygote else None)
+    settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst)
+    sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()

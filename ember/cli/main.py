@@ -43,13 +43,15 @@ def serve_command(
                                help="on: fork Python environments from a preloaded zygote; off: exec each."),
     preload: str = typer.Option("boto3", envvar="EMBER_PRELOAD", show_default=True,
                                 help="Modules the zygote imports ahead (comma-separated; missing ones skipped)."),
+    init_burst: str = typer.Option("on", envvar="EMBER_INIT_BURST", show_default=True,
+                                   help="on: Init runs without the CPU quota (AWS's init burst); off: quota from the start."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
 
     try:
-        sandbox = SandboxOptions.parse(isolation, zygote, preload)
+        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox),
                    deploy_path)
     except StartupError as exc:

@@ -29,14 +29,17 @@ class SandboxOptions:
     isolation: str = "auto"
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
+    init_burst: bool = True
 
     @classmethod
-    def parse(cls, isolation: str, zygote: str, preload: str) -> SandboxOptions:
+    def parse(cls, isolation: str, zygote: str, preload: str, init_burst: str = "on") -> SandboxOptions:
         if isolation not in LEVELS:
             raise StartupError(f"--isolation must be one of {', '.join(LEVELS)}, not {isolation!r}")
-        if zygote not in ("on", "off"):
-            raise StartupError(f"--zygote must be on or off, not {zygote!r}")
-        return cls(isolation, zygote == "on", tuple(name.strip() for name in preload.split(",") if name.strip()))
+        for flag, value in (("--zygote", zygote), ("--init-burst", init_burst)):
+            if value not in ("on", "off"):
+                raise StartupError(f"{flag} must be on or off, not {value!r}")
+        modules = tuple(name.strip() for name in preload.split(",") if name.strip())
+        return cls(isolation, zygote == "on", modules, init_burst == "on")
 
 
 def is_loopback(host: str) -> bool:
@@ -62,7 +65,8 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                            f"add keys to {directory / 'credentials'} (and keep --auth sigv4)")
     return ServerConfig(data_dir=directory, host=host, port=port, region=region, keep_alive=keep_alive,
                         auth=auth, credentials=credentials, account_concurrency=account_concurrency,
-                        isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload)
+                        isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
+                        init_burst=sandbox.init_burst)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:

@@ -42,6 +42,7 @@ class LaunchPlan:
     uid: int | None = None
     memory_mb: int = 128  # enforced by rlimits only where there are no cgroups
     rlimit_memory: bool = False
+    throttle_init: bool = False  # the CPU quota from the start (`--init-burst off`), not only after Init
 
     def to_message(self) -> dict[str, object]:
         return asdict(self)

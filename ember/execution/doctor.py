@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.execution.isolation import DEFAULT_PRELOADS, open_sandboxes
+from ember.execution.isolation import DEFAULT_PRELOADS, SandboxSettings, open_sandboxes
 from ember.execution.model import EnvironmentSpec
 from ember.execution.process import SandboxProcess
 from ember.execution.rootfs import TASK_ROOT
@@ -45,8 +45,8 @@ async def examine(isolation: str = "auto", zygote: bool = True) -> list[Finding]
         code = Path(scratch, "code")
         code.mkdir(mode=0o755)
         (code / "probe.py").write_text("def handler(event, context):\n    return event\n")
-        sandboxes = await open_sandboxes(Path(scratch, "sandbox"), isolation,
-                                         list(DEFAULT_PRELOADS) if zygote else None)
+        settings = SandboxSettings(isolation, DEFAULT_PRELOADS if zygote else None)
+        sandboxes = await open_sandboxes(Path(scratch, "sandbox"), settings)
         try:
             return await _probe(sandboxes, code)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from ember.execution.cgroups import CgroupError, CgroupTree, open_tree
@@ -18,11 +19,21 @@ class IsolationUnavailable(Exception):
     """`--isolation full` was asked for and this machine cannot give it; the message says what is missing."""
 
 
-async def open_sandboxes(stage: Path, level: str, preload: list[str] | None) -> Sandboxes:
-    """Start the zygote and the cgroup tree for `level`; `preload` None runs without a zygote."""
+@dataclass(frozen=True)
+class SandboxSettings:
+    level: str = "auto"
+    preload: tuple[str, ...] | None = DEFAULT_PRELOADS  # None: `--zygote off`, environments exec
+    init_burst: bool = True  # Init runs without the CPU quota, like AWS's init burst
+    mounts: Path = Path("/proc/mounts")  # where cgroup hierarchies are looked up
+
+
+async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
+    """Start the zygote and the cgroup tree the settings ask for, or say why this machine can't."""
+    level = settings.level
     if level not in LEVELS:
         raise ValueError(f"isolation must be one of {', '.join(LEVELS)}")
-    cgroups, cgroup_error = _open_cgroups() if level != "rlimits" else (None, "not requested")
+    cgroups, cgroup_error = _open_cgroups(settings.mounts) if level != "rlimits" else (None, "not requested")
+    preload = list(settings.preload) if settings.preload is not None else None
     spawner = Spawner(stage, isolate=level != "rlimits", preload=preload, cgroups=cgroups)
     try:
         info = await spawner.start()
@@ -44,11 +55,11 @@ async def open_sandboxes(stage: Path, level: str, preload: list[str] | None) -> 
     elif level == "auto" and missing:
         log.warning("environments are not fully isolated (%s); they run with rlimits where these are "
                     "missing. `ember doctor` explains.", "; ".join(f"no {k}: {v}" for k, v in missing.items()))
-    return Sandboxes(spawner, cgroups, isolate=info.isolation_error is None)
+    return Sandboxes(spawner, cgroups, isolate=info.isolation_error is None, init_burst=settings.init_burst)
 
 
-def _open_cgroups() -> tuple[CgroupTree | None, str | None]:
+def _open_cgroups(mounts: Path) -> tuple[CgroupTree | None, str | None]:
     try:
-        return open_tree(), None
+        return open_tree(mounts), None
     except (CgroupError, OSError) as exc:
         return None, str(exc)

@@ -63,10 +63,11 @@ class TmpSlots:
 class Sandboxes:
     """Makes the sandbox of each new environment according to the server's isolation level."""
 
-    def __init__(self, spawner: Spawner, cgroups: CgroupTree | None, isolate: bool) -> None:
+    def __init__(self, spawner: Spawner, cgroups: CgroupTree | None, isolate: bool, init_burst: bool = True) -> None:
         self.spawner = spawner
         self.cgroups = cgroups
         self.isolate = isolate
+        self.init_burst = init_burst
         self.tmp = TmpSlots()
         self._uids: dict[str, int] = {}
 
@@ -143,11 +144,12 @@ class Sandbox:
         argv = None if self.owner.spawner.zygote else self._exec_argv()
         if not self.isolated:
             return LaunchPlan(env=env, cwd=str(spec.code_dir), argv=argv, memory_mb=spec.memory_mb,
-                              tmp_mb=spec.ephemeral_mb, rlimit_memory=self.owner.cgroups is None)
+                              tmp_mb=spec.ephemeral_mb, rlimit_memory=self.owner.cgroups is None,
+                              throttle_init=not self.owner.init_burst)
         return LaunchPlan(env=env, cwd=TASK_ROOT, argv=argv, isolate=True, code_dir=str(spec.code_dir),
                           tmp_slot=self._tmp_slot, tmp_mb=spec.ephemeral_mb,
                           uid=self.owner.uid_for(spec.function_name), memory_mb=spec.memory_mb,
-                          rlimit_memory=self.owner.cgroups is None)
+                          rlimit_memory=self.owner.cgroups is None, throttle_init=not self.owner.init_burst)
 
     def _exec_argv(self) -> list[str]:
         argv = runtime_command(self.spec.runtime)

@@ -211,6 +211,8 @@ def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, group: En
     try:
         if group is not None:
             group.limit_memory(plan.memory_mb)  # while still root, before the function's code runs
+            if plan.throttle_init:
+                group.throttle()
     except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
         os.dup2(fds[0], 2)
         confinement.fail(exc)

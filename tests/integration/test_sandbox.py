@@ -80,3 +80,20 @@ def test_no_cgroup_outlives_the_server(tmp_path):
         assert not killed_tree.exists(), "...and the next server sweeps it"
     finally:
         sweeper.stop()
+
+
+def test_init_runs_unthrottled_unless_init_burst_is_off(ember, client, ember_with):
+    """AWS gives Init a CPU burst; `--init-burst off` applies the 128/1769 vCPU quota from the start."""
+    source = "TOTAL = sum(i * i for i in range(300_000))\ndef handler(e, c):\n    return TOTAL\n"
+    throttled = lambda_client(ember_with("--init-burst", "off", *ember.extra).url)  # same --zygote as `ember`
+    inits = []
+    for each in (client, throttled):
+        each.create_function(FunctionName="burst", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                             Code={"ZipFile": make_zip({"index.py": source})}, MemorySize=128, Timeout=10)
+        try:
+            response = each.invoke(FunctionName="burst", LogType="Tail")
+            inits.append(float(re.search(r"Init Duration: ([\d.]+) ms", report(response))[1]))
+        finally:
+            each.delete_function(FunctionName="burst")
+    burst, quota = inits
+    assert quota > 5 * burst, f"Init with the quota took {quota} ms, with the burst {burst} ms"
