@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS invocations (
     init_ms REAL,
     cold INTEGER NOT NULL,
     status TEXT NOT NULL,
-    error_type TEXT
+    error_type TEXT,
+    cpu_ms REAL
 );
 CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function, started_at);
 CREATE TABLE IF NOT EXISTS event_queue (
@@ -67,4 +68,17 @@ def open_database(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.executescript(SCHEMA)
+    _add_missing_columns(conn)
     return conn
+
+
+# Columns added after a table was first created: (table, column, SQL type). A data dir made by an
+# older Ember gets them on open; CREATE TABLE IF NOT EXISTS would leave its tables as they were.
+ADDED_COLUMNS = (("invocations", "cpu_ms", "REAL"),)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, sql_type in ADDED_COLUMNS:
+        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")

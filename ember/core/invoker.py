@@ -173,4 +173,4 @@ class Invoker:
                 outcome: Outcome, meter: Meter) -> None:
         self.records.add((request.request_id, record.name, record.version, request.source, started_at,
                           meter.duration_ms, meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms,
-                          int(cold), outcome.status, outcome.error_type))
+                          int(cold), outcome.status, outcome.error_type, outcome.cpu_ms))

@@ -136,6 +136,8 @@ class EnvironmentCgroup:
         self.paths = {controller: h.root / tree.name / name for controller, h in tree.hierarchies.items()}
         self.versions = {controller: h.version for controller, h in tree.hierarchies.items()}
         self._peak_fd: int | None = None
+        self._cpu_fd: int | None = None
+        self._cpu_v2 = False
 
     def create(self) -> None:
         """Make the directories with the pids limit; the memory limit too unless memory_mb is 0 (a
@@ -191,13 +193,27 @@ class EnvironmentCgroup:
             return None
 
     def cpu_usage_ns(self) -> int | None:
-        if "cpuacct" in self.paths and self.versions["cpuacct"] == 1:
-            return _read_int(self.paths["cpuacct"] / "cpuacct.usage")
-        if "cpu" in self.paths and self.versions["cpu"] == 2:
-            stat = _read(self.paths["cpu"] / "cpu.stat") or ""
-            match = re.search(r"^usage_usec (\d+)$", stat, re.M)
-            return int(match[1]) * 1000 if match else None
-        return None
+        """CPU time of every process in the environment so far (v1 cpuacct.usage, v2 cpu.stat), read
+        through a kept-open fd: this runs twice per invocation."""
+        if self._cpu_fd is None:
+            if "cpuacct" in self.paths and self.versions["cpuacct"] == 1:
+                path, self._cpu_v2 = self.paths["cpuacct"] / "cpuacct.usage", False
+            elif "cpu" in self.paths and self.versions["cpu"] == 2:
+                path, self._cpu_v2 = self.paths["cpu"] / "cpu.stat", True
+            else:
+                return None
+            try:
+                self._cpu_fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                return None
+        try:
+            text = os.pread(self._cpu_fd, 4096, 0).decode()
+        except OSError:
+            return None
+        if not self._cpu_v2:
+            return int(text.split()[0])
+        match = re.search(r"^usage_usec (\d+)$", text, re.M)
+        return int(match[1]) * 1000 if match else None
 
     def oom_killed(self) -> bool:
         """True once the kernel's OOM killer has killed a process of this environment."""
@@ -209,9 +225,10 @@ class EnvironmentCgroup:
 
     def remove(self) -> None:
         """Kill whatever is left inside, then remove the directories (idempotent)."""
-        if self._peak_fd is not None:
-            os.close(self._peak_fd)
-            self._peak_fd = None
+        for fd in (self._peak_fd, self._cpu_fd):
+            if fd is not None:
+                os.close(fd)
+        self._peak_fd = self._cpu_fd = None
         for path in set(self.paths.values()):
             _remove_tree(path)
 
@@ -270,11 +287,6 @@ def _read(path: Path) -> str | None:
         return path.read_text()
     except OSError:
         return None
-
-
-def _read_int(path: Path) -> int | None:
-    text = _read(path)
-    return int(text.split()[0]) if text and text.split() else None
 
 
 def open_tree(mounts: Path = Path("/proc/mounts")) -> CgroupTree:

@@ -78,6 +78,7 @@ class Environment:
         self._next_waiter: asyncio.Future[Invocation] | None = None
         self._request: Invocation | None = None
         self._delivered_ns: int | None = None
+        self._cpu_at_delivery: int | None = None
         self._result: asyncio.Future[Outcome] | None = None
 
     @property
@@ -184,6 +185,7 @@ class Environment:
             invocation = await self._next_waiter
             self._next_waiter = None
         self._delivered_ns = time.perf_counter_ns()
+        self._cpu_at_delivery = self.cgroup.cpu_usage_ns() if self.cgroup is not None else None
         return invocation
 
     def runtime_response(self, request_id: str, body: bytes) -> None:
@@ -213,6 +215,12 @@ class Environment:
                 self.cgroup.throttle()  # Init ran unthrottled, like AWS's init burst
         self._init_done.set_result(failure)
 
+    def _cpu_since_delivery(self) -> float | None:
+        now = self.cgroup.cpu_usage_ns() if self.cgroup is not None else None
+        if now is None or self._cpu_at_delivery is None:
+            return None
+        return (now - self._cpu_at_delivery) / 1e6
+
     def _check_request(self, request_id: str) -> None:
         if self._request is None or self._delivered_ns is None or request_id != self._request.request_id:
             raise RuntimeApiError(400, "InvalidRequestID", "Invalid request ID")
@@ -221,6 +229,7 @@ class Environment:
         assert self._delivered_ns is not None
         outcome.delivered_ns = self._delivered_ns
         outcome.duration_ms = (time.perf_counter_ns() - self._delivered_ns) / 1e6
+        outcome.cpu_ms = self._cpu_since_delivery()
         self._delivered_ns = None
         if self._result is not None and not self._result.done():
             self._result.set_result(outcome)

@@ -56,6 +56,7 @@ class Outcome:
     status: str = "success"
     duration_ms: float = 0.0
     delivered_ns: int = 0  # perf_counter_ns when the runtime took the event (0: it never did)
+    cpu_ms: float | None = None  # CPU time of the whole environment during the call, from its cgroup
 
     @property
     def failed(self) -> bool:
