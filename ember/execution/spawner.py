@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from ember.execution.confine import LaunchPlan
 from ember.execution.zygote import MAX_MESSAGE
 
 ExitCallback = Callable[[int], None]
+log = logging.getLogger("ember.spawner")
 
 
 class SpawnError(Exception):
@@ -60,6 +62,8 @@ class Spawner:
         self._process: subprocess.Popen[bytes] | None = None
         self._ready: asyncio.Future[ZygoteInfo] | None = None
         self._room: asyncio.Future[None] | None = None
+        self._restarting = asyncio.Lock()
+        self._closed = False
 
     @property
     def zygote(self) -> bool:
@@ -89,7 +93,7 @@ class Spawner:
     async def spawn(self, plan: LaunchPlan, out_fd: int, on_exit: ExitCallback) -> Spawned:
         """Start one environment writing to `out_fd`; `on_exit(status)` follows once."""
         if self._channel is None:
-            raise SpawnError("the zygote is not running")
+            await self._restart()
         request_id = next(self._ids)
         future: asyncio.Future[Spawned] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (future, on_exit)
@@ -138,6 +142,7 @@ class Spawner:
 
     def close(self) -> None:
         """Stop the zygote; its environments die with it (PR_SET_PDEATHSIG)."""
+        self._closed = True
         if self._channel is not None:
             asyncio.get_running_loop().remove_reader(self._channel.fileno())
             self._channel.close()
@@ -177,6 +182,17 @@ class Spawner:
             if callback is not None:
                 callback(int(message["status"]))  # type: ignore[call-overload]
 
+    async def _restart(self) -> None:
+        """A zygote that died (never on purpose) is replaced by the next spawn; one restart at a time."""
+        if self._closed:
+            raise SpawnError("the server is shutting down")
+        async with self._restarting:
+            if self._channel is None:
+                log.error("the zygote exited; starting a new one")
+                if self._process is not None:
+                    self._process.wait()
+                await self.start()
+
     def _lost(self) -> None:
         """The zygote died: every environment died with it."""
         if self._ready is not None and not self._ready.done():
@@ -191,6 +207,8 @@ class Spawner:
             asyncio.get_running_loop().remove_reader(self._channel.fileno())
             self._channel.close()
             self._channel = None
+        if self._process is not None:
+            self._process.poll()  # reap it if it is already gone
 
 
 def _zygote_environment() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -123,3 +124,19 @@ def test_sigterm_finishes_an_in_flight_call(tmp_path):
         os.kill(server.proc.pid, signal.SIGTERM)
         assert call.result()["Payload"].read() == b'"finished"'
     assert server.proc.wait(timeout=20) == 0
+
+
+def test_a_zygote_that_dies_is_replaced(ember_with):
+    server = ember_with()
+    client = lambda_client(server.url)
+    create(client, "phoenix", "def handler(e, c):\n    return 'ok'\n")
+    assert client.invoke(FunctionName="phoenix")["Payload"].read() == b'"ok"'
+    zygote = next(p for p in psutil.Process(server.proc.pid).children()
+                  if "ember.execution.zygote" in " ".join(p.cmdline()))
+    zygote.kill()
+    assert wait_for(lambda: not zygote.is_running() or zygote.status() == psutil.STATUS_ZOMBIE, timeout=10)
+    time.sleep(0.5)  # its environments died with it; the server has heard
+    response = client.invoke(FunctionName="phoenix", LogType="Tail")
+    assert response["Payload"].read() == b'"ok"'
+    assert "Init Duration" in base64.b64decode(response["LogResult"]).decode(), "a cold start in a new zygote"
+    assert server.proc.poll() is None
