@@ -1,8 +1,8 @@
 """Cold start: CreateFunction response received -> first Invoke response received, N rounds per configuration.
 
-Four configurations, each on its own server: environments forked from the zygote (`--zygote on`, the default)
+Five configurations, each on its own server: environments forked from the zygote (`--zygote on`, the default)
 or exec'ing a fresh interpreter (`--zygote off`), each with the hello handler and with one that imports boto3
-first. Each round creates a fresh function with boto3, then POSTs `{}` to it (LogType Tail, for REPORT's Init
+first; and the zygote without spare sandboxes (`--spares 0`: each cold start clones and prepares one). Each round creates a fresh function with boto3, then POSTs `{}` to it (LogType Tail, for REPORT's Init
 Duration) on a raw keep-alive HTTP connection opened beforehand, so the connect is not timed. Full isolation
 (cgroups + namespaces) as `ember serve` defaults to on this machine. Baselines, interleaved round by round:
 `python -c pass` and `python -c "import boto3"`, the least a process-per-environment emulator pays.
@@ -17,11 +17,12 @@ import time
 import harness
 
 ROUNDS = 20
-CONFIGS = {  # metric suffix -> (zygote flag, handler source)
-    "": ("on", harness.HELLO_SOURCE),
-    "_boto3": ("on", harness.BOTO3_SOURCE),
-    "_exec": ("off", harness.HELLO_SOURCE),
-    "_exec_boto3": ("off", harness.BOTO3_SOURCE),
+CONFIGS = {  # metric suffix -> (server flags, handler source)
+    "": (("--zygote", "on"), harness.HELLO_SOURCE),
+    "_boto3": (("--zygote", "on"), harness.BOTO3_SOURCE),
+    "_no_spares": (("--zygote", "on", "--spares", "0"), harness.HELLO_SOURCE),
+    "_exec": (("--zygote", "off"), harness.HELLO_SOURCE),
+    "_exec_boto3": (("--zygote", "off"), harness.BOTO3_SOURCE),
 }
 BASELINES = {"python_spawn_ms": "pass", "python_boto3_ms": "import boto3"}
 
@@ -47,9 +48,9 @@ def cold_round(server: harness.EmberServer, client, name: str, source: str) -> t
     return elapsed, phases
 
 
-def run_config(suffix: str, zygote: str, source: str, baselines: dict[str, list[float]]) -> list[dict]:
+def run_config(suffix: str, flags: tuple[str, ...], source: str, baselines: dict[str, list[float]]) -> list[dict]:
     cold, init, phases = [], [], {}
-    with harness.EmberServer("--zygote", zygote) as server:
+    with harness.EmberServer(*flags) as server:
         client = server.client()
         time.sleep(0.5)  # let the zygote finish preloading and prepare its spares
         for i in range(ROUNDS):
@@ -60,7 +61,7 @@ def run_config(suffix: str, zygote: str, source: str, baselines: dict[str, list[
             init.append(round_phases.pop("init_duration"))
             for phase, ms in round_phases.items():
                 phases.setdefault(phase, []).append(ms)
-    common = {"benchmark": "cold_start", "rounds": ROUNDS, "runtime": "python3.11", "zygote": zygote,
+    common = {"benchmark": "cold_start", "rounds": ROUNDS, "runtime": "python3.11", "server_flags": " ".join(flags),
               "handler": "imports boto3" if "boto3" in source else "hello"}
     records = [harness.record(f"cold_start{suffix}_ms", "ms", cold, **common, role="candidate",
                               span="CreateFunction response received -> first Invoke response body read"),
@@ -77,8 +78,8 @@ def run() -> list[dict]:
     for code in BASELINES.values():
         spawn_ms(code)  # unrecorded: the interpreter's and boto3's files into the page cache
     records = []
-    for suffix, (zygote, source) in CONFIGS.items():
-        records += run_config(suffix, zygote, source, baselines)
+    for suffix, (flags, source) in CONFIGS.items():
+        records += run_config(suffix, flags, source, baselines)
     records += [harness.record(metric, "ms", samples, benchmark="cold_start", role="baseline",
                                command=f"{sys.executable} -c {BASELINES[metric]!r}")
                 for metric, samples in baselines.items()]

@@ -88,12 +88,14 @@ class EmberServer:
     def invoke_path(self, name: str) -> str:
         return f"/2015-03-31/functions/{name}/invocations"
 
-    def environments_of(self, name: str) -> int:
-        """Live execution environments (runtime processes) serving `name`."""
+    def environments(self) -> int:
+        """Live execution environments: the server's descendants running as a function's uid (the zygote
+        and its spare children run as root; environments forked from it keep its /proc environ, so
+        that can't tell functions apart)."""
         count = 0
         for child in descendants(self.proc.pid):
             with contextlib.suppress(psutil.Error):
-                count += child.environ().get("AWS_LAMBDA_FUNCTION_NAME") == name
+                count += child.uids().real >= 100_000
         return count
 
 

@@ -69,7 +69,7 @@ def run() -> list[dict]:
         urls = {"ember": server.url + server.invoke_path(FUNCTION), "bare": bare_url + "/"}
         for side in ("ember", "bare"):
             wrk(urls[side], script.name, WARM_UP_S)
-        environments = server.environments_of(FUNCTION)
+        environments = server.environments()
         main = psutil.Process(server.proc.pid)
         envs = harness.descendants(server.proc.pid)
         for repeat in range(REPEATS):
@@ -83,7 +83,7 @@ def run() -> list[dict]:
                 if side == "ember":
                     cpu["ember_server"] += (after[1] - before[1]) / wall / REPEATS
                     cpu["ember_environments"] += (after[2] - before[2]) / wall / REPEATS
-        environments_after = server.environments_of(FUNCTION)
+        environments_after = server.environments()
     common = {"benchmark": "throughput", "repeats": REPEATS, "load_generator": f"wrk -t1 -c{CONNECTIONS} "
               f"-d{DURATION_S}s, Lua POST {{}}", "warm_up_s": WARM_UP_S}
     return [

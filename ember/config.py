@@ -32,6 +32,7 @@ class ServerConfig:
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True
+    spares: int = 2
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
 
     @property

@@ -85,7 +85,8 @@ def raise_fd_limit() -> None:
 async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[[], None]) -> None:
     """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
     raise_fd_limit()
-    settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst)
+    settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst,
+                               spares=config.spares)
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)

@@ -45,13 +45,15 @@ def serve_command(
                                 help="Modules the zygote imports ahead (comma-separated; missing ones skipped)."),
     init_burst: str = typer.Option("on", envvar="EMBER_INIT_BURST", show_default=True,
                                    help="on: Init runs without the CPU quota (AWS's init burst); off: quota from the start."),
+    spares: int = typer.Option(2, envvar="EMBER_SPARES", show_default=True,
+                               help="Sandboxes kept cloned and prepared ahead of cold starts (0-64)."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
 
     try:
-        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst)
+        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox),
                    deploy_path)
     except StartupError as exc:

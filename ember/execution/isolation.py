@@ -25,6 +25,7 @@ class SandboxSettings:
     preload: tuple[str, ...] | None = DEFAULT_PRELOADS  # None: `--zygote off`, environments exec
     init_burst: bool = True  # Init runs without the CPU quota, like AWS's init burst
     mounts: Path = Path("/proc/mounts")  # where cgroup hierarchies are looked up
+    spares: int = 2  # sandboxes the zygote keeps cloned and prepared ahead of cold starts
 
 
 async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
@@ -34,7 +35,7 @@ async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
         raise ValueError(f"isolation must be one of {', '.join(LEVELS)}")
     cgroups, cgroup_error = _open_cgroups(settings.mounts) if level != "rlimits" else (None, "not requested")
     preload = list(settings.preload) if settings.preload is not None else None
-    spawner = Spawner(stage, isolate=level != "rlimits", preload=preload, cgroups=cgroups)
+    spawner = Spawner(stage, isolate=level != "rlimits", preload=preload, cgroups=cgroups, spares=settings.spares)
     try:
         info = await spawner.start()
     except BaseException:

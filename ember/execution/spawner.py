@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.execution.cgroups import CgroupTree
+from ember.execution.child import MAX_MESSAGE
 from ember.execution.confine import LaunchPlan
-from ember.execution.zygote import MAX_MESSAGE
 
 ExitCallback = Callable[[int], None]
 log = logging.getLogger("ember.spawner")
@@ -47,11 +47,12 @@ class ZygoteInfo:
 
 class Spawner:
     def __init__(self, stage: Path, isolate: bool, preload: list[str] | None,
-                 cgroups: CgroupTree | None = None) -> None:
+                 cgroups: CgroupTree | None = None, spares: int = 2) -> None:
         """`preload` None: `--zygote off`, every environment execs a fresh interpreter. The zygote makes
         each environment's cgroup under `cgroups` (the server's tree) when it prepares a spare."""
         self.stage = stage
         self.cgroups = cgroups
+        self.spares = spares
         self.isolate = isolate
         self.preload = preload
         self.info: ZygoteInfo | None = None
@@ -76,7 +77,7 @@ class Spawner:
         modules = ",".join(self.preload) if self.preload is not None else "-"
         cgroups = json.dumps(self.cgroups.to_message()) if self.cgroups is not None else "-"
         argv = [sys.executable, "-P", "-m", "ember.execution.zygote", str(theirs.fileno()), str(self.stage),
-                "1" if self.isolate else "0", modules, cgroups]
+                "1" if self.isolate else "0", modules, cgroups, str(self.spares)]
         try:
             self._process = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                              start_new_session=True, env=_zygote_environment())

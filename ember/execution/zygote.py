@@ -24,11 +24,10 @@ import os
 import selectors
 import socket
 import sys
-import traceback
 from dataclasses import dataclass
 
-from ember.execution import confine as confinement
 from ember.execution.cgroups import CgroupTree, EnvironmentCgroup
+from ember.execution.child import MAX_MESSAGE, run_spare
 from ember.execution.linux import (
     CLONE_NEWNS,
     MS_NODEV,
@@ -44,8 +43,6 @@ from ember.execution.linux import (
     unshare,
 )
 
-MAX_MESSAGE = 1 << 20
-
 
 @dataclass
 class Spare:
@@ -55,12 +52,14 @@ class Spare:
     group: EnvironmentCgroup | None
 
 
-SPARES = 2  # children cloned and prepared ahead, each waiting for the plan of a new environment
 
 
 class Zygote:
-    def __init__(self, channel: socket.socket, stage: str, isolate: bool, cgroups: CgroupTree | None) -> None:
+    def __init__(self, channel: socket.socket, stage: str, isolate: bool, cgroups: CgroupTree | None,
+                 spares: int) -> None:
+        """`spares`: children cloned and prepared ahead, each waiting for a new environment's plan."""
         self.channel = channel
+        self.spare_count = spares
         self.stage = stage
         self.cgroups = cgroups
         self.isolation_error = self._enter_private_namespace() if isolate else "not requested"
@@ -92,7 +91,7 @@ class Zygote:
                    "preloaded": preloaded})
         self.selector.register(self.channel, selectors.EVENT_READ)
         while True:
-            events = self.selector.select(0 if len(self.spares) < SPARES else None)
+            events = self.selector.select(0 if len(self.spares) < self.spare_count else None)
             if not events:
                 self.spares.append(self.make_spare())
             for key, _ in events:
@@ -123,7 +122,7 @@ class Zygote:
         sys.stderr.flush()
         pid = clone_process(SANDBOX_NAMESPACES if self.isolated else 0)
         if pid == 0:
-            run_spare(theirs, self.isolated, self.stage, group)
+            run_spare(theirs, self.isolated, self.stage, group)  # never returns
         theirs.close()
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = pid
@@ -191,73 +190,6 @@ class Zygote:
         socket.send_fds(self.channel, [json.dumps(message).encode()], fds or [])
 
 
-def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, group: EnvironmentCgroup | None) -> None:
-    """A spare's life: prepare, wait for a plan and the log pipe, become that environment."""
-    try:
-        confinement.prepare(isolated, f"{stage}/root", f"{stage}/tmp", group.procs_files() if group else [])
-        problem: BaseException | None = None
-    except BaseException as exc:  # noqa: B036 - reported to the environment that gets this spare
-        problem = exc
-    try:
-        data, fds, _, _ = socket.recv_fds(plan_channel, MAX_MESSAGE, 1)
-    except BaseException:  # noqa: B036 - nothing may return into the zygote's loop
-        os._exit(1)
-    if not data or not fds:
-        os._exit(0)
-    if problem is not None:
-        os.dup2(fds[0], 2)
-        confinement.fail(problem)
-    plan = confinement.LaunchPlan(**json.loads(data))
-    try:
-        if group is not None:
-            group.limit_memory(plan.memory_mb)  # while still root, before the function's code runs
-            if plan.throttle_init:
-                group.throttle()
-    except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
-        os.dup2(fds[0], 2)
-        confinement.fail(exc)
-    run_child(plan, fds[0], f"{stage}/root", f"{stage}/tmp/{plan.tmp_slot}" if plan.tmp_slot else None)
-
-
-def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
-    """The environment's side of the clone: confine, then exec the runtime or run the preloaded one."""
-    try:
-        confinement.confine(plan, out_fd, new_root, tmp_dir)
-        if plan.argv is not None:
-            os.execve(plan.argv[0], plan.argv, plan.env)
-    except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
-        confinement.fail(exc)
-    os._exit(run_python_runtime(plan.env))
-
-
-def run_python_runtime(env: dict[str, str]) -> int:
-    """Ember's Python runtime, already imported: fresh environment variables and unbuffered stdio."""
-    import io
-    import signal
-
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    if "random" in sys.modules:  # os.fork would have reseeded it; a raw clone runs no at-fork hooks
-        sys.modules["random"].seed()
-    os.environ.clear()
-    os.environ.update(env)
-    sys.dont_write_bytecode = True
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", write_through=True)
-        setattr(sys, name, stream)
-        setattr(sys, f"__{name}__", stream)
-    from ember.runtimes.python import bootstrap
-    try:
-        bootstrap.main()
-    except SystemExit as exc:
-        return confinement.exit_code(exc)
-    except BaseException:  # noqa: B036 - the runtime's own crash, reported like an exec'd one's
-        traceback.print_exc()
-        return 1
-    return 0
-
-
 def preload(modules: list[str]) -> list[str]:
     """Import what every environment would import anyway; a missing optional package is skipped."""
     loaded = []
@@ -271,11 +203,11 @@ def preload(modules: list[str]) -> list[str]:
 
 
 def main() -> None:
-    fd, stage, isolate, modules, cgroups = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4], sys.argv[5]
+    fd, stage, isolate, modules, cgroups, spares = sys.argv[1:7]
     die_with_parent()
-    channel = socket.socket(fileno=fd)
+    channel = socket.socket(fileno=int(fd))
     tree = CgroupTree.from_message(json.loads(cgroups)) if cgroups != "-" else None
-    zygote = Zygote(channel, stage, isolate, tree)
+    zygote = Zygote(channel, stage, isolate == "1", tree, int(spares))
     loaded = preload([name for name in modules.split(",") if name]) if modules != "-" else []
     gc.freeze()  # the collector never walks what the children share, so it never copies those pages
     zygote.serve(loaded)

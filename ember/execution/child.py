@@ -1,0 +1,84 @@
+"""A zygote's child: prepared ahead as a spare, then handed a plan, it becomes one environment.
+
+Nothing here may return into the zygote's loop: every path ends in exec or `os._exit`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import traceback
+
+from ember.execution import confine as confinement
+from ember.execution.cgroups import EnvironmentCgroup
+
+MAX_MESSAGE = 1 << 20
+
+
+def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, group: EnvironmentCgroup | None) -> None:
+    """A spare's life: prepare, wait for a plan and the log pipe, become that environment."""
+    try:
+        confinement.prepare(isolated, f"{stage}/root", f"{stage}/tmp", group.procs_files() if group else [])
+        problem: BaseException | None = None
+    except BaseException as exc:  # noqa: B036 - reported to the environment that gets this spare
+        problem = exc
+    try:
+        data, fds, _, _ = socket.recv_fds(plan_channel, MAX_MESSAGE, 1)
+    except BaseException:  # noqa: B036 - nothing may return into the zygote's loop
+        os._exit(1)
+    if not data or not fds:
+        os._exit(0)
+    if problem is not None:
+        os.dup2(fds[0], 2)
+        confinement.fail(problem)
+    plan = confinement.LaunchPlan(**json.loads(data))
+    try:
+        if group is not None:
+            group.limit_memory(plan.memory_mb)  # while still root, before the function's code runs
+            if plan.throttle_init:
+                group.throttle()
+    except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
+        os.dup2(fds[0], 2)
+        confinement.fail(exc)
+    run_child(plan, fds[0], f"{stage}/root", f"{stage}/tmp/{plan.tmp_slot}" if plan.tmp_slot else None)
+
+
+def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
+    """The environment's side of the clone: confine, then exec the runtime or run the preloaded one."""
+    try:
+        confinement.confine(plan, out_fd, new_root, tmp_dir)
+        if plan.argv is not None:
+            os.execve(plan.argv[0], plan.argv, plan.env)
+    except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
+        confinement.fail(exc)
+    os._exit(run_python_runtime(plan.env))
+
+
+def run_python_runtime(env: dict[str, str]) -> int:
+    """Ember's Python runtime, already imported: fresh environment variables and unbuffered stdio."""
+    import io
+    import signal
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if "random" in sys.modules:  # os.fork would have reseeded it; a raw clone runs no at-fork hooks
+        sys.modules["random"].seed()
+    os.environ.clear()
+    os.environ.update(env)
+    sys.dont_write_bytecode = True
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", write_through=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    from ember.runtimes.python import bootstrap
+    try:
+        bootstrap.main()
+    except SystemExit as exc:
+        return confinement.exit_code(exc)
+    except BaseException:  # noqa: B036 - the runtime's own crash, reported like an exec'd one's
+        traceback.print_exc()
+        return 1
+    return 0
