@@ -44,7 +44,7 @@ def prepare_root(new_root: str) -> None:
     """Everything that is the same for every function, built before a function is chosen (in a
     zygote's spare child, off the cold-start path): the host's directories, /dev and /proc."""
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID, "size=1m,mode=755")
-    for path in [*HOST_DIRS, *host_read_only()]:
+    for path in [*HOST_DIRS, *host_read_only(under_tmp=False)]:
         _bind(path, new_root + path, _READ_ONLY)
     for path in HOST_LINKS:
         _mirror(path, new_root)
@@ -62,6 +62,8 @@ def enter_root(new_root: str, code_dir: str, tmp_dir: str | None) -> None:
         mount(None, new_root + "/tmp", None, MS_PRIVATE)  # no longer a slave of the zygote's slot mounts
     else:
         os.makedirs(new_root + "/tmp", mode=0o1777)
+    for path in host_read_only(under_tmp=True):  # an interpreter in /tmp (a CI checkout) shows through /tmp
+        _bind(path, new_root + path, _READ_ONLY)
     os.chdir(new_root)
     pivot_root(".", ".")  # the old root is now stacked under the new one; detach it
     umount(".")
@@ -69,9 +71,11 @@ def enter_root(new_root: str, code_dir: str, tmp_dir: str | None) -> None:
     mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
-def host_read_only() -> list[str]:
-    """The interpreter's installation and its environment's packages (boto3 …), shown read-only."""
-    return sorted({str(Path(path).resolve()) for path in (sys.base_prefix, sys.prefix)})
+def host_read_only(under_tmp: bool) -> list[str]:
+    """The interpreter's installation and its environment's packages (boto3 …), shown read-only at
+    their own paths (a forked runtime has already imported from there); those under /tmp, or not."""
+    paths = sorted({str(Path(path).resolve()) for path in (sys.base_prefix, sys.prefix)})
+    return [path for path in paths if path.startswith("/tmp/") == under_tmp]
 
 
 def _bind(source: str, target: str, flags: int) -> None:
