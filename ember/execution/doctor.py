@@ -95,11 +95,13 @@ def _findings(probe: SandboxProcess, sandbox: Sandbox, sandboxes: Sandboxes, con
     if connection is None:
         reason = output.strip().splitlines()[-1] if output.strip() else "it exited"
         return [Finding(feature, False, f"the probe did not start: {reason}") for feature in FEATURES]
-    connection.close()
-    pid = probe.pid
-    mounts = _mounts(pid)
-    return [_cgroups(pid, sandbox), _namespaces(pid), _uid(pid), _tmp(mounts), _zygote(pid, sandboxes),
-            _runtimes(mounts)]
+    try:  # read everything while the probe waits on this connection: closing it ends the probe
+        pid = probe.pid
+        mounts = _mounts(pid)
+        return [_cgroups(pid, sandbox), _namespaces(pid), _uid(pid), _tmp(mounts), _zygote(pid, sandboxes),
+                _runtimes(mounts)]
+    finally:
+        connection.close()
 
 
 def _cgroups(pid: int, sandbox: Sandbox) -> Finding:
