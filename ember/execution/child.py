@@ -5,8 +5,10 @@ Nothing here may return into the zygote's loop: every path ends in exec or `os._
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import socket
 import sys
 import traceback
@@ -24,6 +26,7 @@ def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, group: En
         problem: BaseException | None = None
     except BaseException as exc:  # noqa: B036 - reported to the environment that gets this spare
         problem = exc
+    become_own_process()
     try:
         data, fds, _, _ = socket.recv_fds(plan_channel, MAX_MESSAGE, 1)
     except BaseException:  # noqa: B036 - nothing may return into the zygote's loop
@@ -56,16 +59,13 @@ def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir:
     os._exit(run_python_runtime(plan.env))
 
 
-def run_python_runtime(env: dict[str, str]) -> int:
-    """Ember's Python runtime, already imported: fresh environment variables and unbuffered stdio."""
-    import io
-    import signal
-
+def become_own_process() -> None:
+    """Undo what a raw clone shares with the zygote, while still a spare (off the cold-start path):
+    default SIGCHLD, a random state of its own (os.fork would have reseeded it; a raw clone runs no
+    at-fork hooks) and unbuffered stdio of its own on fds 0-2, which `confine` points at the log pipe."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    if "random" in sys.modules:  # os.fork would have reseeded it; a raw clone runs no at-fork hooks
+    if "random" in sys.modules:
         sys.modules["random"].seed()
-    os.environ.clear()
-    os.environ.update(env)
     sys.dont_write_bytecode = True
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     for fd, name in ((1, "stdout"), (2, "stderr")):
@@ -73,6 +73,12 @@ def run_python_runtime(env: dict[str, str]) -> int:
                                   errors="backslashreplace", write_through=True)
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
+
+
+def run_python_runtime(env: dict[str, str]) -> int:
+    """Ember's Python runtime, already imported, with the function's environment variables."""
+    os.environ.clear()
+    os.environ.update(env)
     from ember.runtimes.python import bootstrap
     try:
         bootstrap.main()
