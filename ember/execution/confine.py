@@ -3,9 +3,9 @@
 Two steps. `prepare`, before any function is chosen (the zygote keeps such spare children ready):
 die with the zygote, join the environment's cgroups (so every later page is charged to it), and
 build the part of the root filesystem every function shares. `confine`, once the plan arrives
-(the zygote has set the cgroup's memory limit by then): add the function's code and /tmp and
-switch root while still root, drop to the function's uid, then apply rlimits. Nothing here returns into the zygote: a failure is printed to the environment's log
-and the child exits 126.
+(and the child has set its cgroup's memory limit): add the function's code and /tmp and switch
+root while still root, drop to the function's uid, then apply rlimits. Nothing here returns into
+the zygote: a failure is printed to the environment's log and the child exits 126.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ class TmpSlots:
 
     free: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    retired: set[str] = field(default_factory=set)
 
     def acquire(self, key: str) -> str:
         free = self.free.setdefault(key, [])
@@ -41,8 +42,6 @@ class TmpSlots:
             return free.pop()
         self.counts[key] = self.counts.get(key, 0) + 1
         return f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{self.counts[key]}"
-
-    retired: set[str] = field(default_factory=set)
 
     def release(self, key: str, slot: str) -> bool:
         """Back on the free list; False when its revision is retired and the slot should be unmounted."""
