@@ -186,6 +186,33 @@ def doctor(
     raise typer.Exit(1 if strict and not all(f.active for f in findings) else OK)
 
 
+@app.command()
+def pricing(
+    model: Optional[str] = typer.Option(None, "--model", help="2018, 2020 or 2025 (default: today's, 2025)."),
+    arch: str = typer.Option("x86_64", "--arch", help="x86_64 or arm64."),
+    memory: Optional[str] = typer.Option(None, "--memory", help="Comma-separated MB (default: the model's table)."),
+    fmt: str = typer.Option("table", "--format", help="table, markdown or json."),
+) -> None:
+    """Lambda's prices per memory size under a price model (no server needed)."""
+    from ember.billing.prices import PriceModelError, get_model
+    from ember.cli.pricing import price_rows, render
+
+    try:
+        chosen = get_model(model)
+        rows = price_rows(chosen, arch, _sizes(memory) if memory else None)
+        sys.stdout.write(render(rows, chosen, arch, fmt) + "\n")
+    except PriceModelError as exc:
+        _fail(str(exc), API_ERROR)
+
+
+def _sizes(raw: str) -> list[int]:
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        _fail(f"--memory takes comma-separated whole MB, not {raw!r}", API_ERROR)
+        raise
+
+
 def _payload(raw: Optional[str]) -> bytes:
     if raw is None:
         return b"{}"
