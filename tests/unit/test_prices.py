@@ -27,7 +27,7 @@ def test_the_2018_markdown_table_is_the_seeds_cell_for_cell():
     ours = cells(render(price_rows(model, "x86_64", None), model, "x86_64", "markdown"))
     seed = cells(SEED_TABLE.read_text())
     assert len(seed) == 47 and len(ours) == 47, "a header and 46 sizes"
-    for mine, theirs in zip(ours, seed):
+    for mine, theirs in zip(ours, seed, strict=True):
         assert mine == theirs
 
 
