@@ -20,6 +20,7 @@ import uvicorn
 from ember.api.app import build_app
 from ember.api.runtime_api import RuntimeApiServer
 from ember.api.services import Services
+from ember.billing.prices import get_model
 from ember.config import ServerConfig
 from ember.core.aliases import AliasStore
 from ember.core.code_store import CodeStore
@@ -96,7 +97,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     aliases = AliasStore(db, registry, versions)
     limiter = ConcurrencyLimiter(registry, config.account_concurrency)
     records = InvocationRecords(config.db_path)
-    invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region)
+    invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region,
+                      get_model(config.price_model))
     events = EventQueue(db, invoker)
     requeued = events.requeue_unfinished()
     if requeued:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.api.server import bind, serve
+from ember.billing.prices import PriceModelError, get_model
 from ember.cli.deploy import DeploySpec, deploy, function_name
 from ember.config import (
     ServerConfig,
@@ -57,11 +58,15 @@ def is_loopback(host: str) -> bool:
 
 def build_config(host: str, port: int, data_dir: str | None, region: str, keep_alive: float,
                  auth: str, account_concurrency: int = 1000,
-                 sandbox: SandboxOptions = SandboxOptions()) -> ServerConfig:
+                 sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if account_concurrency < 1:
         raise StartupError(f"--account-concurrency must be at least 1, not {account_concurrency}")
+    try:
+        model = get_model(price_model).name
+    except PriceModelError as exc:
+        raise StartupError(f"--price-model: {exc}") from exc
     directory = resolve_data_dir(data_dir)
     credentials = load_credentials(directory)
     if not is_loopback(host) and (auth == "none" or only_default_credentials(credentials)):
@@ -70,7 +75,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
     return ServerConfig(data_dir=directory, host=host, port=port, region=region, keep_alive=keep_alive,
                         auth=auth, credentials=credentials, account_concurrency=account_concurrency,
                         isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
-                        init_burst=sandbox.init_burst, spares=sandbox.spares)
+                        init_burst=sandbox.init_burst, spares=sandbox.spares, price_model=model)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:

@@ -43,7 +43,10 @@ CREATE TABLE IF NOT EXISTS invocations (
     cold INTEGER NOT NULL,
     status TEXT NOT NULL,
     error_type TEXT,
-    cpu_ms REAL
+    cpu_ms REAL,
+    cost_usd REAL,
+    price_model TEXT,
+    arch TEXT
 );
 CREATE INDEX IF NOT EXISTS invocations_by_function ON invocations (function, started_at);
 CREATE TABLE IF NOT EXISTS event_queue (
@@ -74,7 +77,8 @@ def open_database(path: Path) -> sqlite3.Connection:
 
 # Columns added after a table was first created: (table, column, SQL type). A data dir made by an
 # older Ember gets them on open; CREATE TABLE IF NOT EXISTS would leave its tables as they were.
-ADDED_COLUMNS = (("invocations", "cpu_ms", "REAL"),)
+ADDED_COLUMNS = (("invocations", "cpu_ms", "REAL"), ("invocations", "cost_usd", "REAL"),
+                 ("invocations", "price_model", "TEXT"), ("invocations", "arch", "TEXT"))
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

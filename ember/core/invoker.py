@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from ember.arns import function_arn
-from ember.billing import billed_duration_ms
+from ember.billing.prices import PriceModel
 from ember.core.aliases import AliasStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
@@ -60,11 +60,13 @@ class Meter:
     memory_mb: int
     max_memory_mb: int
     init_ms: float | None
+    cost_usd: float  # the request plus its billed GB-seconds, before any free tier
 
 
 class Invoker:
     def __init__(self, registry: FunctionRegistry, versions: VersionStore, aliases: AliasStore,
-                 limiter: ConcurrencyLimiter, pools: PoolManager, records: InvocationRecords, region: str) -> None:
+                 limiter: ConcurrencyLimiter, pools: PoolManager, records: InvocationRecords, region: str,
+                 prices: PriceModel) -> None:
         self.registry = registry
         self.limiter = limiter
         self.versions = versions
@@ -73,6 +75,7 @@ class Invoker:
         self.records = records
         self._specs: dict[tuple[str, str, str], EnvironmentSpec] = {}
         self.region = region
+        self.prices = prices
         registry.subscribe(pools.retire)
 
     def resolve(self, name: str, qualifier: str | None, route: bool = False) -> FunctionRecord:
@@ -120,10 +123,15 @@ class Invoker:
         outcome = failure or await env.invoke(self._invocation(request, record))
         request.spans.mark("responded")
         env.flush_output()
+        return outcome, self._meter(record, outcome, env, cold)
+
+    def _meter(self, record: FunctionRecord, outcome: Outcome, env: Environment, cold: bool) -> Meter:
+        """The call as AWS bills it under the server's price model (2025: a cold start's Init too)."""
         memory = int(record.config["MemorySize"])
-        meter = Meter(outcome.duration_ms, billed_duration_ms(outcome.duration_ms), memory,
-                      min(memory, env.peak_memory_mb()), env.init_ms if cold else None)
-        return outcome, meter
+        init_ms = env.init_ms if cold else None
+        billed = self.prices.billed_ms(outcome.duration_ms, init_ms)
+        cost = self.prices.call_cost(memory, billed, arch_of(record))
+        return Meter(outcome.duration_ms, billed, memory, min(memory, env.peak_memory_mb()), init_ms, float(cost))
 
     @staticmethod
     def _finish_spans(spans: Spans, outcome: Outcome) -> str:
@@ -173,4 +181,9 @@ class Invoker:
                 outcome: Outcome, meter: Meter) -> None:
         self.records.add((request.request_id, record.name, record.version, request.source, started_at,
                           meter.duration_ms, meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms,
-                          int(cold), outcome.status, outcome.error_type, outcome.cpu_ms))
+                          int(cold), outcome.status, outcome.error_type, outcome.cpu_ms, meter.cost_usd,
+                          self.prices.name, arch_of(record)))
+
+
+def arch_of(record: FunctionRecord) -> str:
+    return str((record.config.get("Architectures") or ["x86_64"])[0])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 
 import pytest
 from conftest import lambda_client
 
-from ember.billing import billed_duration_ms
+from ember.billing.prices import get_model
 
 ECHO = "def handler(event, context):\n    return event\n"
 REPORT_RE = re.compile(
@@ -123,7 +124,8 @@ def test_timeout_returns_sandbox_timedout_and_next_call_is_cold(client, deploy):
     assert body == {"errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {request_id} Error: Task timed out after 1.00 seconds"}
     match = report(response)
-    assert match["status"] == "timeout" and match["duration"] == "1000.00" and match["billed"] == "1000"
+    assert match["status"] == "timeout" and match["duration"] == "1000.00"
+    assert int(match["billed"]) == math.ceil(1000 + float(match["init"])), "a cold start's Init is billed too (2025)"
     again = client.invoke(FunctionName=name, Payload=b'{"s": 0}', LogType="Tail")
     assert again["Payload"].read() == b'"done"'
     assert report(again)["init"] is not None, "the timed-out environment must have been replaced"
@@ -200,9 +202,11 @@ def test_report_line_format_cold_then_warm(client, deploy):
     cold = report(client.invoke(FunctionName=name, LogType="Tail"))
     warm = report(client.invoke(FunctionName=name, LogType="Tail"))
     assert cold["init"] is not None and warm["init"] is None
+    prices = get_model("2025")  # the server's default: a cold start's Init is billed with the call
     for match in (cold, warm):
         assert match["memory"] == "192"
-        assert int(match["billed"]) == billed_duration_ms(float(match["duration"]))
+        init = float(match["init"]) if match["init"] else None
+        assert int(match["billed"]) == prices.billed_ms(float(match["duration"]), init)
         assert 1 <= int(match["used"]) <= 192
         assert match["status"] is None
 
