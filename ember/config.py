@@ -11,11 +11,12 @@ DEFAULT_ACCESS_KEY = "test"
 DEFAULT_SECRET_KEY = "test"
 
 
-def resolve_data_dir(flag: str | None) -> Path:
+def resolve_data_dir(flag: str | None, create: bool = True) -> Path:
     """Data dir precedence: the flag, then $EMBER_HOME, then ./.ember."""
     chosen = flag or os.environ.get("EMBER_HOME") or ".ember"
     path = Path(chosen).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

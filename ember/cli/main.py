@@ -207,6 +207,29 @@ def pricing(
         _fail(str(exc), API_ERROR)
 
 
+@app.command()
+def cost(
+    name: Optional[str] = typer.Argument(None, help="One function (default: all, and the total)."),
+    month: Optional[str] = typer.Option(None, "--month", help="UTC calendar month YYYY-MM (default: this one)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Re-price under 2018, 2020 or 2025 (default: 2025)."),
+    free_tier: bool = typer.Option(True, "--free-tier/--no-free-tier", help="Net the total of the monthly free tier."),
+    what_if_memory: Optional[int] = typer.Option(None, "--what-if-memory", help="Re-price every call at this MB."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    data_dir: Optional[str] = typer.Option(None, envvar="EMBER_DATA_DIR", help="Default: $EMBER_HOME, else ./.ember"),
+) -> None:
+    """What recorded calls cost, per function and in total, from the data dir (no server needed)."""
+    from ember.cli.cost import CostError, cost_report, render
+    from ember.config import resolve_data_dir
+
+    try:
+        if fmt not in ("table", "json"):
+            raise CostError(f"--format must be table or json, not {fmt!r}")
+        report, label = cost_report(resolve_data_dir(data_dir, create=False), month, model, free_tier, what_if_memory)
+        sys.stdout.write(render(report, name, label, free_tier, what_if_memory, fmt) + "\n")
+    except CostError as exc:
+        _fail(str(exc), API_ERROR)
+
+
 def _sizes(raw: str) -> list[int]:
     try:
         return [int(part) for part in raw.split(",") if part.strip()]
