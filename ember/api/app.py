@@ -1,4 +1,5 @@
-"""The public HTTP app: every Lambda API route, CloudWatch Logs reads, behind the error nets and SigV4."""
+"""The public HTTP app: every Lambda API route, CloudWatch Logs reads, behind the error nets and SigV4;
+Prometheus metrics beside them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from ember.api.lambda_api.provisioned import ProvisionedApi
 from ember.api.lambda_api.tags import TagsApi
 from ember.api.lambda_api.versions import VersionsApi
 from ember.api.logs_api import LogsApi
-from ember.api.middleware import PUBLIC_PREFIX, AwsApiMiddleware, not_found
+from ember.api.metrics_api import MetricsApi
+from ember.api.middleware import (
+    METRICS_PATH,
+    PUBLIC_PREFIX,
+    AwsApiMiddleware,
+    not_found,
+)
 from ember.api.services import Services
 
 FN = "/2015-03-31/functions"
@@ -29,6 +36,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
     logs = LogsApi(services)
+    metrics = MetricsApi(services.metrics)
     routes = [
         Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),  # first: the hot path
         Route(FN, functions.create, methods=["POST"]),
@@ -59,6 +67,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
         Route("/2017-03-31/tags/{arn}", tags.untag, methods=["DELETE"]),
         Route("/", logs.dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
+        Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own

@@ -21,6 +21,8 @@ from ember.errors import AwsError, ServiceException, UnknownOperation
 log = logging.getLogger("ember.api")
 # GetFunction's Code.Location: like an S3 presigned URL, the digest in the path is the capability.
 PUBLIC_PREFIX = "/ember/code/"
+# Prometheus scrapes unsigned, as it would any exporter; the server binds loopback unless told.
+METRICS_PATH = "/metrics"
 
 
 class AwsApiMiddleware:
@@ -56,7 +58,8 @@ class AwsApiMiddleware:
 
     async def _authenticate(self, scope: Scope, receive: Receive) -> Receive:
         """Check the signature over the whole body, then replay the body to the app."""
-        if self.credentials is None or scope["path"].startswith(PUBLIC_PREFIX):
+        path = scope["path"]
+        if self.credentials is None or path.startswith(PUBLIC_PREFIX) or path == METRICS_PATH:
             return receive
         request = Request(scope, receive)
         body = await request.body()

@@ -35,6 +35,7 @@ from ember.events.async_queue import EventQueue
 from ember.execution.backend import LocalBackend
 from ember.execution.isolation import SandboxSettings, open_sandboxes
 from ember.execution.pools import PoolManager
+from ember.observe.metrics import Metrics
 
 log = logging.getLogger("ember.server")
 GRACEFUL_SHUTDOWN_S = 10
@@ -95,10 +96,11 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open, sandboxes), config.keep_alive)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
-    limiter = ConcurrencyLimiter(registry, config.account_concurrency)
+    metrics = Metrics()  # this server's own registry, served at /metrics
+    limiter = ConcurrencyLimiter(registry, config.account_concurrency, metrics)
     records = InvocationRecords(config.db_path)
     invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region,
-                      get_model(config.price_model))
+                      get_model(config.price_model), metrics)
     events = EventQueue(db, invoker)
     requeued = events.requeue_unfinished()
     if requeued:
@@ -107,7 +109,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
-                        provisioned)
+                        provisioned, metrics)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,

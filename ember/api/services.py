@@ -12,6 +12,7 @@ from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
+from ember.observe.metrics import Metrics
 
 
 @dataclass
@@ -25,3 +26,4 @@ class Services:
     region: str
     logs_dir: Path
     provisioned: ProvisionedConcurrency
+    metrics: Metrics

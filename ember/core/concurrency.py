@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from ember.core.functions import FunctionRegistry
 from ember.errors import InvalidParameterValueException, TooManyRequestsException
+from ember.observe.metrics import Metrics
 
 RETRY_AFTER_S = 1
 RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -26,9 +27,10 @@ ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 class ConcurrencyLimiter:
     """In-flight counts live here only; they change on the event loop, so no lock is needed."""
 
-    def __init__(self, registry: FunctionRegistry, account_limit: int) -> None:
+    def __init__(self, registry: FunctionRegistry, account_limit: int, metrics: Metrics | None = None) -> None:
         self.registry = registry
         self.account_limit = account_limit
+        self.metrics = metrics or Metrics()
         self.in_flight: Counter[str] = Counter()
         self.unreserved_in_flight = 0
         self.provisioned: dict[tuple[str, str], int] = {}  # (function, version) → provisioned concurrency
@@ -91,9 +93,9 @@ class ConcurrencyLimiter:
             self.provisioned_in_flight[key] < self.provisioned[key]
         if reserved is not None:
             if self.in_flight[name] >= reserved:
-                raise _throttle(RESERVED_LIMIT)
+                raise self._throttle(name, RESERVED_LIMIT)
         elif not on_provisioned and self.unreserved_in_flight >= self.unreserved_limit():
-            raise _throttle(ACCOUNT_LIMIT)
+            raise self._throttle(name, ACCOUNT_LIMIT)
         shared = reserved is None and not on_provisioned
         self.in_flight[name] += 1
         self.unreserved_in_flight += shared
@@ -107,6 +109,7 @@ class ConcurrencyLimiter:
             if on_provisioned:
                 self.provisioned_in_flight[key] -= 1
 
-
-def _throttle(reason: str) -> TooManyRequestsException:
-    return TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds=RETRY_AFTER_S)
+    def _throttle(self, name: str, reason: str) -> TooManyRequestsException:
+        """The one place a call is refused a slot, so every throttle is counted."""
+        self.metrics.observe_throttle(name, reason)
+        return TooManyRequestsException("Rate Exceeded.", Reason=reason, retryAfterSeconds=RETRY_AFTER_S)

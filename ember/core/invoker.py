@@ -22,6 +22,7 @@ from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation, Outcome
 from ember.execution.pool import Pool
 from ember.execution.pools import PoolManager
+from ember.observe.metrics import CallSample, Metrics
 from ember.observe.platform_lines import Report, end_line, report_line, start_line
 from ember.observe.spans import Spans
 
@@ -66,7 +67,7 @@ class Meter:
 class Invoker:
     def __init__(self, registry: FunctionRegistry, versions: VersionStore, aliases: AliasStore,
                  limiter: ConcurrencyLimiter, pools: PoolManager, records: InvocationRecords, region: str,
-                 prices: PriceModel) -> None:
+                 prices: PriceModel, metrics: Metrics) -> None:
         self.registry = registry
         self.limiter = limiter
         self.versions = versions
@@ -76,6 +77,7 @@ class Invoker:
         self._specs: dict[tuple[str, str, str], EnvironmentSpec] = {}
         self.region = region
         self.prices = prices
+        self.metrics = metrics
         registry.subscribe(pools.retire)
 
     def resolve(self, name: str, qualifier: str | None, route: bool = False) -> FunctionRecord:
@@ -183,6 +185,17 @@ class Invoker:
                           meter.duration_ms, meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms,
                           int(cold), outcome.status, outcome.error_type, outcome.cpu_ms, meter.cost_usd,
                           self.prices.name, arch_of(record)))
+        self._observe(request, record, cold, outcome, meter)
+
+    def _observe(self, request: InvokeRequest, record: FunctionRecord, cold: bool, outcome: Outcome,
+                 meter: Meter) -> None:
+        """The call in the server's metrics, once, beside its record: every trigger passes here."""
+        self.metrics.observe_call(CallSample(
+            function=record.name, version=record.version, source=request.source, failed=outcome.failed,
+            timed_out=REPORT_STATUS.get(outcome.status) == "timeout", cold=cold, duration_ms=meter.duration_ms,
+            init_ms=meter.init_ms, max_memory_mb=meter.max_memory_mb, cpu_ms=outcome.cpu_ms,
+            billed_ms=meter.billed_ms, gb_seconds=float(self.prices.gb_seconds(meter.memory_mb, meter.billed_ms)),
+            cost_usd=meter.cost_usd, price_model=self.prices.name))
 
 
 def arch_of(record: FunctionRecord) -> str:
