@@ -3,6 +3,7 @@ Prometheus metrics beside them."""
 
 from __future__ import annotations
 
+from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 
 from ember.api.lambda_api.aliases import AliasesApi
@@ -15,6 +16,7 @@ from ember.api.lambda_api.versions import VersionsApi
 from ember.api.logs_api import LogsApi
 from ember.api.metrics_api import MetricsApi
 from ember.api.middleware import (
+    INFO_PATH,
     METRICS_PATH,
     PUBLIC_PREFIX,
     AwsApiMiddleware,
@@ -68,6 +70,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
         Route("/", logs.dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
+        Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own

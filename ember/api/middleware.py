@@ -23,6 +23,7 @@ log = logging.getLogger("ember.api")
 PUBLIC_PREFIX = "/ember/code/"
 # Prometheus scrapes unsigned, as it would any exporter; the server binds loopback unless told.
 METRICS_PATH = "/metrics"
+INFO_PATH = "/ember/info"  # the price model and what the server enforces: nothing secret
 
 
 class AwsApiMiddleware:
@@ -59,7 +60,7 @@ class AwsApiMiddleware:
     async def _authenticate(self, scope: Scope, receive: Receive) -> Receive:
         """Check the signature over the whole body, then replay the body to the app."""
         path = scope["path"]
-        if self.credentials is None or path.startswith(PUBLIC_PREFIX) or path == METRICS_PATH:
+        if self.credentials is None or path.startswith(PUBLIC_PREFIX) or path in (METRICS_PATH, INFO_PATH):
             return receive
         request = Request(scope, receive)
         body = await request.body()

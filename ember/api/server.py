@@ -35,6 +35,7 @@ from ember.events.async_queue import EventQueue
 from ember.execution.backend import LocalBackend
 from ember.execution.isolation import SandboxSettings, open_sandboxes
 from ember.execution.pools import PoolManager
+from ember.execution.sandbox import Sandboxes
 from ember.observe.metrics import Metrics
 
 log = logging.getLogger("ember.server")
@@ -77,6 +78,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]:
+    """What clients like `ember tune` need to know before trusting durations and prices."""
+    cgroups = sandboxes.cgroups
+    return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
+            "namespaces": sandboxes.isolate, "cgroups": cgroups is not None,
+            "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies}
+
+
 def raise_fd_limit() -> None:
     """Each environment holds a listener, a pipe and a pidfd; allow many."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -109,7 +118,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
-                        provisioned, metrics)
+                        provisioned, metrics, server_info(config, sandboxes))
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,

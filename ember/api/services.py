@@ -27,3 +27,4 @@ class Services:
     logs_dir: Path
     provisioned: ProvisionedConcurrency
     metrics: Metrics
+    info: dict[str, object]  # what `GET /ember/info` says: the server's price model and what it enforces

@@ -230,6 +230,47 @@ def cost(
         _fail(str(exc), API_ERROR)
 
 
+@app.command()
+def tune(
+    name: str,
+    payload: Optional[str] = typer.Option(None, help="JSON, or @file.json (default {})."),
+    memory: str = typer.Option("128,256,512,1024,1769,3008", "--memory", help="Comma-separated MB."),
+    runs: int = typer.Option(20, "--runs", help="Warm calls per size (after one cold call)."),
+    chart: Optional[Path] = typer.Option(None, "--chart", help="Write a PNG of duration and cost against memory."),
+    endpoint: Optional[str] = EndpointOption,
+) -> None:
+    """Run a function at several memory sizes and recommend the cheapest, fastest and balanced one."""
+    from rich.progress import Progress
+
+    from ember.billing.prices import PriceModelError, get_model
+    from ember.cli.tune import TuneError, server_info
+    from ember.cli.tune import tune as run_tune
+    from ember.cli.tune_report import recommendations, results_text, write_chart
+
+    url = endpoint_url(endpoint)
+    sizes = _sizes(memory)
+    try:
+        info = server_info(url)
+        if not info.get("cpu_quota"):
+            raise TuneError("the server does not enforce CPU quotas (no cpu cgroup), so durations would not "
+                            "change with memory and the chart would lie; see `ember doctor`")
+        if runs < 1 or not sizes or len(name) + len(f"--tune-{max(sizes)}") > 64:
+            raise TuneError("--runs must be at least 1, --memory non-empty, and the name short enough for "
+                            f"{name}--tune-<MB> (64 characters)")
+        model = get_model(str(info["price_model"]))
+        client = aws_client("lambda", url)
+        with Progress(console=errors, transient=True) as progress:
+            task = progress.add_task(f"tuning {name}", total=len(sizes) * (runs + 1))
+            results = _call(run_tune, client, name, _payload(payload), sizes, runs, model,
+                            lambda: progress.advance(task))
+        sys.stdout.write("\n".join([results_text(results, model.name), *recommendations(results)]) + "\n")
+        if chart is not None:
+            write_chart(results, chart, f"{name}: duration and cost against memory ({model.name} prices)")
+            sys.stdout.write(f"chart: {chart}\n")
+    except (TuneError, PriceModelError) as exc:
+        _fail(str(exc), API_ERROR)
+
+
 def _sizes(raw: str) -> list[int]:
     try:
         return [int(part) for part in raw.split(",") if part.strip()]

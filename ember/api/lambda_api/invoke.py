@@ -24,6 +24,9 @@ MAX_EVENT_BYTES = 1024 * 1024
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
 
+CLIENT_SOURCES = ("invoke", "tune")
+
+
 class InvokeApi:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -43,7 +46,8 @@ class InvokeApi:
             self.services.events.enqueue(request_id, ref.name, ref.qualifier, payload)
             return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
         result = await self.services.invoker.invoke(InvokeRequest(
-            ref.name, payload, ref.qualifier, tail=request.headers.get("x-amz-log-type") == "Tail",
+            ref.name, payload, ref.qualifier, source=_source(request),
+            tail=request.headers.get("x-amz-log-type") == "Tail",
             client_context=_client_context(request), request_id=request_id))
         return _sync_response(result)
 
@@ -64,6 +68,14 @@ async def _payload(request: Request, kind: str) -> bytes:
             raise InvalidRequestContentException(
                 f"Could not parse request body into json: Could not parse payload into json: {exc}") from exc
     return body or b"{}"
+
+
+def _source(request: Request) -> str:
+    """What made the call, for metering: `ember tune` says so with `X-Ember-Source: tune`."""
+    source = request.headers.get("x-ember-source", "invoke")
+    if source not in CLIENT_SOURCES:
+        raise InvalidParameterValueException(f"X-Ember-Source must be one of {', '.join(CLIENT_SOURCES)}")
+    return source
 
 
 def _client_context(request: Request) -> str | None:
