@@ -43,6 +43,9 @@ def test_the_2018_model_bills_100ms_slices_and_records_the_cost(ember_with):
     assert abs(Decimal(str(call["cost_usd"])) - expected) < Decimal("1e-15")
     assert call["cold"] == 1 and call["source"] == "invoke" and call["memory_mb"] == 256
     assert found[event_id]["source"] == "event" and found[event_id]["billed_ms"] == 100
+    client.create_function(FunctionName="big", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                           Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})},
+                           MemorySize=10240)  # beyond 2018's 3,008 MB: the price model never changes validation
 
 
 def test_the_default_2025_model_bills_init_on_a_cold_start(ember, client, deploy):
