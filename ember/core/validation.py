@@ -7,10 +7,10 @@ from functools import lru_cache
 
 from ember.arns import NAME_RE
 from ember.errors import InvalidParameterValueException, ValidationException
+from ember.runtimes import SUPPORTED_RUNTIMES
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 HANDLER_RE = re.compile(r"^[^\s]+$")
-SUPPORTED_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
 RESERVED_ENV_KEYS = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",

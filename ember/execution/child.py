@@ -52,10 +52,16 @@ def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir:
     """The environment's side of the clone: confine, then exec the runtime or run the preloaded one."""
     try:
         confinement.confine(plan, out_fd, new_root, tmp_dir)
-        if plan.argv is not None:
-            os.execve(plan.argv[0], plan.argv, plan.env)
     except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
         confinement.fail(exc)
+    if plan.argv is not None:
+        try:
+            os.execve(plan.argv[0], plan.argv, plan.env)
+        except FileNotFoundError:  # as a shell reports it: a missing `bootstrap` is exit status 127
+            os.write(2, f"fork/exec {plan.argv[0]}: no such file or directory\n".encode())
+            os._exit(127)
+        except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
+            confinement.fail(exc)
     os._exit(run_python_runtime(plan.env))
 
 

@@ -26,6 +26,7 @@ from ember.execution.model import (
     MAX_RESPONSE_BYTES,
     RESPONSE_TOO_LARGE,
     RUNTIME_EXIT_ERROR,
+    RUNTIME_INVALID_ENTRYPOINT,
     RUNTIME_OUT_OF_MEMORY,
     SANDBOX_TIMEDOUT,
     EnvironmentSpec,
@@ -79,6 +80,7 @@ class Environment:
         self._request: Invocation | None = None
         self._delivered_ns: int | None = None
         self._cpu_at_delivery: int | None = None
+        self._init_error_type: str | None = None
         self._result: asyncio.Future[Outcome] | None = None
 
     @property
@@ -96,6 +98,10 @@ class Environment:
                                        self.sandbox.task_root, self.sandbox.runtime_dir)
         self.log.write(init_start_line(self.spec.runtime, self.spec.region))
         self._started = time.perf_counter()
+        problem = self.sandbox.entrypoint_problem()
+        if problem is not None:
+            self._refuse_to_start(problem)
+            return
         self._process = await self.sandbox.launch(variables, self.log.write, self._on_exit)
 
     async def wait_initialised(self, request_id: str) -> Outcome | None:
@@ -109,7 +115,8 @@ class Environment:
             message = f"RequestId: {request_id} Error: Init timed out after {INIT_TIMEOUT_S:.2f} seconds"
             return _failure(SANDBOX_TIMEDOUT, message, "init_timeout")
         if isinstance(result, str):
-            return _failure(self._exit_error_type(), f"RequestId: {request_id} Error: {result}", "crash")
+            error_type = self._init_error_type or self._exit_error_type()
+            return _failure(error_type, f"RequestId: {request_id} Error: {result}", "crash")
         return result
 
     async def invoke(self, invocation: Invocation) -> Outcome:
@@ -205,6 +212,14 @@ class Environment:
         if self.state is not EnvState.STARTING or self._init_done.done():
             raise RuntimeApiError(403, "InvalidStateTransition", "State transition is not allowed")
         self._finish_init(_outcome_with_request_id(body, error_type, ""))
+
+    def _refuse_to_start(self, reason: str) -> None:
+        """The runtime can't even be started: Init fails with Runtime.InvalidEntrypoint, as on AWS."""
+        self.init_ms = 0.0
+        self._init_error_type = RUNTIME_INVALID_ENTRYPOINT
+        self._init_done.set_result(reason)
+        self.destroy(reason)
+        asyncio.get_running_loop().call_soon(self._on_dead, self)
 
     def _finish_init(self, failure: Outcome | None = None) -> None:
         self.init_ms = (time.perf_counter() - self._started) * 1000.0

@@ -9,6 +9,7 @@ from pathlib import Path
 SANDBOX_TIMEDOUT = "Sandbox.Timedout"
 RUNTIME_EXIT_ERROR = "Runtime.ExitError"
 RUNTIME_OUT_OF_MEMORY = "Runtime.OutOfMemory"
+RUNTIME_INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100

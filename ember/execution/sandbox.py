@@ -21,7 +21,7 @@ from ember.execution.model import EnvironmentSpec
 from ember.execution.process import SandboxProcess
 from ember.execution.rootfs import RUNTIME_DIR, TASK_ROOT
 from ember.execution.spawner import Spawner
-from ember.runtimes import RUNTIMES_DIR, runtime_command
+from ember.runtimes import PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
 
 FIRST_UID = 100_000  # functions run as 100000, 100001, … (one uid per function, never root)
 UID_COUNT = 65_536
@@ -140,7 +140,7 @@ class Sandbox:
 
     def _plan(self, env: dict[str, str]) -> LaunchPlan:
         spec = self.spec
-        argv = None if self.owner.spawner.zygote else self._exec_argv()
+        argv = self._exec_argv()
         if not self.isolated:
             return LaunchPlan(env=env, cwd=str(spec.code_dir), argv=argv, memory_mb=spec.memory_mb,
                               tmp_mb=spec.ephemeral_mb, rlimit_memory=self.owner.cgroups is None,
@@ -150,9 +150,20 @@ class Sandbox:
                           uid=self.owner.uid_for(spec.function_name), memory_mb=spec.memory_mb,
                           rlimit_memory=self.owner.cgroups is None, throttle_init=not self.owner.init_burst)
 
-    def _exec_argv(self) -> list[str]:
-        argv = runtime_command(self.spec.runtime)
-        if self.isolated:
-            argv = [RUNTIME_DIR + arg[len(str(RUNTIMES_DIR)):] if arg.startswith(str(RUNTIMES_DIR)) else arg
-                    for arg in argv]
-        return argv
+    def _exec_argv(self) -> list[str] | None:
+        """None: the zygote runs its preloaded Python runtime itself; else what to exec."""
+        if self.owner.spawner.zygote and is_python(self.spec.runtime):
+            return None
+        return runtime_command(self.spec.runtime, self.task_root, self.runtime_dir)
+
+    def entrypoint_problem(self) -> str | None:
+        """Why a custom runtime's `bootstrap` can't be started (Runtime.InvalidEntrypoint), if it can't;
+        a missing one is left to fail as AWS's does, with exit status 127."""
+        if self.spec.runtime not in PROVIDED_RUNTIMES:
+            return None
+        try:
+            mode = (self.spec.code_dir / "bootstrap").stat().st_mode
+        except FileNotFoundError:
+            return None
+        others_may_exec = mode & (0o001 if self.isolated else 0o111)  # the function's uid is not the owner
+        return None if others_may_exec else f"fork/exec {self.task_root}/bootstrap: permission denied"

@@ -1,0 +1,101 @@
+"""Custom runtimes (`provided.al2023`): the function's own `bootstrap` speaks the Runtime API.
+
+Clients Ember did not write: a bash + curl bootstrap in the style of AWS's custom-runtime tutorial,
+and AWS's Python runtime interface client (`python -m awslambdaric`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+
+import pytest
+from conftest import ROLE, make_zip
+
+TUTORIAL_BOOTSTRAP = """#!/bin/bash
+set -euo pipefail
+# Initialization: load the function handler (AWS's custom-runtime tutorial)
+source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
+while true
+do
+  HEADERS="$(mktemp)"
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
+  curl -sS "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" -d "$RESPONSE"
+done
+"""
+TUTORIAL_FUNCTION = """function handler () {
+  EVENT_DATA=$1
+  echo "$EVENT_DATA" 1>&2;
+  RESPONSE="Echoing request: '$EVENT_DATA'"
+  echo $RESPONSE
+}
+"""
+RIC_BOOTSTRAP = f"""#!/bin/sh
+exec {sys.executable} -m awslambdaric "$_HANDLER"
+"""
+RIC_APP = """import os
+COUNT = 0
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    if event.get("fail"):
+        raise ValueError("bad input")
+    return {"count": COUNT, "task_root": os.environ["LAMBDA_TASK_ROOT"], "request_id": context.aws_request_id}
+"""
+
+
+@pytest.fixture
+def provided(client):
+    created = []
+
+    def _create(name: str, files: dict[str, str], modes: dict[str, int], handler: str) -> str:
+        client.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler=handler,
+                               Code={"ZipFile": make_zip(files, modes)}, Timeout=10)
+        created.append(name)
+        return name
+
+    yield _create
+    for name in created:
+        client.delete_function(FunctionName=name)
+
+
+def test_the_tutorials_bash_and_curl_bootstrap_runs(client, provided):
+    name = provided("tutorial-bash", {"bootstrap": TUTORIAL_BOOTSTRAP, "function.sh": TUTORIAL_FUNCTION},
+                    {"bootstrap": 0o755}, "function.handler")
+    response = client.invoke(FunctionName=name, Payload=b'{"text": "Hello"}', LogType="Tail")
+    assert response["Payload"].read() == b"""Echoing request: '{"text": "Hello"}'"""
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert '{"text": "Hello"}' in log and "Init Duration" in log, "the handler's stderr and a cold start"
+    again = client.invoke(FunctionName=name, Payload=b'{"n": 2}')
+    assert again["Payload"].read() == b"""Echoing request: '{"n": 2}'"""
+
+
+def test_awslambdaric_runs_as_the_bootstrap(client, provided):
+    name = provided("ric", {"bootstrap": RIC_BOOTSTRAP, "app.py": RIC_APP}, {"bootstrap": 0o755}, "app.handler")
+    first = json.loads(client.invoke(FunctionName=name)["Payload"].read())
+    second = json.loads(client.invoke(FunctionName=name)["Payload"].read())
+    assert first["count"] == 1 and second["count"] == 2, "state kept across warm calls"
+    assert first["task_root"] == "/var/task"
+    failed = client.invoke(FunctionName=name, Payload=b'{"fail": true}')
+    body = json.loads(failed["Payload"].read())
+    assert failed["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "ValueError" and body["errorMessage"] == "bad input"
+
+
+def test_a_bootstrap_that_is_not_executable_is_an_invalid_entrypoint(client, provided):
+    name = provided("not-executable", {"bootstrap": TUTORIAL_BOOTSTRAP}, {"bootstrap": 0o644}, "function.handler")
+    response = client.invoke(FunctionName=name)
+    body = json.loads(response["Payload"].read())
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.InvalidEntrypoint"
+    assert body["errorMessage"].endswith("Error: fork/exec /var/task/bootstrap: permission denied")
+
+
+def test_a_missing_bootstrap_exits_127(client, provided):
+    name = provided("no-bootstrap", {"function.sh": TUTORIAL_FUNCTION}, {}, "function.handler")
+    body = json.loads(client.invoke(FunctionName=name)["Payload"].read())
+    assert body["errorType"] == "Runtime.ExitError"
+    assert body["errorMessage"].endswith("Error: Runtime exited with error: exit status 127")
