@@ -19,7 +19,7 @@ run: install
 	$(BIN)/ember serve --port $(PORT) --deploy examples/hello
 
 test: install
-	command -v curl >/dev/null || (apt-get update && apt-get install -y curl)  # the custom-runtime tutorial's bootstrap uses it
+	command -v curl >/dev/null && command -v go >/dev/null || (apt-get update && apt-get install -y curl golang-go)  # custom-runtime tests: bash+curl, Go
 	$(BIN)/python -m pytest tests
 
 unit: install

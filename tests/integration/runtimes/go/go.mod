@@ -1,0 +1,3 @@
+module ember.test/runtime
+
+go 1.19

@@ -1,0 +1,124 @@
+"""The spine's behaviour, the same on every runtime path: Ember's Python runtime, AWS's awslambdaric,
+a bash + curl bootstrap and a Go binary, each speaking the Runtime API (tests/integration/runtimes/)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import ROLE
+
+RUNTIMES = Path(__file__).parent / "runtimes"
+PATHS = ("python", "awslambdaric", "bash", "go")
+
+
+def zip_of(files: dict[str, bytes], executable: tuple[str, ...] = ()) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def go_bootstrap(tmp_path_factory) -> bytes:
+    """The Go runtime, built with Debian's golang-go (`make test` installs it; missing, this fails)."""
+    assert shutil.which("go"), "go is not installed: `make test` installs golang-go"
+    out = tmp_path_factory.mktemp("go") / "bootstrap"
+    env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
+    subprocess.run(["go", "build", "-o", str(out), "."], cwd=RUNTIMES / "go", env=env, check=True, timeout=300)
+    return out.read_bytes()
+
+
+def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:
+    """(runtime, handler, zip) for one runtime path."""
+    handler = (RUNTIMES / "python" / "index.py").read_bytes()
+    if path == "python":
+        return "python3.11", "index.handler", zip_of({"index.py": handler})
+    if path == "awslambdaric":
+        bootstrap = f'#!/bin/sh\nexec {sys.executable} -m awslambdaric "$_HANDLER"\n'.encode()
+        return "provided.al2023", "index.handler", zip_of({"bootstrap": bootstrap, "index.py": handler}, ("bootstrap",))
+    if path == "bash":
+        return "provided.al2023", "function.handler", zip_of(
+            {"bootstrap": (RUNTIMES / "bash" / "bootstrap").read_bytes()}, ("bootstrap",))
+    return "provided.al2023", "main", zip_of({"bootstrap": go_bootstrap}, ("bootstrap",))
+
+
+@pytest.fixture(params=PATHS)
+def runtime_function(request, client, go_bootstrap):
+    """Creates functions of one runtime path; deleted after the test."""
+    created = []
+
+    def _create(timeout: int = 5, env: dict[str, str] | None = None) -> str:
+        runtime, handler, code = package(request.param, go_bootstrap)
+        name = f"rt-{request.param}-{uuid.uuid4().hex[:8]}"
+        client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Timeout=timeout,
+                               Code={"ZipFile": code}, Environment={"Variables": env or {}})
+        created.append(name)
+        return name
+
+    yield _create
+    for name in created:
+        client.delete_function(FunctionName=name)
+
+
+def call(client, name: str, event: dict, **kwargs):
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event), **kwargs)
+    return response, json.loads(response["Payload"].read())
+
+
+def test_state_survives_warm_calls_and_the_log_has_report(client, runtime_function):
+    name = runtime_function()
+    first, body = call(client, name, {"op": "count"}, LogType="Tail")
+    assert body == {"count": 1}
+    log = base64.b64decode(first["LogResult"]).decode()
+    assert "handling count" in log and "REPORT RequestId:" in log and "Init Duration" in log
+    second, body = call(client, name, {"op": "count"}, LogType="Tail")
+    assert body == {"count": 2}, "the same environment, its state kept"
+    assert "Init Duration" not in base64.b64decode(second["LogResult"]).decode()
+
+
+def test_a_function_error_is_lambdas_error_payload(client, runtime_function):
+    response, body = call(client, runtime_function(), {"op": "fail"})
+    assert response["FunctionError"] == "Unhandled" and body["errorMessage"] == "bad input"
+
+
+def test_an_init_error_fails_the_call(client, runtime_function):
+    response, body = call(client, runtime_function(env={"FAIL_INIT": "1"}), {"op": "count"})
+    assert response["FunctionError"] == "Unhandled" and "init failed" in body["errorMessage"]
+
+
+def test_timeout_and_crash_end_only_that_environment(client, runtime_function):
+    name = runtime_function(timeout=1)
+    _, timed_out = call(client, name, {"op": "sleep", "s": 3})
+    assert timed_out["errorType"] == "Sandbox.Timedout"
+    _, crashed = call(client, name, {"op": "exit"})
+    assert crashed["errorType"] == "Runtime.ExitError" and crashed["errorMessage"].endswith("exit status 3")
+    assert call(client, name, {"op": "count"})[1] == {"count": 1}, "a fresh environment replaced it"
+
+
+def test_concurrent_calls_get_their_own_environments(ember, client, runtime_function):
+    name = runtime_function()
+    with ThreadPoolExecutor(3) as pool:
+        calls = [pool.submit(call, client, name, {"op": "sleep", "s": 0.5}) for _ in range(3)]
+        assert [c.result()[1] for c in calls] == ["slept"] * 3
+    time.sleep(0.2)
+    assert len(list((ember.data_dir / "logs" / name).iterdir())) == 3, "one log stream per environment"
+
+
+def test_every_path_runs_in_the_sandbox(client, runtime_function):
+    _, who = call(client, runtime_function(), {"op": "whoami"})
+    assert who["uid"] >= 100_000 and who["task_root"] == "/var/task"
