@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 9000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration bench clean
+.PHONY: install run test unit integration bench clean examples
 
 install: $(STAMP)
 
@@ -34,3 +34,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .ember build *.egg-info
+
+examples:  # build what the examples need before `ember deploy`: the Go one's bootstrap binary
+	command -v go >/dev/null || (apt-get update && apt-get install -y golang-go)
+	cd examples/hello-go && CGO_ENABLED=0 go build -o bootstrap .

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import ROLE, make_zip
+from conftest import BIN, ROLE, make_zip
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 TUTORIAL_BOOTSTRAP = """#!/bin/bash
 set -euo pipefail
@@ -99,3 +105,21 @@ def test_a_missing_bootstrap_exits_127(client, provided):
     body = json.loads(client.invoke(FunctionName=name)["Payload"].read())
     assert body["errorType"] == "Runtime.ExitError"
     assert body["errorMessage"].endswith("Error: Runtime exited with error: exit status 127")
+
+
+def test_the_examples_deploy_and_answer(ember, client, tmp_path):
+    """examples/hello-provided as it is; examples/hello-go built as `make examples` builds it."""
+    go_example = tmp_path / "hello-go"
+    shutil.copytree(EXAMPLES / "hello-go", go_example, ignore=shutil.ignore_patterns("bootstrap"))
+    subprocess.run(["go", "build", "-o", "bootstrap", "."], cwd=go_example, check=True, timeout=300,
+                   env={**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(tmp_path / "gocache")})
+    for folder, name, greeting in ((EXAMPLES / "hello-provided", "hello-provided", "bash"),
+                                   (go_example, "hello-go", "Go")):
+        deployed = subprocess.run([str(BIN / "ember"), "deploy", str(folder), "--name", name], capture_output=True,
+                                  text=True, timeout=60, env={**os.environ, "EMBER_ENDPOINT_URL": ember.url})
+        assert deployed.returncode == 0, deployed.stderr
+        try:
+            body = json.loads(client.invoke(FunctionName=name, Payload=b'{"name": "Ada"}')["Payload"].read())
+            assert body == {"message": f"Hello, Ada from {greeting}!"}
+        finally:
+            client.delete_function(FunctionName=name)
