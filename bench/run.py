@@ -19,12 +19,13 @@ import density
 import fibonacci
 import harness
 import init_burst
+import runtimes
 import throughput
 import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
-              "fibonacci": fibonacci, "init_burst": init_burst, "density": density}
+              "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -40,6 +41,9 @@ RATIOS = [
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
     ("ratio_idle_env_uss_exec_over_zygote_p50", "idle_env_uss_exec_mb", "idle_env_uss_mb", 50),
     ("ratio_init_quota_over_burst_p50", "init_duration_quota_ms", "init_duration_burst_ms", 50),
+    ("ratio_go_over_python_cold_start_p50", "runtime_go_cold_start_ms", "runtime_python_cold_start_ms", 50),
+    ("ratio_awslambdaric_over_python_cold_start_p50", "runtime_awslambdaric_cold_start_ms",
+     "runtime_python_cold_start_ms", 50),
 ]
 FIB_RATIO = 1769 / 128  # memory buys CPU: 128 MB gets 128/1769 of the vCPU that 1,769 MB gets
 # (target, metric or ratio name, statistic, bound, is the bound a maximum)

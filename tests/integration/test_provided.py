@@ -40,7 +40,7 @@ TUTORIAL_FUNCTION = """function handler () {
 }
 """
 RIC_BOOTSTRAP = f"""#!/bin/sh
-exec {sys.executable} -m awslambdaric "$_HANDLER"
+exec {os.path.normpath(sys.executable)} -m awslambdaric "$_HANDLER"
 """
 RIC_APP = """import os
 COUNT = 0

@@ -49,7 +49,7 @@ def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:
     if path == "python":
         return "python3.11", "index.handler", zip_of({"index.py": handler})
     if path == "awslambdaric":
-        bootstrap = f'#!/bin/sh\nexec {sys.executable} -m awslambdaric "$_HANDLER"\n'.encode()
+        bootstrap = f'#!/bin/sh\nexec {os.path.normpath(sys.executable)} -m awslambdaric "$_HANDLER"\n'.encode()
         return "provided.al2023", "index.handler", zip_of({"bootstrap": bootstrap, "index.py": handler}, ("bootstrap",))
     if path == "bash":
         return "provided.al2023", "function.handler", zip_of(

@@ -1,0 +1,110 @@
+"""Per runtime path: cold start and warm latency of the same hello world, so the seed's language choice
+has numbers. Paths: Ember's Python runtime (forked from the zygote), AWS's awslambdaric (`python -m
+awslambdaric` as a `provided.al2023` bootstrap), AWS's tutorial bash + curl bootstrap, and a Go binary
+(examples/hello-go, built here with golang-go). Functions at 1,769 MB (one vCPU), so the CPU quota does
+not decide the result. Cold: CreateFunction response -> first response (and REPORT's Init Duration),
+ROUNDS new functions per path; warm: WARM sequential calls on one keep-alive connection, after 20.
+Baseline, same run: the bare uvicorn POST's round trip is not repeated here; compare paths with each other.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import harness
+
+ROUNDS = 10
+WARM = 300
+EXAMPLES = harness.REPO / "examples"
+INIT_RE = re.compile(r"Init Duration: ([\d.]+) ms")
+
+
+def zip_folder(files: dict[str, bytes], executable: tuple[str, ...] = ()) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def packages(go_binary: bytes) -> dict[str, tuple[str, str, bytes]]:
+    hello = (EXAMPLES / "hello" / "index.py").read_bytes()
+    python = os.path.normpath(sys.executable)  # the venv's interpreter, where awslambdaric is installed
+    ric = f'#!/bin/sh\nexec {python} -m awslambdaric "$_HANDLER"\n'.encode()
+    bash = {name: (EXAMPLES / "hello-provided" / name).read_bytes() for name in ("bootstrap", "function.sh")}
+    return {
+        "python": ("python3.11", "index.handler", zip_folder({"index.py": hello})),
+        "awslambdaric": ("provided.al2023", "index.handler", zip_folder({"bootstrap": ric, "index.py": hello},
+                                                                         ("bootstrap",))),
+        "bash": ("provided.al2023", "function.handler", zip_folder(bash, ("bootstrap",))),
+        "go": ("provided.al2023", "bootstrap", zip_folder({"bootstrap": go_binary}, ("bootstrap",))),
+    }
+
+
+def build_go() -> bytes:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(["go", "build", "-o", f"{out}/bootstrap", "."], cwd=EXAMPLES / "hello-go", check=True,
+                       env={"PATH": "/usr/bin:/bin", "CGO_ENABLED": "0", "HOME": out, "GOCACHE": f"{out}/cache"})
+        return Path(out, "bootstrap").read_bytes()
+
+
+def invoke(connection, path: str, tail: bool = False) -> tuple[float, float | None]:
+    headers = {"Content-Type": "application/json", **({"X-Amz-Log-Type": "Tail"} if tail else {})}
+    start = time.perf_counter_ns()
+    connection.request("POST", path, body=b'{"name": "bench"}', headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    elapsed = (time.perf_counter_ns() - start) / 1e6
+    if response.status != 200 or response.getheader("X-Amz-Function-Error") or b"Hello" not in body:
+        raise RuntimeError(f"POST {path}: {response.status} {body[:200]!r}")
+    init = INIT_RE.search(base64.b64decode(response.getheader("X-Amz-Log-Result", "")).decode()) if tail else None
+    return elapsed, float(init[1]) if init else None
+
+
+def run() -> list[dict]:
+    samples: dict[str, dict[str, list[float]]] = {}
+    with harness.EmberServer() as server:
+        client = server.client()
+        for path, (runtime, handler, code) in packages(build_go()).items():
+            found = samples[path] = {"cold": [], "init": [], "warm": []}
+            for i in range(ROUNDS + 1):
+                name = f"bench-rt-{path}-{i}"
+                client.create_function(FunctionName=name, Runtime=runtime, Role=harness.ROLE, Handler=handler,
+                                       Code={"ZipFile": code}, MemorySize=harness.BENCH_MEMORY_MB, Timeout=10)
+                connection = harness.connect(server.url)
+                cold, init = invoke(connection, server.invoke_path(name), tail=True)
+                if i < ROUNDS:  # the last function stays for the warm calls
+                    found["cold"].append(cold)
+                    found["init"].append(init)
+                    client.delete_function(FunctionName=name)
+                    connection.close()
+            for n in range(20 + WARM):
+                elapsed, _ = invoke(connection, server.invoke_path(name))
+                if n >= 20:
+                    found["warm"].append(elapsed)
+            connection.close()
+    records = []
+    for path, found in samples.items():
+        common = {"benchmark": "runtimes", "runtime_path": path, "memory_mb": harness.BENCH_MEMORY_MB}
+        records += [harness.record(f"runtime_{path}_cold_start_ms", "ms", found["cold"], **common, role="candidate"),
+                    harness.record(f"runtime_{path}_init_duration_ms", "ms", found["init"], **common,
+                                   role="candidate"),
+                    harness.record(f"runtime_{path}_warm_ms", "ms", found["warm"], **common, role="candidate")]
+    return records
+
+
+if __name__ == "__main__":
+    import run as runner
+
+    sys.exit(runner.main(["runtimes"]))
