@@ -124,13 +124,19 @@ def stop_process(proc: subprocess.Popen) -> None:
             child.kill()
 
 
-def hello_zip(source: str = HELLO_SOURCE) -> bytes:
+def zip_files(files: dict[str, bytes], executable: tuple[str, ...] = ()) -> bytes:
+    """A function's zip: mode 0644 (readable by the sandbox's uid, as AWS requires), 0755 for `executable`."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        info = zipfile.ZipInfo("index.py")
-        info.external_attr = 0o100644 << 16
-        archive.writestr(info, source)
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
+            archive.writestr(info, data)
     return buffer.getvalue()
+
+
+def hello_zip(source: str = HELLO_SOURCE) -> bytes:
+    return zip_files({"index.py": source.encode()})
 
 
 # 1,769 MB is one full vCPU: the environment's CPU quota then never throttles the handler, so the

@@ -10,14 +10,12 @@ Baseline, same run: the bare uvicorn POST's round trip is not repeated here; com
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import harness
@@ -28,27 +26,17 @@ EXAMPLES = harness.REPO / "examples"
 INIT_RE = re.compile(r"Init Duration: ([\d.]+) ms")
 
 
-def zip_folder(files: dict[str, bytes], executable: tuple[str, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
-
-
 def packages(go_binary: bytes) -> dict[str, tuple[str, str, bytes]]:
     hello = (EXAMPLES / "hello" / "index.py").read_bytes()
     python = os.path.normpath(sys.executable)  # the venv's interpreter, where awslambdaric is installed
     ric = f'#!/bin/sh\nexec {python} -m awslambdaric "$_HANDLER"\n'.encode()
     bash = {name: (EXAMPLES / "hello-provided" / name).read_bytes() for name in ("bootstrap", "function.sh")}
     return {
-        "python": ("python3.11", "index.handler", zip_folder({"index.py": hello})),
-        "awslambdaric": ("provided.al2023", "index.handler", zip_folder({"bootstrap": ric, "index.py": hello},
+        "python": ("python3.11", "index.handler", harness.zip_files({"index.py": hello})),
+        "awslambdaric": ("provided.al2023", "index.handler", harness.zip_files({"bootstrap": ric, "index.py": hello},
                                                                          ("bootstrap",))),
-        "bash": ("provided.al2023", "function.handler", zip_folder(bash, ("bootstrap",))),
-        "go": ("provided.al2023", "bootstrap", zip_folder({"bootstrap": go_binary}, ("bootstrap",))),
+        "bash": ("provided.al2023", "function.handler", harness.zip_files(bash, ("bootstrap",))),
+        "go": ("provided.al2023", "bootstrap", harness.zip_files({"bootstrap": go_binary}, ("bootstrap",))),
     }
 
 
