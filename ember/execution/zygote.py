@@ -26,7 +26,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from ember.execution.cgroups import CgroupTree, EnvironmentCgroup
+from ember.execution.cgroups import CgroupError, CgroupTree, EnvironmentCgroup
 from ember.execution.child import MAX_MESSAGE, run_spare
 from ember.execution.linux import (
     CLONE_NEWNS,
@@ -90,14 +90,16 @@ class Zygote:
         self.send({"op": "ready", "pid": os.getpid(), "isolation_error": self.isolation_error,
                    "preloaded": preloaded})
         self.selector.register(self.channel, selectors.EVENT_READ)
+        refill = True  # until making a spare fails; then again after the next message
         while True:
-            events = self.selector.select(0 if len(self.spares) < self.spare_count else None)
+            events = self.selector.select(0 if refill and len(self.spares) < self.spare_count else None)
             if not events:
-                self.spares.append(self.make_spare())
+                refill = self.top_up()
             for key, _ in events:
                 if key.fileobj is self.channel:
                     if not self.handle_message():
                         return
+                    refill = True
                 else:
                     self.reap(key.fd)
 
@@ -113,6 +115,15 @@ class Zygote:
             self.drop_slots(message["slots"])
         return True
 
+    def top_up(self) -> bool:
+        """One more spare; False (and a line on stderr) if that failed, e.g. at the pids limit."""
+        try:
+            self.spares.append(self.make_spare())
+        except (OSError, CgroupError) as exc:
+            print(f"ember zygote: cannot prepare a spare sandbox: {exc}", file=sys.stderr, flush=True)
+            return False
+        return True
+
     def make_spare(self) -> Spare:
         """Clone a child into the sandbox's namespaces and its own cgroup (joining one costs up to tens
         of ms on cgroup v1, so it happens here, ahead); it prepares, then waits for a plan."""
@@ -120,7 +131,14 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = clone_process(SANDBOX_NAMESPACES if self.isolated else 0)
+        try:
+            pid = clone_process(SANDBOX_NAMESPACES if self.isolated else 0)
+        except OSError:
+            ours.close()
+            theirs.close()
+            if group is not None:
+                group.remove()
+            raise
         if pid == 0:
             run_spare(theirs, self.isolated, self.stage, group)  # never returns
         theirs.close()
@@ -138,7 +156,7 @@ class Zygote:
             if request["tmp_slot"] is not None:
                 self.mount_tmp_slot(str(request["tmp_slot"]), int(request["tmp_mb"]), request["uid"])  # type: ignore[call-overload]
             spare = self.hand_over(plan, out_fd)
-        except OSError as exc:
+        except (OSError, CgroupError) as exc:
             self.send({"op": "spawned", "id": request["id"], "error": str(exc)})
             return
         finally:
