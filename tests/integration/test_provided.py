@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,26 @@ def test_the_examples_deploy_and_answer(ember, client, tmp_path):
             assert body == {"message": f"Hello, Ada from {greeting}!"}
         finally:
             client.delete_function(FunctionName=name)
+
+
+CONTEXT_APP = """import os
+def handler(event, context):
+    return {"request_id": context.aws_request_id, "arn": context.invoked_function_arn,
+            "remaining": context.get_remaining_time_in_millis(), "memory": context.memory_limit_in_mb,
+            "custom": context.client_context.custom if context.client_context else None,
+            "trace": os.environ.get("_X_AMZN_TRACE_ID", ""), "log_stream": context.log_stream_name}
+"""
+
+
+def test_every_runtime_api_header_reaches_awslambdarics_context(client, provided):
+    name = provided("ric-context", {"bootstrap": RIC_BOOTSTRAP, "app.py": CONTEXT_APP}, {"bootstrap": 0o755},
+                    "app.handler")
+    context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    response = client.invoke(FunctionName=name, ClientContext=context)
+    seen = json.loads(response["Payload"].read())
+    assert seen["request_id"] == response["ResponseMetadata"]["RequestId"]
+    assert seen["arn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert 0 < seen["remaining"] <= 10_000, "from Lambda-Runtime-Deadline-Ms (Timeout 10 s)"
+    assert seen["memory"] in ("128", 128) and seen["custom"] == {"k": "v"}
+    assert seen["trace"].startswith("Root=1-"), "Lambda-Runtime-Trace-Id"
+    assert seen["log_stream"].startswith(time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()))
