@@ -11,6 +11,7 @@ from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
 from ember.api.lambda_api.provisioned import ProvisionedApi
+from ember.api.lambda_api.stream_invoke import StreamInvokeApi
 from ember.api.lambda_api.tags import TagsApi
 from ember.api.lambda_api.versions import VersionsApi
 from ember.api.logs_api import LogsApi
@@ -32,6 +33,7 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
     """`credentials` None turns SigV4 off (`--auth none`)."""
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
+    stream_invoke = StreamInvokeApi(services)
     versions = VersionsApi(services)
     aliases = AliasesApi(services)
     concurrency = ConcurrencyApi(services)
@@ -41,6 +43,8 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
     metrics = MetricsApi(services.metrics)
     routes = [
         Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),  # first: the hot path
+        Route("/2021-11-15/functions/{name}/response-streaming-invocations", stream_invoke.invoke,
+              methods=["POST"]),
         Route(FN, functions.create, methods=["POST"]),
         Route(FN, functions.list, methods=["GET"]),
         Route(f"{FN}/", functions.list, methods=["GET"]),

@@ -22,6 +22,7 @@ from ember.execution.model import Invocation
 
 PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = b"lambda-runtime-function-error-type"
+RESPONSE_MODE_HEADER = b"lambda-runtime-function-response-mode"
 ACCEPTED = b'{"status":"OK"}'
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -90,6 +91,11 @@ class RuntimeApiServer:
             return 200, _next_headers(invocation), invocation.payload
         if method != "POST":
             raise RuntimeApiError(405, "MethodNotAllowed", f"{method} is not allowed on {path}")
+        if route.endswith("/response") and _header(scope, RESPONSE_MODE_HEADER) == "streaming":
+            request_id = route[len("/invocation/"):-len("/response")]
+            await _stream_body(receive, lambda chunk: env.runtime_stream_chunk(request_id, chunk))
+            env.runtime_stream_end(request_id)
+            return 202, JSON_HEADERS, ACCEPTED
         body = await _read_body(receive)
         error_type = _header(scope, ERROR_TYPE_HEADER)
         if route == "/init/error":
@@ -118,6 +124,18 @@ def _next_headers(invocation: Invocation) -> list[tuple[bytes, bytes]]:
     if invocation.cognito_identity:
         headers.append((b"lambda-runtime-cognito-identity", invocation.cognito_identity.encode()))
     return headers
+
+
+async def _stream_body(receive: Callable, on_chunk: Callable[[bytes], None]) -> None:
+    """Hand each piece of a chunked body on as it arrives (a streamed response)."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise RuntimeApiError(400, "ClientDisconnected", "the runtime went away mid-stream")
+        if message.get("body"):
+            on_chunk(message["body"])
+        if not message.get("more_body"):
+            return
 
 
 async def _read_body(receive: Callable) -> bytes:

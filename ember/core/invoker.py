@@ -6,6 +6,7 @@ request → log START/END/REPORT → meter and record → hand the environment b
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import uuid
@@ -39,6 +40,7 @@ class InvokeRequest:
     tail: bool = False
     client_context: str | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    stream: asyncio.Queue[bytes] | None = None  # InvokeWithResponseStream: chunks as the runtime streams them
     spans: Spans = field(default_factory=Spans)
 
 
@@ -50,6 +52,7 @@ class InvokeResult:
     function_error: str | None = None
     log_tail: str | None = None
     server_timing: str = ""
+    streamed: bool = False  # the payload already went out through InvokeRequest.stream
 
 
 @dataclass
@@ -108,7 +111,7 @@ class Invoker:
         self._record(request, record, started_at, cold, outcome, meter)
         return InvokeResult(
             request.request_id, outcome.payload, record.version,
-            function_error="Unhandled" if outcome.failed else None,
+            function_error="Unhandled" if outcome.failed else None, streamed=outcome.streamed,
             log_tail=tail if request.tail else None, server_timing=self._finish_spans(request.spans, outcome),
         )
 
@@ -157,7 +160,7 @@ class Invoker:
         trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
         return Invocation(request.request_id, request.payload, deadline_ms,
                           function_arn(self.region, record.name, request.qualifier), trace,
-                          client_context=request.client_context)
+                          client_context=request.client_context, stream=request.stream)
 
     def _spec(self, record: FunctionRecord) -> EnvironmentSpec:
         """The environment spec of a function revision, built once per revision."""

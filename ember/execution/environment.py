@@ -81,6 +81,7 @@ class Environment:
         self._delivered_ns: int | None = None
         self._cpu_at_delivery: int | None = None
         self._init_error_type: str | None = None
+        self._streamed = bytearray()
         self._result: asyncio.Future[Outcome] | None = None
 
     @property
@@ -203,6 +204,26 @@ class Environment:
             raise RuntimeApiError(413, "RequestEntityTooLarge",
                                   f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
         self._resolve(Outcome(body))
+
+    def runtime_stream_chunk(self, request_id: str, chunk: bytes) -> None:
+        """A piece of a streamed response (`Lambda-Runtime-Function-Response-Mode: streaming`): to the
+        caller at once when it invoked with a response stream, else kept for one whole payload."""
+        self._check_request(request_id)
+        assert self._request is not None
+        if self._request.stream is not None:
+            self._request.stream.put_nowait(chunk)
+        else:
+            self._streamed.extend(chunk)
+            if len(self._streamed) > MAX_RESPONSE_BYTES:
+                raise RuntimeApiError(413, "RequestEntityTooLarge",
+                                      f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
+
+    def runtime_stream_end(self, request_id: str) -> None:
+        self._check_request(request_id)
+        assert self._request is not None
+        streamed = self._request.stream is not None
+        payload, self._streamed = bytes(self._streamed), bytearray()
+        self._resolve(Outcome(b"" if streamed else payload, streamed=streamed))
 
     def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         self._check_request(request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class Invocation:
     trace_id: str
     client_context: str | None = None
     cognito_identity: str | None = None
+    stream: asyncio.Queue[bytes] | None = None  # where a streamed response's chunks go as they arrive
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Outcome:
     duration_ms: float = 0.0
     delivered_ns: int = 0  # perf_counter_ns when the runtime took the event (0: it never did)
     cpu_ms: float | None = None  # CPU time of the whole environment during the call, from its cgroup
+    streamed: bool = False  # the payload went out chunk by chunk through Invocation.stream
 
     @property
     def failed(self) -> bool:

@@ -36,7 +36,7 @@ class InvokeApi:
         kind = request.headers.get("x-amz-invocation-type", "RequestResponse")
         if kind not in INVOCATION_TYPES:
             raise InvalidParameterValueException(f"Unsupported invocation type: {kind}")
-        payload = await _payload(request, kind)
+        payload = await request_payload(request, kind)
         request_id = request_id_of(request)
         if kind != "RequestResponse":  # a sync call is resolved (404 included) by the invoker itself
             self.services.invoker.resolve(ref.name, ref.qualifier)
@@ -46,13 +46,13 @@ class InvokeApi:
             self.services.events.enqueue(request_id, ref.name, ref.qualifier, payload)
             return Response(status_code=202, headers={"x-amzn-RequestId": request_id})
         result = await self.services.invoker.invoke(InvokeRequest(
-            ref.name, payload, ref.qualifier, source=_source(request),
+            ref.name, payload, ref.qualifier, source=invocation_source(request),
             tail=request.headers.get("x-amz-log-type") == "Tail",
             client_context=_client_context(request), request_id=request_id))
         return _sync_response(result)
 
 
-async def _payload(request: Request, kind: str) -> bytes:
+async def request_payload(request: Request, kind: str) -> bytes:
     """The body, checked as Lambda checks it: size for the invocation type, then that it is JSON."""
     body = await request.body()
     if len(body) > MAX_PAYLOAD_BYTES:
@@ -70,7 +70,7 @@ async def _payload(request: Request, kind: str) -> bytes:
     return body or b"{}"
 
 
-def _source(request: Request) -> str:
+def invocation_source(request: Request) -> str:
     """What made the call, for metering: `ember tune` says so with `X-Ember-Source: tune`."""
     source = request.headers.get("x-ember-source", "invoke")
     if source not in CLIENT_SOURCES:
