@@ -9,6 +9,8 @@ go through it: a router and middleware stack here cost a measurable share of thr
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import socket
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from ember.execution.model import Invocation
 PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = b"lambda-runtime-function-error-type"
 RESPONSE_MODE_HEADER = b"lambda-runtime-function-response-mode"
+ERROR_BODY_HEADER = b"lambda-runtime-function-error-body"
 ACCEPTED = b'{"status":"OK"}'
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -94,7 +97,7 @@ class RuntimeApiServer:
         if route.endswith("/response") and _header(scope, RESPONSE_MODE_HEADER) == "streaming":
             request_id = route[len("/invocation/"):-len("/response")]
             await _stream_body(receive, lambda chunk: env.runtime_stream_chunk(request_id, chunk))
-            env.runtime_stream_end(request_id)
+            env.runtime_stream_end(request_id, *_error_trailers(scope))
             return 202, JSON_HEADERS, ACCEPTED
         body = await _read_body(receive)
         error_type = _header(scope, ERROR_TYPE_HEADER)
@@ -124,6 +127,19 @@ def _next_headers(invocation: Invocation) -> list[tuple[bytes, bytes]]:
     if invocation.cognito_identity:
         headers.append((b"lambda-runtime-cognito-identity", invocation.cognito_identity.encode()))
     return headers
+
+
+def _error_trailers(scope: dict) -> tuple[str | None, bytes]:
+    """A stream that failed says so in trailers after its last chunk: the error type, and the error
+    body base64-encoded. uvicorn's httptools protocol appends trailers to the request's header list,
+    which is where they are read from once the body is done (tests/integration/test_streaming.py)."""
+    error_type = _header(scope, ERROR_TYPE_HEADER)
+    encoded = _header(scope, ERROR_BODY_HEADER)
+    try:
+        body = base64.b64decode(encoded) if encoded else b""
+    except (binascii.Error, ValueError):
+        body = encoded.encode() if encoded else b""
+    return error_type, body
 
 
 async def _stream_body(receive: Callable, on_chunk: Callable[[bytes], None]) -> None:

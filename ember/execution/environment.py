@@ -218,12 +218,17 @@ class Environment:
                 raise RuntimeApiError(413, "RequestEntityTooLarge",
                                       f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
 
-    def runtime_stream_end(self, request_id: str) -> None:
+    def runtime_stream_end(self, request_id: str, error_type: str | None = None, error_body: bytes = b"") -> None:
+        """The streamed response is complete; with `error_type` (from its trailers) the call failed."""
         self._check_request(request_id)
         assert self._request is not None
         streamed = self._request.stream is not None
         payload, self._streamed = bytes(self._streamed), bytearray()
-        self._resolve(Outcome(b"" if streamed else payload, streamed=streamed))
+        if error_type is not None:
+            body = error_body or json.dumps({"errorType": error_type, "errorMessage": ""}).encode()
+            self._resolve(Outcome(body, error_type, "error", streamed=streamed))
+        else:
+            self._resolve(Outcome(b"" if streamed else payload, streamed=streamed))
 
     def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         self._check_request(request_id)

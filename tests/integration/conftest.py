@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -205,3 +206,13 @@ def deploy(client):
             client.delete_function(FunctionName=fn)
         except client.exceptions.ResourceNotFoundException:
             pass
+
+
+@pytest.fixture(scope="session")
+def go_bootstrap(tmp_path_factory) -> bytes:
+    """The Go runtime, built with Debian's golang-go (`make test` installs it; missing, this fails)."""
+    assert shutil.which("go"), "go is not installed: `make test` installs golang-go"
+    out = tmp_path_factory.mktemp("go") / "bootstrap"
+    env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
+    subprocess.run(["go", "build", "-o", str(out), "."], cwd=Path(__file__).parent / "runtimes" / "go", env=env, check=True, timeout=300)
+    return out.read_bytes()

@@ -7,8 +7,6 @@ import base64
 import io
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -31,16 +29,6 @@ def zip_of(files: dict[str, bytes], executable: tuple[str, ...] = ()) -> bytes:
             info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
             archive.writestr(info, data)
     return buffer.getvalue()
-
-
-@pytest.fixture(scope="session")
-def go_bootstrap(tmp_path_factory) -> bytes:
-    """The Go runtime, built with Debian's golang-go (`make test` installs it; missing, this fails)."""
-    assert shutil.which("go"), "go is not installed: `make test` installs golang-go"
-    out = tmp_path_factory.mktemp("go") / "bootstrap"
-    env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
-    subprocess.run(["go", "build", "-o", str(out), "."], cwd=RUNTIMES / "go", env=env, check=True, timeout=300)
-    return out.read_bytes()
 
 
 def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:

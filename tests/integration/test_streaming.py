@@ -9,6 +9,7 @@ import time
 
 import pytest
 from conftest import ROLE, make_zip
+from test_runtime_paths import zip_of
 
 STREAMING_BOOTSTRAP = """#!/bin/bash
 # A custom runtime that streams: three chunks, 0.4 s apart, as one chunked response.
@@ -86,3 +87,28 @@ def test_a_function_error_ends_the_stream_with_its_error(client, function):
 def test_unknown_function_is_a_plain_404(client):
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.invoke_with_response_stream(FunctionName="no-such-streamer")
+
+
+def go_streamer(client, go_bootstrap) -> str:
+    name = "go-streamer"
+    client.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="main", Timeout=10,
+                           Code={"ZipFile": zip_of({"bootstrap": go_bootstrap}, ("bootstrap",))})
+    return name
+
+
+def test_a_go_runtime_streams_and_reports_a_mid_stream_error_in_trailers(client, go_bootstrap):
+    name = go_streamer(client, go_bootstrap)
+    try:
+        chunks, complete = read_stream(client.invoke_with_response_stream(FunctionName=name,
+                                                                          Payload=b'{"op": "stream"}'))
+        assert b"".join(c for _, c in chunks) == b"one two" and complete == {}
+        chunks, complete = read_stream(client.invoke_with_response_stream(FunctionName=name,
+                                                                          Payload=b'{"op": "stream-fail"}'))
+        assert b"".join(c for _, c in chunks) == b"one two", "what was streamed before the error"
+        assert complete["ErrorCode"] == "StreamError"
+        assert json.loads(complete["ErrorDetails"])["errorMessage"] == "broke mid-stream"
+        failed = client.invoke(FunctionName=name, Payload=b'{"op": "stream-fail"}')
+        assert failed["FunctionError"] == "Unhandled"
+        assert json.loads(failed["Payload"].read())["errorType"] == "StreamError"
+    finally:
+        client.delete_function(FunctionName=name)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,6 +55,10 @@ func main() {
 		var ev event
 		json.Unmarshal(body, &ev)
 		fmt.Fprintf(os.Stderr, "handling %s\n", ev.Op)
+		if ev.Op == "stream" || ev.Op == "stream-fail" {
+			stream(id, ev.Op == "stream-fail")
+			continue
+		}
 		result, herr := handle(ev)
 		if herr != nil {
 			payload, _ := json.Marshal(map[string]string{"errorMessage": herr.Error(), "errorType": "HandlerError"})
@@ -62,6 +67,33 @@ func main() {
 		}
 		payload, _ := json.Marshal(result)
 		post(api("/invocation/"+id+"/response"), "", payload)
+	}
+}
+
+// stream answers in response mode "streaming": chunks 0.3 s apart, and on failure the error as
+// trailers after the last chunk, as AWS's streaming runtimes do.
+func stream(id string, fail bool) {
+	reader, writer := io.Pipe()
+	req, _ := http.NewRequest("POST", api("/invocation/"+id+"/response"), reader)
+	req.Header.Set("Lambda-Runtime-Function-Response-Mode", "streaming")
+	req.ContentLength = -1
+	if fail {
+		req.Trailer = http.Header{"Lambda-Runtime-Function-Error-Type": nil, "Lambda-Runtime-Function-Error-Body": nil}
+	}
+	go func() {
+		writer.Write([]byte("one "))
+		time.Sleep(300 * time.Millisecond)
+		writer.Write([]byte("two"))
+		if fail {
+			detail := `{"errorMessage":"broke mid-stream","errorType":"StreamError"}`
+			req.Trailer.Set("Lambda-Runtime-Function-Error-Type", "StreamError")
+			req.Trailer.Set("Lambda-Runtime-Function-Error-Body", base64.StdEncoding.EncodeToString([]byte(detail)))
+		}
+		writer.Close()
+	}()
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
 	}
 }
 
