@@ -24,6 +24,7 @@ from ember.execution.cgroups import EnvironmentCgroup
 from ember.execution.model import (
     INIT_TIMEOUT_S,
     MAX_RESPONSE_BYTES,
+    MAX_STREAMED_BYTES,
     RESPONSE_TOO_LARGE,
     RUNTIME_EXIT_ERROR,
     RUNTIME_INVALID_ENTRYPOINT,
@@ -32,6 +33,12 @@ from ember.execution.model import (
     EnvironmentSpec,
     Invocation,
     Outcome,
+)
+from ember.execution.outcomes import (
+    error_type_of,
+    exit_reason,
+    failure,
+    outcome_with_request_id,
 )
 from ember.execution.process import SandboxProcess
 from ember.execution.sandbox import Sandbox
@@ -82,6 +89,7 @@ class Environment:
         self._cpu_at_delivery: int | None = None
         self._init_error_type: str | None = None
         self._streamed = bytearray()
+        self._stream_size = 0
         self._result: asyncio.Future[Outcome] | None = None
 
     @property
@@ -114,10 +122,10 @@ class Environment:
             self.init_ms = INIT_TIMEOUT_S * 1000.0
             self.destroy("init timeout")
             message = f"RequestId: {request_id} Error: Init timed out after {INIT_TIMEOUT_S:.2f} seconds"
-            return _failure(SANDBOX_TIMEDOUT, message, "init_timeout")
+            return failure(SANDBOX_TIMEDOUT, message, "init_timeout")
         if isinstance(result, str):
             error_type = self._init_error_type or self._exit_error_type()
-            return _failure(error_type, f"RequestId: {request_id} Error: {result}", "crash")
+            return failure(error_type, f"RequestId: {request_id} Error: {result}", "crash")
         return result
 
     async def invoke(self, invocation: Invocation) -> Outcome:
@@ -133,7 +141,7 @@ class Environment:
             async with asyncio.timeout(self.spec.timeout_s):
                 outcome = await asyncio.shield(self._result)
         except TimeoutError:
-            outcome = _failure(SANDBOX_TIMEDOUT, f"RequestId: {invocation.request_id} Error: Task timed out "
+            outcome = failure(SANDBOX_TIMEDOUT, f"RequestId: {invocation.request_id} Error: Task timed out "
                                f"after {self.spec.timeout_s:.2f} seconds", "timeout")
             outcome.duration_ms = self.spec.timeout_s * 1000.0
             self.destroy("timeout")
@@ -200,7 +208,7 @@ class Environment:
         self._check_request(request_id)
         if len(body) > MAX_RESPONSE_BYTES:
             message = f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
-            self._resolve(_failure(RESPONSE_TOO_LARGE, message, "error"))
+            self._resolve(failure(RESPONSE_TOO_LARGE, message, "error"))
             raise RuntimeApiError(413, "RequestEntityTooLarge",
                                   f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
         self._resolve(Outcome(body))
@@ -210,20 +218,24 @@ class Environment:
         caller at once when it invoked with a response stream, else kept for one whole payload."""
         self._check_request(request_id)
         assert self._request is not None
+        self._stream_size += len(chunk)
+        limit = MAX_STREAMED_BYTES if self._request.stream is not None else MAX_RESPONSE_BYTES
+        if self._stream_size > limit:
+            self._streamed, self._stream_size = bytearray(), 0
+            message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+            self._resolve(failure(RESPONSE_TOO_LARGE, message, "error"))
+            raise RuntimeApiError(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
         if self._request.stream is not None:
             self._request.stream.put_nowait(chunk)
         else:
             self._streamed.extend(chunk)
-            if len(self._streamed) > MAX_RESPONSE_BYTES:
-                raise RuntimeApiError(413, "RequestEntityTooLarge",
-                                      f"Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).")
 
     def runtime_stream_end(self, request_id: str, error_type: str | None = None, error_body: bytes = b"") -> None:
         """The streamed response is complete; with `error_type` (from its trailers) the call failed."""
         self._check_request(request_id)
         assert self._request is not None
         streamed = self._request.stream is not None
-        payload, self._streamed = bytes(self._streamed), bytearray()
+        payload, self._streamed, self._stream_size = bytes(self._streamed), bytearray(), 0
         if error_type is not None:
             body = error_body or json.dumps({"errorType": error_type, "errorMessage": ""}).encode()
             self._resolve(Outcome(body, error_type, "error", streamed=streamed))
@@ -232,12 +244,12 @@ class Environment:
 
     def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         self._check_request(request_id)
-        self._resolve(Outcome(body, error_type or _error_type_of(body), "error"))
+        self._resolve(Outcome(body, error_type or error_type_of(body), "error"))
 
     def runtime_init_error(self, body: bytes, error_type: str | None) -> None:
         if self.state is not EnvState.STARTING or self._init_done.done():
             raise RuntimeApiError(403, "InvalidStateTransition", "State transition is not allowed")
-        self._finish_init(_outcome_with_request_id(body, error_type, ""))
+        self._finish_init(outcome_with_request_id(body, error_type, ""))
 
     def _refuse_to_start(self, reason: str) -> None:
         """The runtime can't even be started: Init fails with Runtime.InvalidEntrypoint, as on AWS."""
@@ -247,14 +259,14 @@ class Environment:
         self.destroy(reason)
         asyncio.get_running_loop().call_soon(self._on_dead, self)
 
-    def _finish_init(self, failure: Outcome | None = None) -> None:
+    def _finish_init(self, init_failure: Outcome | None = None) -> None:
         self.init_ms = (time.perf_counter() - self._started) * 1000.0
         self.peak_memory_mb()  # a first reading, in case the runtime dies before the call ends
-        if failure is None:
+        if init_failure is None:
             self.state = EnvState.IDLE
             if self.cgroup is not None:
                 self.cgroup.throttle()  # Init ran unthrottled, like AWS's init burst
-        self._init_done.set_result(failure)
+        self._init_done.set_result(init_failure)
 
     def _cpu_since_delivery(self) -> float | None:
         now = self.cgroup.cpu_usage_ns() if self.cgroup is not None else None
@@ -276,14 +288,14 @@ class Environment:
             self._result.set_result(outcome)
 
     def _on_exit(self, returncode: int) -> None:
-        reason = _exit_reason(returncode)
+        reason = exit_reason(returncode)
         if not self._init_done.done():
             if self.init_ms is None:
                 self.init_ms = (time.perf_counter() - self._started) * 1000.0
             self._init_done.set_result(reason)
         if self._result is not None and not self._result.done():
             request_id = self._request.request_id if self._request else ""
-            outcome = _failure(self._exit_error_type(), f"RequestId: {request_id} Error: {reason}", "crash")
+            outcome = failure(self._exit_error_type(), f"RequestId: {request_id} Error: {reason}", "crash")
             if self._delivered_ns is not None:
                 outcome.duration_ms = (time.perf_counter_ns() - self._delivered_ns) / 1e6
             self._result.set_result(outcome)
@@ -298,37 +310,3 @@ class Environment:
     def _exit_error_type(self) -> str:
         """Lambda's error for a runtime that died: out of memory when the kernel's OOM killer did it."""
         return RUNTIME_OUT_OF_MEMORY if self.cgroup is not None and self.cgroup.oom_killed() else RUNTIME_EXIT_ERROR
-
-
-def _exit_reason(returncode: int) -> str:
-    if returncode == 0:
-        return "Runtime exited without providing a reason"
-    if returncode < 0:
-        return "Runtime exited with error: signal: killed" if returncode == -9 else \
-            f"Runtime exited with error: signal: {-returncode}"
-    return f"Runtime exited with error: exit status {returncode}"
-
-
-def _failure(error_type: str, message: str, status: str) -> Outcome:
-    body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
-    return Outcome(body, error_type, status)
-
-
-def _error_type_of(body: bytes) -> str:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return "Unhandled"
-    return str(parsed.get("errorType") or "Unhandled") if isinstance(parsed, dict) else "Unhandled"
-
-
-def _outcome_with_request_id(body: bytes, error_type: str | None, request_id: str) -> Outcome:
-    """An init error, as Lambda returns it: the runtime's payload with requestId ""."""
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        parsed.setdefault("requestId", request_id)
-        body = json.dumps(parsed).encode()
-    return Outcome(body, error_type or _error_type_of(body), "error")
