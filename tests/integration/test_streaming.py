@@ -112,3 +112,20 @@ def test_a_go_runtime_streams_and_reports_a_mid_stream_error_in_trailers(client,
         assert json.loads(failed["Payload"].read())["errorType"] == "StreamError"
     finally:
         client.delete_function(FunctionName=name)
+
+
+def test_a_stream_through_a_weighted_alias_names_the_version_that_ran(client, function):
+    name = function("stream-alias", "python3.11", "index.handler",
+                    {"index.py": "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_FUNCTION_VERSION']\n"},
+                    {})
+    one = client.publish_version(FunctionName=name)["Version"]
+    client.update_function_code(FunctionName=name, ZipFile=make_zip(
+        {"index.py": "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_FUNCTION_VERSION']\n#2\n"}))
+    client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    two = client.publish_version(FunctionName=name)["Version"]
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion=one,
+                        RoutingConfig={"AdditionalVersionWeights": {two: 0.5}})
+    for _ in range(6):
+        response = client.invoke_with_response_stream(FunctionName=name, Qualifier="live")
+        chunks, _ = read_stream(response)
+        assert json.loads(b"".join(c for _, c in chunks)) == response["ExecutedVersion"]

@@ -37,13 +37,14 @@ class StreamInvokeApi:
         if kind not in ("RequestResponse", "DryRun"):
             raise InvalidParameterValueException(f"Unsupported invocation type: {kind}")
         payload = await request_payload(request, kind)
-        record = self.services.invoker.resolve(ref.name, ref.qualifier)
+        # A weighted alias picks its version here: the header naming it goes out before the call ends.
+        record = self.services.invoker.resolve(ref.name, ref.qualifier, route=True)
         request_id = request_id_of(request)
         if kind == "DryRun":
             return Response(status_code=204, headers={"x-amzn-RequestId": request_id})
         chunks: asyncio.Queue[bytes] = asyncio.Queue()
         call = asyncio.ensure_future(self.services.invoker.invoke(InvokeRequest(
-            ref.name, payload, ref.qualifier, source=invocation_source(request), request_id=request_id,
+            ref.name, payload, record.version, source=invocation_source(request), request_id=request_id,
             tail=request.headers.get("x-amz-log-type") == "Tail", stream=chunks)))
         first = asyncio.ensure_future(chunks.get())
         await asyncio.wait({call, first}, return_when=asyncio.FIRST_COMPLETED)
