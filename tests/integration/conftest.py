@@ -145,13 +145,14 @@ def lambda_client(url: str, secret: str = "test", **config: object) -> object:
                         aws_secret_access_key=secret, config=Config(**settings))
 
 
-def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> bytes:
+def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:
+    """Text is dedented, bytes (a binary `bootstrap`) kept; mode 0644 unless `modes` says otherwise."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, source in files.items():
             info = zipfile.ZipInfo(name)
             info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
-            archive.writestr(info, textwrap.dedent(source))
+            archive.writestr(info, textwrap.dedent(source) if isinstance(source, str) else source)
     return buffer.getvalue()
 
 
@@ -190,12 +191,13 @@ def deploy(client):
     """Create a function from source files; deleted after the test."""
     created = []
 
-    def _deploy(source: str | dict[str, str], *, handler: str = "index.handler", timeout: int = 3,
-                memory: int = 128, env: dict[str, str] | None = None, name: str | None = None) -> str:
+    def _deploy(source: str | dict[str, str | bytes], *, handler: str = "index.handler", timeout: int = 3,
+                memory: int = 128, env: dict[str, str] | None = None, name: str | None = None,
+                runtime: str = "python3.11", modes: dict[str, int] | None = None) -> str:
         files = {"index.py": source} if isinstance(source, str) else source
         fn = name or f"t-{uuid.uuid4().hex[:10]}"
-        client.create_function(FunctionName=fn, Runtime="python3.11", Role=ROLE, Handler=handler,
-                               Code={"ZipFile": make_zip(files)}, Timeout=timeout, MemorySize=memory,
+        client.create_function(FunctionName=fn, Runtime=runtime, Role=ROLE, Handler=handler,
+                               Code={"ZipFile": make_zip(files, modes)}, Timeout=timeout, MemorySize=memory,
                                Environment={"Variables": env or {}})
         created.append(fn)
         return fn

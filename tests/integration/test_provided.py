@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROLE, make_zip
+from conftest import BIN
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -55,18 +55,10 @@ def handler(event, context):
 
 
 @pytest.fixture
-def provided(client):
-    created = []
-
-    def _create(name: str, files: dict[str, str], modes: dict[str, int], handler: str) -> str:
-        client.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler=handler,
-                               Code={"ZipFile": make_zip(files, modes)}, Timeout=10)
-        created.append(name)
-        return name
-
-    yield _create
-    for name in created:
-        client.delete_function(FunctionName=name)
+def provided(deploy):
+    """A `provided.al2023` function from files; deleted after the test (conftest's `deploy`)."""
+    return lambda name, files, modes, handler: deploy(files, name=name, runtime="provided.al2023", handler=handler,
+                                                      modes=modes, timeout=10)
 
 
 def test_the_tutorials_bash_and_curl_bootstrap_runs(client, provided):

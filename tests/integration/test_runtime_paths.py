@@ -4,45 +4,34 @@ a bash + curl bootstrap and a Go binary, each speaking the Runtime API (tests/in
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import sys
 import time
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import ROLE
+from conftest import ROLE, make_zip
 
 RUNTIMES = Path(__file__).parent / "runtimes"
 PATHS = ("python", "awslambdaric", "bash", "go")
-
-
-def zip_of(files: dict[str, bytes], executable: tuple[str, ...] = ()) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
+EXECUTABLE = {"bootstrap": 0o755}
 
 
 def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:
     """(runtime, handler, zip) for one runtime path."""
     handler = (RUNTIMES / "python" / "index.py").read_bytes()
     if path == "python":
-        return "python3.11", "index.handler", zip_of({"index.py": handler})
+        return "python3.11", "index.handler", make_zip({"index.py": handler})
     if path == "awslambdaric":
         bootstrap = f'#!/bin/sh\nexec {os.path.normpath(sys.executable)} -m awslambdaric "$_HANDLER"\n'.encode()
-        return "provided.al2023", "index.handler", zip_of({"bootstrap": bootstrap, "index.py": handler}, ("bootstrap",))
+        return "provided.al2023", "index.handler", make_zip({"bootstrap": bootstrap, "index.py": handler}, EXECUTABLE)
     if path == "bash":
-        return "provided.al2023", "function.handler", zip_of(
-            {"bootstrap": (RUNTIMES / "bash" / "bootstrap").read_bytes()}, ("bootstrap",))
-    return "provided.al2023", "main", zip_of({"bootstrap": go_bootstrap}, ("bootstrap",))
+        return "provided.al2023", "function.handler", make_zip(
+            {"bootstrap": (RUNTIMES / "bash" / "bootstrap").read_bytes()}, EXECUTABLE)
+    return "provided.al2023", "main", make_zip({"bootstrap": go_bootstrap}, EXECUTABLE)
 
 
 @pytest.fixture(params=PATHS)

@@ -9,7 +9,6 @@ import time
 
 import pytest
 from conftest import ROLE, make_zip
-from test_runtime_paths import zip_of
 
 STREAMING_BOOTSTRAP = """#!/bin/bash
 # A custom runtime that streams: three chunks, 0.4 s apart, as one chunked response.
@@ -29,18 +28,10 @@ done
 
 
 @pytest.fixture
-def function(client):
-    created = []
-
-    def _create(name: str, runtime: str, handler: str, files: dict[str, str], modes: dict[str, int]) -> str:
-        client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
-                               Code={"ZipFile": make_zip(files, modes)}, Timeout=10)
-        created.append(name)
-        return name
-
-    yield _create
-    for name in created:
-        client.delete_function(FunctionName=name)
+def function(deploy):
+    """A function from files; deleted after the test (conftest's `deploy`)."""
+    return lambda name, runtime, handler, files, modes: deploy(files, name=name, runtime=runtime, handler=handler,
+                                                               modes=modes, timeout=10)
 
 
 def read_stream(response) -> tuple[list[tuple[float, bytes]], dict]:
@@ -92,7 +83,7 @@ def test_unknown_function_is_a_plain_404(client):
 def go_streamer(client, go_bootstrap) -> str:
     name = "go-streamer"
     client.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="main", Timeout=10,
-                           Code={"ZipFile": zip_of({"bootstrap": go_bootstrap}, ("bootstrap",))})
+                           Code={"ZipFile": make_zip({"bootstrap": go_bootstrap}, {"bootstrap": 0o755})})
     return name
 
 
