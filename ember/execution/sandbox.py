@@ -154,7 +154,7 @@ class Sandbox:
         """None: the zygote runs its preloaded Python runtime itself; else what to exec."""
         if self.owner.spawner.zygote and is_python(self.spec.runtime):
             return None
-        return runtime_command(self.spec.runtime, self.task_root, self.runtime_dir)
+        return runtime_command(self.spec.runtime, self.task_root, self.runtime_dir, self.spec.memory_mb)
 
     def entrypoint_problem(self) -> str | None:
         """Why a custom runtime's `bootstrap` can't be started (Runtime.InvalidEntrypoint), if it can't;

@@ -9,20 +9,25 @@ RUNTIMES_DIR = Path(__file__).resolve().parent
 
 
 PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x")  # all on this machine's `node` (a newer one warns)
 PROVIDED_RUNTIMES = ("provided", "provided.al2", "provided.al2023")  # the function's own `bootstrap`
-SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + PROVIDED_RUNTIMES
+SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + NODE_RUNTIMES + PROVIDED_RUNTIMES
+NODE = "/usr/bin/node"
 
 
 def is_python(runtime: str) -> bool:
     return runtime in PYTHON_RUNTIMES
 
 
-def runtime_command(runtime: str, task_root: str, runtime_dir: str) -> list[str]:
+def runtime_command(runtime: str, task_root: str, runtime_dir: str, memory_mb: int) -> list[str]:
     """The argv that starts `runtime` in an environment whose code is at `task_root` and Ember's
     runtimes at `runtime_dir`; every python3.x is served by the interpreter Ember runs on."""
     if is_python(runtime):
         # -P: don't put the bootstrap's own folder on sys.path, where it could shadow user modules.
         return [sys.executable, "-P", f"{runtime_dir}/python/bootstrap.py"]
+    if runtime in NODE_RUNTIMES:
+        # V8's heap stops short of MemorySize, so Node fails with its own "heap out of memory" first.
+        return [NODE, f"--max-old-space-size={max(32, memory_mb * 85 // 100)}", f"{runtime_dir}/node/bootstrap.mjs"]
     if runtime in PROVIDED_RUNTIMES:
         return [f"{task_root}/bootstrap"]
     raise ValueError(f"no runtime for {runtime}")

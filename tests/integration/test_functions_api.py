@@ -86,7 +86,7 @@ def test_bad_zip_is_rejected(client):
 
 def test_runtime_this_server_cannot_run_is_a_clear_400(client):
     with pytest.raises(client.exceptions.InvalidParameterValueException, match="python3.10"):
-        client.create_function(FunctionName="node-fn", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+        client.create_function(FunctionName="dotnet-fn", Runtime="dotnet8", Role=ROLE, Handler="index.handler",
                                Code={"ZipFile": make_zip({"index.py": HELLO})})
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROLE, make_zip
 
 RUNTIMES = Path(__file__).parent / "runtimes"
-PATHS = ("python", "awslambdaric", "bash", "go")
+PATHS = ("python", "awslambdaric", "bash", "go", "node")
 EXECUTABLE = {"bootstrap": 0o755}
 
 
@@ -28,6 +28,8 @@ def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:
     if path == "awslambdaric":
         bootstrap = f'#!/bin/sh\nexec {os.path.normpath(sys.executable)} -m awslambdaric "$_HANDLER"\n'.encode()
         return "provided.al2023", "index.handler", make_zip({"bootstrap": bootstrap, "index.py": handler}, EXECUTABLE)
+    if path == "node":
+        return "nodejs20.x", "index.handler", make_zip({"index.js": (RUNTIMES / "node" / "index.js").read_bytes()})
     if path == "bash":
         return "provided.al2023", "function.handler", make_zip(
             {"bootstrap": (RUNTIMES / "bash" / "bootstrap").read_bytes()}, EXECUTABLE)

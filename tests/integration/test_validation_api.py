@@ -17,7 +17,7 @@ BASE = {"Runtime": "python3.11", "Role": ROLE, "Handler": "index.handler", "Code
     ({"Architectures": ["sparc"]}, "ValidationException", "enum value set: [x86_64, arm64]"),
     ({"Handler": "has space.handler"}, "ValidationException", "at 'handler'"),
     ({"Runtime": "cobol9"}, "InvalidParameterValueException", "Member must satisfy enum value set"),
-    ({"Runtime": "nodejs20.x"}, "InvalidParameterValueException", "not supported by this Ember server"),
+    ({"Runtime": "dotnet8"}, "InvalidParameterValueException", "not supported by this Ember server"),
     ({"Role": "not-a-role"}, "ValidationException", "at 'role'"),
     ({"Description": "d" * 257}, "ValidationException", "Member must have length less than or equal to 256"),
     ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException", "reserved keys"),

@@ -26,8 +26,8 @@ def test_python312_passes():
 
 def test_real_aws_runtime_ember_does_not_run_names_the_supported_ones():
     with pytest.raises(InvalidParameterValueException) as caught:
-        check_runtime("nodejs20.x")
-    assert "nodejs20.x" in caught.value.message
+        check_runtime("dotnet8")
+    assert "dotnet8" in caught.value.message
     for runtime in SUPPORTED_RUNTIMES:
         assert runtime in caught.value.message
 

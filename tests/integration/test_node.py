@@ -1,0 +1,72 @@
+"""Node.js handlers as AWS's Node runtime runs them: CommonJS and ESM, async, promise and callback
+styles, the context object, Node's error shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONTEXT = """exports.handler = async (event, context) => ({
+  requestId: context.awsRequestId, arn: context.invokedFunctionArn, name: context.functionName,
+  memory: context.memoryLimitInMB, remaining: context.getRemainingTimeInMillis(),
+  waits: context.callbackWaitsForEmptyEventLoop, custom: context.clientContext && context.clientContext.custom,
+});
+"""
+
+
+def invoke(client, name: str, event: object = None) -> tuple[dict, object]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event or {}))
+    return response, json.loads(response["Payload"].read())
+
+
+@pytest.mark.parametrize(("files", "handler"), [
+    ({"index.js": "exports.handler = async (e) => ({style: 'async', n: e.n});"}, "index.handler"),
+    ({"index.js": "exports.handler = (e) => Promise.resolve({style: 'promise', n: e.n});"}, "index.handler"),
+    ({"index.js": "exports.handler = (e, c, callback) => { setTimeout(() => callback(null, {style: 'callback', n: e.n}), 10); };"},
+     "index.handler"),
+    ({"app.mjs": "export const handler = async (e) => ({style: 'esm', n: e.n});"}, "app.handler"),
+    ({"package.json": '{"type": "module"}', "index.js": "export const handler = async (e) => ({style: 'module', n: e.n});"},
+     "index.handler"),
+])
+def test_handler_styles(client, deploy, files, handler):
+    name = deploy(files, runtime="nodejs20.x", handler=handler)
+    _, body = invoke(client, name, {"n": 7})
+    assert body["n"] == 7 and body["style"] in ("async", "promise", "callback", "esm", "module")
+
+
+def test_the_context_object(client, deploy):
+    import base64
+
+    name = deploy({"index.js": CONTEXT}, runtime="nodejs22.x", handler="index.handler", memory=256)
+    response = client.invoke(FunctionName=name, Payload=b"{}",
+                             ClientContext=base64.b64encode(b'{"custom": {"k": "v"}}').decode())
+    body = json.loads(response["Payload"].read())
+    assert body["requestId"] == response["ResponseMetadata"]["RequestId"] and body["name"] == name
+    assert body["arn"].endswith(f":function:{name}") and body["memory"] == "256" and body["waits"] is True
+    assert 0 < body["remaining"] <= 3000 and body["custom"] == {"k": "v"}
+
+
+def test_nodes_error_shape_and_import_errors(client, deploy):
+    failing = deploy({"index.js": "exports.handler = async () => { throw new TypeError('bad input'); };"},
+                     runtime="nodejs20.x", handler="index.handler")
+    response, body = invoke(client, failing)
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "TypeError" and body["errorMessage"] == "bad input"
+    assert any("index.js" in line for line in body["trace"])
+    missing = deploy({"other.js": "exports.x = 1;"}, runtime="nodejs20.x", handler="index.handler")
+    _, body = invoke(client, missing)
+    assert body["errorType"] == "Runtime.ImportModuleError" and "Cannot find module 'index'" in body["errorMessage"]
+    not_exported = deploy({"index.js": "exports.other = () => 1;"}, runtime="nodejs20.x", handler="index.handler")
+    assert invoke(client, not_exported)[1]["errorType"] == "Runtime.HandlerNotFound"
+
+
+def test_console_lines_carry_the_request_id(client, deploy):
+    import base64
+
+    name = deploy({"index.js": "exports.handler = async () => { console.log('hello', {a: 1}); return 1; };"},
+                  runtime="nodejs20.x", handler="index.handler")
+    response = client.invoke(FunctionName=name, LogType="Tail")
+    log = base64.b64decode(response["LogResult"]).decode()
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert f"\t{request_id}\tINFO\thello {{ a: 1 }}" in log
