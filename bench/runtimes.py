@@ -20,6 +20,7 @@ from pathlib import Path
 
 import harness
 
+NODE_HELLO = b"exports.handler = async (event) => ({message: `Hello, ${event.name || 'world'}!`});\n"
 ROUNDS = 10
 WARM = 300
 EXAMPLES = harness.REPO / "examples"
@@ -37,6 +38,7 @@ def packages(go_binary: bytes) -> dict[str, tuple[str, str, bytes]]:
                                                                          ("bootstrap",))),
         "bash": ("provided.al2023", "function.handler", harness.zip_files(bash, ("bootstrap",))),
         "go": ("provided.al2023", "bootstrap", harness.zip_files({"bootstrap": go_binary}, ("bootstrap",))),
+        "node": ("nodejs20.x", "index.handler", harness.zip_files({"index.js": NODE_HELLO})),
     }
 
 
