@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Self
@@ -157,16 +158,22 @@ def connect(url: str) -> HTTPConnection:
     return connection
 
 
-def post(connection: HTTPConnection, path: str, tail: bool = False) -> tuple[float, dict[str, float]]:
+def is_hello(body: bytes) -> bool:
+    return json.loads(body) == HELLO_BODY
+
+
+def post(connection: HTTPConnection, path: str, tail: bool = False,
+         expected: Callable[[bytes], bool] = is_hello) -> tuple[float, dict[str, float]]:
     """POST `{}` on a keep-alive connection; (client ms until the body was read, Server-Timing phases in ms,
-    plus `init_duration` from the REPORT line when `tail`). Fails loudly on anything but a 200 with the hello body."""
+    plus `init_duration` from the REPORT line when `tail`). Fails loudly on anything but a 200 whose body
+    is `expected` (default: the hello body)."""
     headers = {"Content-Type": "application/json", **({"X-Amz-Log-Type": "Tail"} if tail else {})}
     start = time.perf_counter_ns()
     connection.request("POST", path, body=b"{}", headers=headers)
     response = connection.getresponse()
     body = response.read()
     elapsed = (time.perf_counter_ns() - start) / 1e6
-    if response.status != 200 or json.loads(body) != HELLO_BODY or response.getheader("X-Amz-Function-Error"):
+    if response.status != 200 or response.getheader("X-Amz-Function-Error") or not expected(body):
         raise RuntimeError(f"POST {path}: {response.status} {body[:300]!r}")
     phases = server_timing(response.getheader("Server-Timing", ""))
     init = re.search(r"Init Duration: ([\d.]+) ms", base64.b64decode(response.getheader("X-Amz-Log-Result", "")).decode())

@@ -9,13 +9,10 @@ Baseline, same run: the bare uvicorn POST's round trip is not repeated here; com
 
 from __future__ import annotations
 
-import base64
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import harness
@@ -24,7 +21,6 @@ NODE_HELLO = b"exports.handler = async (event) => ({message: `Hello, ${event.nam
 ROUNDS = 10
 WARM = 300
 EXAMPLES = harness.REPO / "examples"
-INIT_RE = re.compile(r"Init Duration: ([\d.]+) ms")
 
 
 def packages(go_binary: bytes) -> dict[str, tuple[str, str, bytes]]:
@@ -49,17 +45,14 @@ def build_go() -> bytes:
         return Path(out, "bootstrap").read_bytes()
 
 
+def greets(body: bytes) -> bool:
+    """Each runtime's hello says hello its own way (`Hello, world!`, `... from Go!`)."""
+    return b"Hello" in body
+
+
 def invoke(connection, path: str, tail: bool = False) -> tuple[float, float | None]:
-    headers = {"Content-Type": "application/json", **({"X-Amz-Log-Type": "Tail"} if tail else {})}
-    start = time.perf_counter_ns()
-    connection.request("POST", path, body=b'{"name": "bench"}', headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    elapsed = (time.perf_counter_ns() - start) / 1e6
-    if response.status != 200 or response.getheader("X-Amz-Function-Error") or b"Hello" not in body:
-        raise RuntimeError(f"POST {path}: {response.status} {body[:200]!r}")
-    init = INIT_RE.search(base64.b64decode(response.getheader("X-Amz-Log-Result", "")).decode()) if tail else None
-    return elapsed, float(init[1]) if init else None
+    elapsed, phases = harness.post(connection, path, tail=tail, expected=greets)
+    return elapsed, phases.get("init_duration")
 
 
 def run() -> list[dict]:
