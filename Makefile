@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 9000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration bench clean examples
+.PHONY: install run test unit integration bench clean examples java
 
-install: $(STAMP)
+install: $(STAMP) java
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,tune]'
 	touch $(STAMP)
 
+java: $(STAMP)  # the Java runtimes, where there is a JDK: Gson from Debian, Ember's Java bootstrap compiled once
+	! command -v javac >/dev/null || test -f /usr/share/java/gson.jar || (apt-get update && apt-get install -y libgoogle-gson-java)
+	! command -v javac >/dev/null || $(BIN)/python -c 'from ember.runtimes.jvm import compiled_classes; compiled_classes()'
+
 run: install
 	$(BIN)/ember serve --port $(PORT) --deploy examples/hello
 
 test: install
-	command -v curl >/dev/null && command -v go >/dev/null || (apt-get update && apt-get install -y curl golang-go)  # custom-runtime tests: bash+curl, Go
+	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
+	$(MAKE) java
 	$(BIN)/python -m pytest tests
 
 unit: install

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from ember.arns import NAME_RE
 from ember.errors import InvalidParameterValueException, ValidationException
-from ember.runtimes import SUPPORTED_RUNTIMES
+from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 HANDLER_RE = re.compile(r"^[^\s]+$")
@@ -51,6 +51,9 @@ def check_role(role: str) -> None:
 
 def check_runtime(runtime: str) -> None:
     if runtime in SUPPORTED_RUNTIMES:
+        problem = runtime_problem(runtime)
+        if problem:
+            raise InvalidParameterValueException(f"The runtime {runtime} can't run on this Ember server: {problem}.")
         return
     if runtime in aws_runtime_enum():
         raise InvalidParameterValueException(

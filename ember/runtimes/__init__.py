@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+from ember.runtimes.jvm import JAVA_RUNTIMES, java_command, java_problem
 
 RUNTIMES_DIR = Path(__file__).resolve().parent
 
@@ -11,12 +14,21 @@ RUNTIMES_DIR = Path(__file__).resolve().parent
 PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
 NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x")  # all on this machine's `node` (a newer one warns)
 PROVIDED_RUNTIMES = ("provided", "provided.al2", "provided.al2023")  # the function's own `bootstrap`
-SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + NODE_RUNTIMES + PROVIDED_RUNTIMES
+SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + NODE_RUNTIMES + JAVA_RUNTIMES + PROVIDED_RUNTIMES
 NODE = "/usr/bin/node"
 
 
 def is_python(runtime: str) -> bool:
     return runtime in PYTHON_RUNTIMES
+
+
+def runtime_problem(runtime: str) -> str | None:
+    """Why this server can't run `runtime` (a language missing on the machine), or None."""
+    if runtime in NODE_RUNTIMES and not os.path.exists(NODE):
+        return f"{NODE} is missing (apt-get install nodejs)"
+    if runtime in JAVA_RUNTIMES:
+        return java_problem()
+    return None
 
 
 def runtime_command(runtime: str, task_root: str, runtime_dir: str, memory_mb: int) -> list[str]:
@@ -28,6 +40,8 @@ def runtime_command(runtime: str, task_root: str, runtime_dir: str, memory_mb: i
     if runtime in NODE_RUNTIMES:
         # V8's heap stops short of MemorySize, so Node fails with its own "heap out of memory" first.
         return [NODE, f"--max-old-space-size={max(32, memory_mb * 85 // 100)}", f"{runtime_dir}/node/bootstrap.mjs"]
+    if runtime in JAVA_RUNTIMES:
+        return java_command(runtime_dir, memory_mb)
     if runtime in PROVIDED_RUNTIMES:
         return [f"{task_root}/bootstrap"]
     raise ValueError(f"no runtime for {runtime}")

@@ -22,6 +22,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from ember.runtimes.jvm import GSON, JAVAC, compiled_classes
+
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"
 STARTUP_TIMEOUT_S = 30
@@ -218,3 +220,13 @@ def go_bootstrap(tmp_path_factory) -> bytes:
     env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
     subprocess.run(["go", "build", "-o", str(out), "."], cwd=Path(__file__).parent / "runtimes" / "go", env=env, check=True, timeout=300)
     return out.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def java_classes(tmp_path_factory) -> Path:
+    """The Java behaviour handlers, compiled against Ember's clean-room AWS interfaces (and Gson)."""
+    out = tmp_path_factory.mktemp("java")
+    sources = sorted(str(p) for p in (Path(__file__).parent / "runtimes" / "java").rglob("*.java"))
+    subprocess.run([JAVAC, "--release", "17", "-cp", f"{compiled_classes()}:{GSON}", "-d", str(out), *sources],
+                   check=True, timeout=300)
+    return out

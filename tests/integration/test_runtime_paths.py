@@ -11,17 +11,22 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
+from aws_lambda_ric import ric_files
 from conftest import ROLE, make_zip
 
+from ember.runtimes.jvm import GSON
+
 RUNTIMES = Path(__file__).parent / "runtimes"
-PATHS = ("python", "awslambdaric", "bash", "go", "node")
+PATHS = ("python", "awslambdaric", "bash", "go", "node", "aws-lambda-ric", "java-stream", "java-pojo")
 EXECUTABLE = {"bootstrap": 0o755}
+MEMORY = {"java-stream": 1024, "java-pojo": 1024}  # as AWS advises for Java: 128 MB is 0.07 vCPU
 
 
-def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:
-    """(runtime, handler, zip) for one runtime path."""
+def package(path: str, build: Callable[[str], Any]) -> tuple[str, str, bytes]:
+    """(runtime, handler, zip) for one runtime path; `build` gets a session fixture's build by name."""
     handler = (RUNTIMES / "python" / "index.py").read_bytes()
     if path == "python":
         return "python3.11", "index.handler", make_zip({"index.py": handler})
@@ -30,22 +35,38 @@ def package(path: str, go_bootstrap: bytes) -> tuple[str, str, bytes]:
         return "provided.al2023", "index.handler", make_zip({"bootstrap": bootstrap, "index.py": handler}, EXECUTABLE)
     if path == "node":
         return "nodejs20.x", "index.handler", make_zip({"index.js": (RUNTIMES / "node" / "index.js").read_bytes()})
+    if path == "aws-lambda-ric":  # AWS's Node.js ric as the bootstrap, node_modules in the zip
+        files = {**ric_files(), "index.js": (RUNTIMES / "node" / "index.js").read_bytes()}
+        return "provided.al2023", "index.handler", make_zip(files, EXECUTABLE)
     if path == "bash":
         return "provided.al2023", "function.handler", make_zip(
             {"bootstrap": (RUNTIMES / "bash" / "bootstrap").read_bytes()}, EXECUTABLE)
-    return "provided.al2023", "main", make_zip({"bootstrap": go_bootstrap}, EXECUTABLE)
+    if path == "java-stream":
+        return "java17", "example.StreamHandler::handleRequest", java_zip(build("java_classes"), "Stream")
+    if path == "java-pojo":
+        return "java21", "example.PojoHandler", java_zip(build("java_classes"), "Pojo")
+    return "provided.al2023", "main", make_zip({"bootstrap": build("go_bootstrap")}, EXECUTABLE)
+
+
+def java_zip(classes: Path, style: str) -> bytes:
+    """Lambda's Java layout: the handler's classes at the root, libraries (Gson for the stream one) in lib/."""
+    files = {str(c.relative_to(classes)): c.read_bytes() for c in (classes / "example").glob("*.class")
+             if c.name.startswith((style, "Uid"))}
+    if style == "Stream":
+        files["lib/gson.jar"] = Path(GSON).read_bytes()
+    return make_zip(files)
 
 
 @pytest.fixture(params=PATHS)
-def runtime_function(request, client, go_bootstrap):
+def runtime_function(request, client):
     """Creates functions of one runtime path; deleted after the test."""
     created = []
 
     def _create(timeout: int = 5, env: dict[str, str] | None = None) -> str:
-        runtime, handler, code = package(request.param, go_bootstrap)
+        runtime, handler, code = package(request.param, request.getfixturevalue)
         name = f"rt-{request.param}-{uuid.uuid4().hex[:8]}"
         client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Timeout=timeout,
-                               Code={"ZipFile": code}, Environment={"Variables": env or {}})
+                               MemorySize=MEMORY.get(request.param, 128), Code={"ZipFile": code}, Environment={"Variables": env or {}})
         created.append(name)
         return name
 

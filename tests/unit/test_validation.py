@@ -16,7 +16,7 @@ from ember.errors import InvalidParameterValueException, ValidationException
 
 
 @pytest.mark.parametrize("runtime", SUPPORTED_RUNTIMES)
-def test_supported_python_runtimes_pass(runtime):
+def test_supported_runtimes_pass(runtime):
     check_runtime(runtime)
 
 
@@ -30,6 +30,14 @@ def test_real_aws_runtime_ember_does_not_run_names_the_supported_ones():
     assert "dotnet8" in caught.value.message
     for runtime in SUPPORTED_RUNTIMES:
         assert runtime in caught.value.message
+
+
+def test_a_java_runtime_without_a_jdk_says_what_to_install(monkeypatch):
+    monkeypatch.setattr("ember.runtimes.jvm.JAVA", "/nonexistent/java")
+    with pytest.raises(InvalidParameterValueException) as caught:
+        check_runtime("java21")
+    assert caught.value.message == ("The runtime java21 can't run on this Ember server: /nonexistent/java is missing "
+                                    "(apt-get install openjdk-17-jdk-headless).")
 
 
 def test_unknown_runtime_fails_the_enum_constraint():

@@ -1,0 +1,54 @@
+package ember.runtime;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Ember's Java runtime: Init loads the handler, then the loop serves one invocation at a time. */
+public final class Bootstrap {
+    private Bootstrap() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        RuntimeApi api = new RuntimeApi(System.getenv("AWS_LAMBDA_RUNTIME_API"));
+        Handler handler = init(api);
+        while (true) {
+            serve(api, handler, api.next());
+        }
+    }
+
+    private static Handler init(RuntimeApi api) throws IOException {
+        try {
+            return HandlerLoader.load(System.getenv("_HANDLER"), Path.of(System.getenv("LAMBDA_TASK_ROOT")));
+        } catch (Throwable thrown) {
+            report(thrown);
+            api.failInit(ErrorPayload.of(thrown));
+        }
+        System.exit(1);
+        return null;
+    }
+
+    private static void serve(RuntimeApi api, Handler handler, Invocation invocation) throws IOException {
+        if (invocation.traceId() != null) {
+            System.setProperty("com.amazonaws.xray.traceHeader", invocation.traceId());
+        }
+        byte[] response;
+        try {
+            response = handler.handle(invocation.payload(), new LambdaContext(invocation));
+        } catch (Throwable thrown) {
+            report(thrown);
+            // Even after OutOfMemoryError the JVM goes on: the heap is collectable, and exiting after the
+            // post would race the next invocation into a dying environment.
+            api.fail(invocation.requestId(), ErrorPayload.of(thrown));
+            return;
+        }
+        System.out.flush();
+        api.respond(invocation.requestId(), response);
+    }
+
+    /** The stack trace goes to the log, as Lambda's Java runtime writes it there too. */
+    private static void report(Throwable thrown) {
+        System.out.flush();
+        ErrorPayload.unwrap(thrown).printStackTrace();
+        System.err.flush();
+    }
+}

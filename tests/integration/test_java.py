@@ -1,0 +1,104 @@
+"""Java handlers as Lambda's Java runtime loads them: interface and plain methods, POJO and Map mapping,
+the Context, Java's error shape, classes too new for the JDK, and OutOfMemoryError before the cgroup."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def java_files(java_classes: Path) -> dict[str, bytes]:
+    """Every compiled test handler, at the zip's root as Lambda's Java layout puts classes."""
+    return {str(c.relative_to(java_classes)): c.read_bytes() for c in java_classes.rglob("*.class")}
+
+
+def invoke(client, name: str, event: object = None, **kwargs) -> tuple[dict, object]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event), **kwargs)
+    return response, json.loads(response["Payload"].read())
+
+
+@pytest.mark.parametrize(("handler", "event", "expected"), [
+    ("example.Plain::shout", "ember", "EMBER"),
+    ("example.Plain::greet", {"name": "ada", "numbers": [1, 2]}, {"message": "hello ada from {name}", "numbers": [1, 2]}),
+    ("example.Plain::nothing", {}, None),
+])
+def test_plain_methods_map_json_to_their_parameter_and_back(client, deploy, java_files, handler, event, expected):
+    name = deploy(java_files, runtime="java17", handler=handler, memory=512)
+    _, body = invoke(client, name, event)
+    assert body == (json.loads(json.dumps(expected).replace("{name}", name)) if expected else None)
+
+
+def test_the_context(client, deploy, java_files):
+    name = deploy(java_files, runtime="java17", handler="example.Plain::context", memory=512, timeout=7)
+    client_context = {"client": {"app_title": "tests"}, "custom": {"k": "v"}, "env": {}}
+    encoded = base64.b64encode(json.dumps(client_context).encode()).decode()
+    _, seen = invoke(client, name, {}, ClientContext=encoded)
+    assert seen["requestId"] and seen["arn"].endswith(f":function:{name}")
+    assert (seen["function"], seen["version"], seen["memory"]) == (name, "$LATEST", 512)
+    assert 5000 < seen["remaining"] <= 7000
+    assert seen["logGroup"] == f"/aws/lambda/{name}" and seen["logStream"]
+    assert (seen["custom"], seen["app"]) == ({"k": "v"}, "tests")
+
+
+def test_an_exception_is_javas_error_shape_with_its_cause(client, deploy, java_files):
+    name = deploy(java_files, runtime="java17", handler="example.Plain::chained", memory=512)
+    response, error = invoke(client, name, {}, LogType="Tail")
+    assert response["FunctionError"] == "Unhandled"
+    assert (error["errorType"], error["errorMessage"]) == ("java.lang.IllegalStateException", "wrapped")
+    assert error["stackTrace"][0].startswith("example.Plain.chained(Plain.java:")
+    assert not any("ember.runtime" in frame for frame in error["stackTrace"]), "the runtime's own frames are cut"
+    assert error["cause"]["errorType"] == "java.lang.NumberFormatException"
+    assert "IllegalStateException: wrapped" in base64.b64decode(response["LogResult"]).decode()
+
+
+@pytest.mark.parametrize(("handler", "error_type", "message"), [
+    ("example.Missing", "java.lang.ClassNotFoundException", "Class not found: example.Missing"),
+    ("example.Plain::absent", "java.lang.NoSuchMethodException",
+     "No public method named absent with appropriate method signature found on class example.Plain"),
+])
+def test_a_handler_that_cannot_be_found_fails_init(client, deploy, java_files, handler, error_type, message):
+    _, error = invoke(client, deploy(java_files, runtime="java17", handler=handler, memory=512), {})
+    assert (error["errorType"], error["errorMessage"]) == (error_type, message)
+
+
+@pytest.mark.parametrize("built_for_21", ["example/PojoHandler.class", "example/Uid.class"])
+def test_java21_classes_are_refused_by_a_jdk_17(client, deploy, java_files, built_for_21):
+    """The handler's class fails Init; a class it loads later fails the call that loads it."""
+    files = dict(java_files)
+    built = bytearray(files[built_for_21])
+    built[6:8] = (65).to_bytes(2, "big")  # the class file version javac 21 writes
+    files[built_for_21] = bytes(built)
+    _, error = invoke(client, deploy(files, runtime="java21", handler="example.PojoHandler", memory=512),
+                      {"op": "whoami"})
+    assert error["errorType"] == "java.lang.UnsupportedClassVersionError"
+    assert "class file version 65.0" in error["errorMessage"], error
+    assert "java21 on this machine's JDK 17" in error["errorMessage"] and "--release 17" in error["errorMessage"]
+
+
+def test_a_handler_packaged_as_a_jar_in_lib(client, deploy, java_files):
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        for path, data in java_files.items():
+            archive.writestr(path, data)
+    name = deploy({"lib/handler.jar": jar.getvalue()}, runtime="java17", handler="example.Plain::shout", memory=512)
+    assert invoke(client, name, "jar")[1] == "JAR"
+
+
+def test_the_heap_runs_out_before_the_cgroup_kills_the_jvm(client, deploy, java_files):
+    name = deploy(java_files, runtime="java17", handler="example.Hungry", memory=128, timeout=30)
+    response, error = invoke(client, name, {}, LogType="Tail")
+    assert (error["errorType"], error["errorMessage"]) == ("java.lang.OutOfMemoryError", "Java heap space")
+    report = next(line for line in base64.b64decode(response["LogResult"]).decode().splitlines()
+                  if line.startswith("REPORT"))
+    assert "Memory Size: 128 MB" in report
+    used = int(report.split("Max Memory Used: ")[1].split(" MB")[0])
+    assert used < 128, "the JVM stayed inside MemorySize"
+    again, error = invoke(client, name, {}, LogType="Tail")
+    assert error["errorType"] == "java.lang.OutOfMemoryError", "the same JVM, still holding its heap, fails alike"
+    assert "Init Duration" not in base64.b64decode(again["LogResult"]).decode()
