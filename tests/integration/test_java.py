@@ -6,10 +6,18 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import BIN
+
+from ember.runtimes.jvm import JAVAC, compiled_classes
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 @pytest.fixture(scope="session")
@@ -102,3 +110,38 @@ def test_the_heap_runs_out_before_the_cgroup_kills_the_jvm(client, deploy, java_
     again, error = invoke(client, name, {}, LogType="Tail")
     assert error["errorType"] == "java.lang.OutOfMemoryError", "the same JVM, still holding its heap, fails alike"
     assert "Init Duration" not in base64.b64decode(again["LogResult"]).decode()
+
+
+def deploy_example(ember, example: str, tmp_path: Path) -> str:
+    """Builds the example as `make examples` does, into a copy, and deploys it with `ember deploy`."""
+    folder = tmp_path / example
+    shutil.copytree(EXAMPLES / example, folder, ignore=shutil.ignore_patterns("*.class"))
+    subprocess.run([JAVAC, "--release", "17", "-cp", str(compiled_classes()), "-d", str(folder),
+                    *map(str, (folder / "example").glob("*.java"))], check=True, timeout=120)
+    deployed = subprocess.run([str(BIN / "ember"), "deploy", str(folder)], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "EMBER_ENDPOINT_URL": ember.url})
+    assert deployed.returncode == 0, deployed.stderr
+    return example
+
+
+def test_the_hello_java_example(ember, client, tmp_path):
+    name = deploy_example(ember, "hello-java", tmp_path)
+    try:
+        assert client.get_function_configuration(FunctionName=name)["Runtime"] == "java21"
+        assert invoke(client, name, {"name": "Ada"})[1] == {"message": "Hello, Ada from Java!"}
+    finally:
+        client.delete_function(FunctionName=name)
+
+
+def test_the_state_reuse_java_example_pays_for_its_client_once(ember, client, tmp_path):
+    name = deploy_example(ember, "state-reuse-java", tmp_path)
+    try:
+        cold, first = invoke(client, name, {}, LogType="Tail")
+        init_ms = float(base64.b64decode(cold["LogResult"]).decode().split("Init Duration: ")[1].split(" ms")[0])
+        assert init_ms >= 400, "the client is made during Init"
+        warm, second = invoke(client, name, {}, LogType="Tail")
+        assert "Init Duration" not in base64.b64decode(warm["LogResult"]).decode()
+        assert (first["calls_in_this_environment"], second["calls_in_this_environment"]) == (1, 2)
+        assert second["client_created_at"] == first["client_created_at"] and len(second["brokers"]) == 2
+    finally:
+        client.delete_function(FunctionName=name)
