@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 java: $(STAMP)  # the Java runtimes, where there is a JDK: Gson from Debian, Ember's Java bootstrap compiled once
 	! command -v javac >/dev/null || test -f /usr/share/java/gson.jar || (apt-get update && apt-get install -y libgoogle-gson-java)
-	! command -v javac >/dev/null || $(BIN)/python -c 'from ember.runtimes.jvm import compiled_classes; compiled_classes()'
+	! command -v javac >/dev/null || $(BIN)/python -c 'from ember.runtimes.jvm import built_runtime; built_runtime()'
 
 run: install
 	$(BIN)/ember serve --port $(PORT) --deploy examples/hello
@@ -25,6 +25,7 @@ run: install
 test: install
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java
+	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
 	$(BIN)/python -m pytest tests
 
 unit: install
@@ -35,6 +36,7 @@ integration: install
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # bench/runtimes.py measures it too
 	$(BIN)/python bench/run.py
 
 clean:
@@ -43,4 +45,4 @@ clean:
 examples: java  # build what the examples need before `ember deploy`: the Go binary, the Java classes
 	command -v go >/dev/null || (apt-get update && apt-get install -y golang-go)
 	cd examples/hello-go && CGO_ENABLED=0 go build -o bootstrap .
-	for example in hello-java state-reuse-java; do javac --release 17 -cp ember/runtimes/java/classes -d examples/$$example examples/$$example/example/*.java || exit 1; done
+	for example in hello-java state-reuse-java; do javac --release 17 -cp ember/runtimes/java/build/ember-runtime.jar -d examples/$$example examples/$$example/example/*.java || exit 1; done

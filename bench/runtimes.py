@@ -1,9 +1,11 @@
 """Per runtime path: cold start and warm latency of the same hello world, so the seed's language choice
 has numbers. Paths: Ember's Python runtime (forked from the zygote), AWS's awslambdaric (`python -m
 awslambdaric` as a `provided.al2023` bootstrap), AWS's tutorial bash + curl bootstrap, and a Go binary
-(examples/hello-go, built here with golang-go). Functions at 1,769 MB (one vCPU), so the CPU quota does
-not decide the result. Cold: CreateFunction response -> first response (and REPORT's Init Duration),
-ROUNDS new functions per path; warm: WARM sequential calls on one keep-alive connection, after 20.
+(examples/hello-go, built here with golang-go), Ember's nodejs20.x, and AWS's Node.js aws-lambda-ric as a
+`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it). Functions at 1,769 MB
+(one vCPU), so the CPU quota does not decide the result. Cold: CreateFunction response -> first response
+(and REPORT's Init Duration), ROUNDS new functions per path; warm: WARM sequential calls on one keep-alive
+connection, after 20.
 Baseline, same run: the bare uvicorn POST's round trip is not repeated here; compare paths with each other.
 """
 
@@ -16,6 +18,9 @@ import tempfile
 from pathlib import Path
 
 import harness
+
+sys.path.append(str(harness.REPO / "tests" / "integration"))  # the ric zip the behaviour suite deploys
+from aws_lambda_ric import ric_files  # noqa: E402
 
 NODE_HELLO = b"exports.handler = async (event) => ({message: `Hello, ${event.name || 'world'}!`});\n"
 ROUNDS = 10
@@ -35,6 +40,8 @@ def packages(go_binary: bytes) -> dict[str, tuple[str, str, bytes]]:
         "bash": ("provided.al2023", "function.handler", harness.zip_files(bash, ("bootstrap",))),
         "go": ("provided.al2023", "bootstrap", harness.zip_files({"bootstrap": go_binary}, ("bootstrap",))),
         "node": ("nodejs20.x", "index.handler", harness.zip_files({"index.js": NODE_HELLO})),
+        "aws-lambda-ric": ("provided.al2023", "index.handler",
+                           harness.zip_files({**ric_files(), "index.js": NODE_HELLO}, ("bootstrap",))),
     }
 
 

@@ -9,7 +9,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-SKIP_DIRS = {"__pycache__", ".git", ".venv", "node_modules", ".ember"}
+# node_modules is code: a Node.js function ships its dependencies in its zip, as on AWS
+SKIP_DIRS = {"__pycache__", ".git", ".venv", ".ember"}
 
 
 def zip_folder(folder: Path) -> bytes:

@@ -19,6 +19,7 @@ from ember.config import (
     resolve_data_dir,
 )
 from ember.execution.isolation import LEVELS, IsolationUnavailable
+from ember.runtimes.jvm import java_problem
 
 
 class StartupError(Exception):
@@ -88,12 +89,20 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
     except OSError as exc:
         raise StartupError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from exc
     port = sock.getsockname()[1]
+    _prepare_runtimes()
     endpoint = f"http://{_url_host(config.host)}:{port}"
     announcing: set[asyncio.Task[None]] = set()  # keeps the task referenced until it is done
     try:
         asyncio.run(serve(config, sock, lambda: announcing.add(asyncio.create_task(_announce(endpoint, deploy_path)))))
     except IsolationUnavailable as exc:
         raise StartupError(str(exc)) from exc
+
+
+def _prepare_runtimes() -> None:
+    """Builds the Java runtime (once) before any sandbox is prepared, as sandboxes show its build folder."""
+    problem = java_problem()
+    if problem:
+        print(f"ember: note: java17 and java21 can't run here: {problem}", file=sys.stderr, flush=True)
 
 
 async def _announce(endpoint: str, deploy_path: Path | None) -> None:

@@ -3,6 +3,7 @@
     /                 a 1 MB tmpfs, read-only once built
     /usr /etc         the host's, read-only; /bin /lib /lib64 /sbin as on the host (links or read-only)
     <interpreter>     the interpreter's installation and the packages it provides, read-only, same path
+    <java build>      Ember's Java runtime jar and class-data archive, read-only, same path
     /var/task         the function's code, read-only (LAMBDA_TASK_ROOT)
     /var/runtime      Ember's runtimes, read-only (LAMBDA_RUNTIME_DIR)
     /tmp              the environment's /tmp slot: a tmpfs of EphemeralStorage MB, kept by the zygote
@@ -30,7 +31,7 @@ from ember.execution.linux import (
     pivot_root,
     umount,
 )
-from ember.runtimes import RUNTIMES_DIR
+from ember.runtimes import RUNTIMES_DIR, runtime_host_paths
 
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
@@ -73,8 +74,9 @@ def enter_root(new_root: str, code_dir: str, tmp_dir: str | None) -> None:
 
 def host_read_only(under_tmp: bool) -> list[str]:
     """The interpreter's installation and its environment's packages (boto3 …), shown read-only at
-    their own paths (a forked runtime has already imported from there); those under /tmp, or not."""
-    paths = sorted({str(Path(path).resolve()) for path in (sys.base_prefix, sys.prefix)})
+    their own paths (a forked runtime has already imported from there), and the Java runtime's build;
+    those under /tmp, or not."""
+    paths = sorted({str(Path(path).resolve()) for path in (sys.base_prefix, sys.prefix)} | set(runtime_host_paths()))
     return [path for path in paths if path.startswith("/tmp/") == under_tmp]
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ember.runtimes.jvm import JAVA_RUNTIMES, java_command, java_problem
+from ember.runtimes.jvm import BUILD, JAVA_RUNTIMES, java_command, java_problem
 
 RUNTIMES_DIR = Path(__file__).resolve().parent
 
@@ -31,6 +31,12 @@ def runtime_problem(runtime: str) -> str | None:
     return None
 
 
+def runtime_host_paths() -> list[str]:
+    """Host folders a runtime reads at their own path inside a sandbox: the JVM's class-data archive
+    records the jar's path, so the Java build can't move to /var/runtime."""
+    return [str(BUILD)] if BUILD.is_dir() else []
+
+
 def runtime_command(runtime: str, task_root: str, runtime_dir: str, memory_mb: int) -> list[str]:
     """The argv that starts `runtime` in an environment whose code is at `task_root` and Ember's
     runtimes at `runtime_dir`; every python3.x is served by the interpreter Ember runs on."""
@@ -41,7 +47,7 @@ def runtime_command(runtime: str, task_root: str, runtime_dir: str, memory_mb: i
         # V8's heap stops short of MemorySize, so Node fails with its own "heap out of memory" first.
         return [NODE, f"--max-old-space-size={max(32, memory_mb * 85 // 100)}", f"{runtime_dir}/node/bootstrap.mjs"]
     if runtime in JAVA_RUNTIMES:
-        return java_command(runtime_dir, memory_mb)
+        return java_command(memory_mb)
     if runtime in PROVIDED_RUNTIMES:
         return [f"{task_root}/bootstrap"]
     raise ValueError(f"no runtime for {runtime}")

@@ -1,13 +1,13 @@
 """The Java runtimes: Ember's bootstrap (Java source shipped beside this file), compiled once on this
-machine's JDK, and the JVM flags that fit a JVM into MemorySize."""
+machine's JDK with a class-data archive of its cold start, and the JVM flags that fit a JVM into MemorySize."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 
 JAVA_RUNTIMES = ("java17", "java21")  # both on this machine's JDK; classes newer than it fail at Init
@@ -16,9 +16,14 @@ JAVAC = "/usr/bin/javac"
 GSON = "/usr/share/java/gson.jar"  # Debian's libgoogle-gson-java: the JSON mapping of POJO handlers
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 SOURCES = JAVA_DIR / "src"
-CLASSES = JAVA_DIR / "classes"
+BUILD = JAVA_DIR / "build"  # a sandbox sees it at this same path (rootfs), as the archive records it
+JAR = BUILD / "ember-runtime.jar"
+ARCHIVE = BUILD / "ember-runtime.jsa"
 HEAP_PERCENT = 70  # of MemorySize; the rest is metaspace, code cache, thread stacks and /tmp
-_compiling = threading.Lock()
+# C1 only and the serial collector start fastest, as in Lambda's own Java flags; the training run that
+# dumps the archive must use the same ones.
+JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xss512k", "-Xshare:auto")
+_building = threading.Lock()
 
 
 class JavaRuntimeMissing(RuntimeError):
@@ -26,32 +31,32 @@ class JavaRuntimeMissing(RuntimeError):
 
 
 def java_problem() -> str | None:
-    """Why Java functions can't run here, or None when they can."""
-    for path, package in ((JAVA, "openjdk-17-jdk-headless"), (GSON, "libgoogle-gson-java")):
-        if not os.path.exists(path):
-            return f"{path} is missing (apt-get install {package})"
+    """Why Java functions can't run here (a missing JDK or Gson, or a runtime that won't build), or None."""
+    missing = _missing_tools(JAVA, GSON)
+    if missing:
+        return missing
+    try:
+        built_runtime()
+    except JavaRuntimeMissing as missing:
+        return str(missing)
     return None
 
 
-def compiled_classes() -> Path:
-    """The bootstrap's classes, compiled now if the sources are newer (first use, or `make install`)."""
-    with _compiling:
-        if not _is_stale():
-            return CLASSES
-        problem = java_problem() or (None if os.path.exists(JAVAC) else f"{JAVAC} is missing")
-        if problem:
-            raise JavaRuntimeMissing(f"the Java runtimes need a JDK: {problem}")
-        _compile()
-        return CLASSES
+def built_runtime() -> Path:
+    """The bootstrap's jar, built now if the sources are newer (`make install`, server start, first use)."""
+    with _building:
+        if _is_stale():
+            _build()
+        return JAR
 
 
-def java_command(runtime_dir: str, memory_mb: int) -> list[str]:
-    """The JVM's argv: a heap that stops short of MemorySize, so Java throws OutOfMemoryError before the
-    cgroup kills it, and C1 only with the serial collector, which start fastest (as Lambda's own flags)."""
-    compiled_classes()
-    return [JAVA, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:-UsePerfData", "-Xss512k",
-            "-cp", f"{runtime_dir}/java/classes:{GSON}", "ember.runtime.Bootstrap"]
+def java_command(memory_mb: int) -> list[str]:
+    """The JVM's argv: MemorySize is its RAM and the heap stops short of it, so a full heap is Java's own
+    OutOfMemoryError rather than the cgroup's kill."""
+    built_runtime()
+    archive = [f"-XX:SharedArchiveFile={ARCHIVE}", "-Xlog:cds=off,cds+dynamic=off"] if ARCHIVE.exists() else []
+    return [JAVA, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", *JVM_FLAGS, *archive,
+            "-cp", f"{JAR}:{GSON}", "ember.runtime.Bootstrap"]
 
 
 def _sources() -> list[Path]:
@@ -59,24 +64,54 @@ def _sources() -> list[Path]:
 
 
 def _is_stale() -> bool:
-    stamp = CLASSES / ".compiled"
+    stamp = BUILD / ".built"
     if not stamp.exists():
         return True
     built = stamp.stat().st_mtime
     return any(source.stat().st_mtime > built for source in _sources())
 
 
-def _compile() -> None:
-    """javac into a fresh folder, then swap it in whole: a half-written CLASSES is never used."""
-    staging = Path(tempfile.mkdtemp(prefix=".classes-", dir=JAVA_DIR))
-    try:
-        result = subprocess.run([JAVAC, "--release", "17", "-nowarn", "-cp", GSON, "-d", str(staging),
+def _missing_tools(*paths: str) -> str | None:
+    for path in paths:
+        if not os.path.exists(path):
+            package = "libgoogle-gson-java" if path == GSON else "openjdk-17-jdk-headless"
+            return f"{path} is missing (apt-get install {package})"
+    return None
+
+
+def _build() -> None:
+    missing = _missing_tools(JAVA, JAVAC, GSON)
+    if missing:
+        raise JavaRuntimeMissing(missing)
+    BUILD.mkdir(mode=0o755, exist_ok=True)
+    (BUILD / ".built").unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(dir=BUILD) as staging:
+        result = subprocess.run([JAVAC, "--release", "17", "-nowarn", "-cp", GSON, "-d", staging,
                                  *map(str, _sources())], capture_output=True, text=True)
         if result.returncode != 0:
             raise JavaRuntimeMissing(f"javac failed on Ember's Java runtime: {result.stderr.strip()}")
-        (staging / ".compiled").touch()
-        staging.chmod(0o755)
-        shutil.rmtree(CLASSES, ignore_errors=True)
-        staging.rename(CLASSES)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _write_jar(Path(staging), JAR)
+    _dump_archive()
+    (BUILD / ".built").touch()
+
+
+def _write_jar(classes: Path, jar: Path) -> None:
+    """A jar is a zip; written beside the old one and renamed over it, so no JVM ever reads half of one."""
+    partial = jar.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(classes.rglob("*.class")):
+            archive.write(path, str(path.relative_to(classes)))
+    partial.chmod(0o644)
+    partial.rename(jar)
+
+
+def _dump_archive() -> None:
+    """AppCDS: a training run of a cold start dumps its classes parsed and verified, cutting ~40% of the
+    JVM's own start; without the archive the runtime still works, only slower."""
+    ARCHIVE.unlink(missing_ok=True)
+    partial = ARCHIVE.with_suffix(".partial")
+    subprocess.run([JAVA, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", f"{JAR}:{GSON}",
+                    "ember.runtime.Warmup"], capture_output=True, timeout=120)
+    if partial.exists():
+        partial.chmod(0o644)
+        partial.rename(ARCHIVE)

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ember.runtimes.jvm import GSON, JAVAC, compiled_classes
+from ember.runtimes.jvm import GSON, JAVAC, built_runtime
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"
@@ -227,6 +227,6 @@ def java_classes(tmp_path_factory) -> Path:
     """The Java behaviour handlers, compiled against Ember's clean-room AWS interfaces (and Gson)."""
     out = tmp_path_factory.mktemp("java")
     sources = sorted(str(p) for p in (Path(__file__).parent / "runtimes" / "java").rglob("*.java"))
-    subprocess.run([JAVAC, "--release", "17", "-cp", f"{compiled_classes()}:{GSON}", "-d", str(out), *sources],
+    subprocess.run([JAVAC, "--release", "17", "-cp", f"{built_runtime()}:{GSON}", "-d", str(out), *sources],
                    check=True, timeout=300)
     return out

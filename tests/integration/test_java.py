@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN
 
-from ember.runtimes.jvm import JAVAC, compiled_classes
+from ember.runtimes.jvm import JAVAC, built_runtime
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -116,7 +116,7 @@ def deploy_example(ember, example: str, tmp_path: Path) -> str:
     """Builds the example as `make examples` does, into a copy, and deploys it with `ember deploy`."""
     folder = tmp_path / example
     shutil.copytree(EXAMPLES / example, folder, ignore=shutil.ignore_patterns("*.class"))
-    subprocess.run([JAVAC, "--release", "17", "-cp", str(compiled_classes()), "-d", str(folder),
+    subprocess.run([JAVAC, "--release", "17", "-cp", str(built_runtime()), "-d", str(folder),
                     *map(str, (folder / "example").glob("*.java"))], check=True, timeout=120)
     deployed = subprocess.run([str(BIN / "ember"), "deploy", str(folder)], capture_output=True, text=True,
                               timeout=60, env={**os.environ, "EMBER_ENDPOINT_URL": ember.url})

@@ -1,22 +1,27 @@
 """The spine's behaviour, the same on every runtime path: Ember's Python runtime, AWS's awslambdaric,
-a bash + curl bootstrap and a Go binary, each speaking the Runtime API (tests/integration/runtimes/)."""
+a bash + curl bootstrap, a Go binary and AWS's Node.js aws-lambda-ric (a bootstrap bundling node_modules),
+each speaking the Runtime API (tests/integration/runtimes/)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import re
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 from aws_lambda_ric import ric_files
 from conftest import ROLE, make_zip
+from test_metering import rows
 
+from ember.billing.prices import get_model
 from ember.runtimes.jvm import GSON
 
 RUNTIMES = Path(__file__).parent / "runtimes"
@@ -122,3 +127,19 @@ def test_concurrent_calls_get_their_own_environments(ember, client, runtime_func
 def test_every_path_runs_in_the_sandbox(client, runtime_function):
     _, who = call(client, runtime_function(), {"op": "whoami"})
     assert who["uid"] >= 100_000 and who["task_root"] == "/var/task"
+
+
+def test_every_call_is_metered_as_its_report_says(ember, client, runtime_function):
+    name = runtime_function()
+    responses = [call(client, name, {"op": "count"}, LogType="Tail")[0] for _ in range(2)]
+    records = rows(ember.data_dir, [r["ResponseMetadata"]["RequestId"] for r in responses])
+    memory = client.get_function_configuration(FunctionName=name)["MemorySize"]
+    for response, cold in zip(responses, (1, 0), strict=True):
+        record = records[response["ResponseMetadata"]["RequestId"]]
+        report = base64.b64decode(response["LogResult"]).decode()
+        assert record["billed_ms"] == int(re.search(r"Billed Duration: (\d+) ms", report)[1])
+        assert record["cold"] == cold and record["memory_mb"] == memory
+        expected = get_model(record["price_model"]).call_cost(record["memory_mb"], record["billed_ms"])
+        assert abs(Decimal(str(record["cost_usd"])) - expected) < Decimal("1e-15")
+    cold_record = records[responses[0]["ResponseMetadata"]["RequestId"]]
+    assert cold_record["init_ms"] > 0 and cold_record["billed_ms"] >= cold_record["init_ms"], "Init is billed (2025)"

@@ -57,6 +57,14 @@ def test_pycache_is_skipped(tmp_path):
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
+def test_node_modules_are_kept(tmp_path):
+    folder = make_folder(tmp_path)
+    (folder / "node_modules" / "dep").mkdir(parents=True)
+    (folder / "node_modules" / "dep" / "index.js").write_text("module.exports = 1;\n")
+    names = [info.filename for info in entries(zip_folder(folder))]
+    assert "node_modules/dep/index.js" in names, "a Node.js function's dependencies are part of its code"
+
+
 def test_same_folder_twice_gives_identical_bytes(tmp_path):
     folder = make_folder(tmp_path)
     assert zip_folder(folder) == zip_folder(folder)
