@@ -1,8 +1,9 @@
 """Per runtime path: cold start and warm latency of the same hello world, so the seed's language choice
 has numbers. Paths: Ember's Python runtime (forked from the zygote), AWS's awslambdaric (`python -m
-awslambdaric` as a `provided.al2023` bootstrap), AWS's tutorial bash + curl bootstrap, and a Go binary
-(examples/hello-go, built here with golang-go), Ember's nodejs20.x, and AWS's Node.js aws-lambda-ric as a
-`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it). Functions at 1,769 MB
+awslambdaric` as a `provided.al2023` bootstrap), AWS's tutorial bash + curl bootstrap, a Go binary
+(examples/hello-go, built here with golang-go), Ember's nodejs20.x, AWS's Node.js aws-lambda-ric as a
+`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it), and Java 21
+(examples/hello-java) with and without Ember's class-data archive. Functions at 1,769 MB
 (one vCPU), so the CPU quota does not decide the result. Cold: CreateFunction response -> first response
 (and REPORT's Init Duration), ROUNDS new functions per path; warm: WARM sequential calls on one keep-alive
 connection, after 20.
@@ -18,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 import harness
+
+from ember.runtimes.jvm import JAVAC, built_runtime, java_command
 
 sys.path.append(str(harness.REPO / "tests" / "integration"))  # the ric zip the behaviour suite deploys
 from aws_lambda_ric import ric_files  # noqa: E402
@@ -42,7 +45,27 @@ def packages(go_binary: bytes) -> dict[str, tuple[str, str, bytes]]:
         "node": ("nodejs20.x", "index.handler", harness.zip_files({"index.js": NODE_HELLO})),
         "aws-lambda-ric": ("provided.al2023", "index.handler",
                            harness.zip_files({**ric_files(), "index.js": NODE_HELLO}, ("bootstrap",))),
+        **java_packages(),
     }
+
+
+def java_packages() -> dict[str, tuple[str, str, bytes]]:
+    """examples/hello-java on java21, and the same JVM without Ember's class-data archive (the same-run
+    baseline of that optimization: a provided.al2023 bootstrap exec'ing `java` with the other flags)."""
+    classes = build_java()
+    plain = [arg for arg in java_command(harness.BENCH_MEMORY_MB) if "SharedArchiveFile" not in arg
+             and not arg.startswith("-Xlog:cds")]
+    bootstrap = ("#!/bin/sh\nexec " + " ".join(plain) + "\n").encode()
+    return {"java": ("java21", "example.Hello::handleRequest", harness.zip_files(classes)),
+            "java-no-archive": ("provided.al2023", "example.Hello::handleRequest",
+                                harness.zip_files({**classes, "bootstrap": bootstrap}, ("bootstrap",)))}
+
+
+def build_java() -> dict[str, bytes]:
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([JAVAC, "--release", "17", "-cp", str(built_runtime()), "-d", out,
+                        str(EXAMPLES / "hello-java" / "example" / "Hello.java")], check=True)
+        return {str(path.relative_to(out)): path.read_bytes() for path in Path(out).rglob("*.class")}
 
 
 def build_go() -> bytes:

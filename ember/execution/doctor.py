@@ -23,6 +23,7 @@ from ember.execution.process import SandboxProcess
 from ember.execution.rootfs import TASK_ROOT
 from ember.execution.sandbox import Sandbox, Sandboxes
 from ember.execution.variables import lambda_environment
+from ember.runtimes import language_summary
 
 FEATURES = ("cgroups", "namespaces", "uid", "tmp", "zygote", "runtimes")
 PROBE_MEMORY_MB = 128
@@ -162,7 +163,8 @@ def _runtimes(mounts: dict[str, tuple[str, str]]) -> Finding:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     where = f"code read-only at {TASK_ROOT}" if mounts.get(TASK_ROOT, ("", ""))[1].startswith("ro") else \
         "code at its host path"
-    return Finding("runtimes", True, f"python3.10–python3.13 on Python {version} ({sys.executable}); {where}")
+    return Finding("runtimes", True, f"python3.10–python3.13 on Python {version} ({sys.executable}); "
+                                     f"{language_summary()}; {where}")
 
 
 def _mounts(pid: int) -> dict[str, tuple[str, str]]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
-from ember.runtimes.jvm import BUILD, JAVA_RUNTIMES, java_command, java_problem
+from ember.runtimes.jvm import BUILD, JAVA, JAVA_RUNTIMES, java_command, java_problem
 
 RUNTIMES_DIR = Path(__file__).resolve().parent
 
@@ -29,6 +30,18 @@ def runtime_problem(runtime: str) -> str | None:
     if runtime in JAVA_RUNTIMES:
         return java_problem()
     return None
+
+
+def language_summary() -> str:
+    """What the non-Python runtimes run on here, for `ember doctor`."""
+    node = runtime_problem(NODE_RUNTIMES[0]) or _first_line([NODE, "--version"])
+    java = runtime_problem(JAVA_RUNTIMES[0]) or _first_line([JAVA, "-version"])
+    return f"{', '.join(NODE_RUNTIMES)} on Node.js {node}; {', '.join(JAVA_RUNTIMES)} on {java}"
+
+
+def _first_line(argv: list[str]) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    return (done.stdout or done.stderr).splitlines()[0].strip()
 
 
 def runtime_host_paths() -> list[str]:
