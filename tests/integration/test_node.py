@@ -3,7 +3,9 @@ styles, the context object, Node's error shape."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 
 import pytest
 
@@ -12,6 +14,13 @@ CONTEXT = """exports.handler = async (event, context) => ({
   memory: context.memoryLimitInMB, remaining: context.getRemainingTimeInMillis(),
   waits: context.callbackWaitsForEmptyEventLoop, custom: context.clientContext && context.clientContext.custom,
 });
+"""
+
+
+OUT_OF_HEAP = """const kept = [];
+exports.handler = async () => {
+  for (let i = 0; ; i++) kept.push({ i, items: new Array(10000).fill(i) });
+};
 """
 
 
@@ -36,8 +45,6 @@ def test_handler_styles(client, deploy, files, handler):
 
 
 def test_the_context_object(client, deploy):
-    import base64
-
     name = deploy({"index.js": CONTEXT}, runtime="nodejs22.x", handler="index.handler", memory=256)
     response = client.invoke(FunctionName=name, Payload=b"{}",
                              ClientContext=base64.b64encode(b'{"custom": {"k": "v"}}').decode())
@@ -62,11 +69,22 @@ def test_nodes_error_shape_and_import_errors(client, deploy):
 
 
 def test_console_lines_carry_the_request_id(client, deploy):
-    import base64
-
     name = deploy({"index.js": "exports.handler = async () => { console.log('hello', {a: 1}); return 1; };"},
                   runtime="nodejs20.x", handler="index.handler")
     response = client.invoke(FunctionName=name, LogType="Tail")
     log = base64.b64decode(response["LogResult"]).decode()
     request_id = response["ResponseMetadata"]["RequestId"]
     assert f"\t{request_id}\tINFO\thello {{ a: 1 }}" in log
+
+
+def test_v8_runs_out_of_heap_before_the_cgroup_oom_kills_it(client, deploy):
+    """V8's heap limits sit inside MemorySize: a leak ends in Node's own fatal error, with memory to spare."""
+    name = deploy({"index.js": OUT_OF_HEAP}, runtime="nodejs20.x", handler="index.handler", memory=128, timeout=60)
+    response = client.invoke(FunctionName=name, LogType="Tail")
+    body = json.loads(response["Payload"].read())
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert "FATAL ERROR: " in log and "JavaScript heap out of memory" in log, log
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError", f"V8 aborted, the OOM killer did not: {body}"
+    assert "signal: killed" not in body["errorMessage"]
+    assert int(re.search(r"Max Memory Used: (\d+) MB", log)[1]) < 128

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 from conftest import BIN
@@ -100,20 +101,42 @@ def test_a_missing_bootstrap_exits_127(client, provided):
     assert body["errorMessage"].endswith("Error: Runtime exited with error: exit status 127")
 
 
+def greets(greeting: str) -> Callable[[Any, str], None]:
+    """A hello example's check: it greets the event's name, saying what it runs on."""
+    def check(client, name: str) -> None:
+        body = json.loads(client.invoke(FunctionName=name, Payload=b'{"name": "Ada"}')["Payload"].read())
+        assert body == {"message": f"Hello, Ada from {greeting}!"}
+    return check
+
+
+def reuses_its_client(client, name: str) -> None:
+    """state-reuse-node's check: the slow client is made once, during Init; warm calls count on."""
+    cold = client.invoke(FunctionName=name, LogType="Tail")
+    warm = client.invoke(FunctionName=name, LogType="Tail")
+    first, second = json.loads(cold["Payload"].read()), json.loads(warm["Payload"].read())
+    init_ms = float(base64.b64decode(cold["LogResult"]).decode().split("Init Duration: ")[1].split(" ms")[0])
+    assert init_ms >= 400, "the top-level await makes the client during Init"
+    assert "Init Duration" not in base64.b64decode(warm["LogResult"]).decode()
+    assert (first["calls_in_this_environment"], first["cold"], second["calls_in_this_environment"],
+            second["cold"]) == (1, True, 2, False)
+    assert second["client_created_at"] == first["client_created_at"] and len(second["brokers"]) == 2
+
+
 def test_the_examples_deploy_and_answer(ember, client, tmp_path):
-    """examples/hello-provided as it is; examples/hello-go built as `make examples` builds it."""
+    """examples/hello-provided and the Node ones as they are; examples/hello-go built as `make examples` builds it."""
     go_example = tmp_path / "hello-go"
     shutil.copytree(EXAMPLES / "hello-go", go_example, ignore=shutil.ignore_patterns("bootstrap"))
     subprocess.run(["go", "build", "-o", "bootstrap", "."], cwd=go_example, check=True, timeout=300,
                    env={**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(tmp_path / "gocache")})
-    for folder, name, greeting in ((EXAMPLES / "hello-provided", "hello-provided", "bash"),
-                                   (go_example, "hello-go", "Go")):
+    for folder, name, check in ((EXAMPLES / "hello-provided", "hello-provided", greets("bash")),
+                                (go_example, "hello-go", greets("Go")),
+                                (EXAMPLES / "hello-node", "hello-node", greets("Node.js")),
+                                (EXAMPLES / "state-reuse-node", "state-reuse-node", reuses_its_client)):
         deployed = subprocess.run([str(BIN / "ember"), "deploy", str(folder), "--name", name], capture_output=True,
                                   text=True, timeout=60, env={**os.environ, "EMBER_ENDPOINT_URL": ember.url})
         assert deployed.returncode == 0, deployed.stderr
         try:
-            body = json.loads(client.invoke(FunctionName=name, Payload=b'{"name": "Ada"}')["Payload"].read())
-            assert body == {"message": f"Hello, Ada from {greeting}!"}
+            check(client, name)
         finally:
             client.delete_function(FunctionName=name)
 

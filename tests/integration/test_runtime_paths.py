@@ -25,7 +25,8 @@ from ember.billing.prices import get_model
 from ember.runtimes.jvm import GSON
 
 RUNTIMES = Path(__file__).parent / "runtimes"
-PATHS = ("python", "awslambdaric", "bash", "go", "node", "aws-lambda-ric", "java-stream", "java-pojo")
+PATHS = ("python", "awslambdaric", "bash", "go", "node", "node-esm", "node-callback",
+         "aws-lambda-ric", "java-stream", "java-pojo")
 EXECUTABLE = {"bootstrap": 0o755}
 MEMORY = {"java-stream": 1024, "java-pojo": 1024}  # as AWS advises for Java: 128 MB is 0.07 vCPU
 
@@ -40,6 +41,11 @@ def package(path: str, build: Callable[[str], Any]) -> tuple[str, str, bytes]:
         return "provided.al2023", "index.handler", make_zip({"bootstrap": bootstrap, "index.py": handler}, EXECUTABLE)
     if path == "node":
         return "nodejs20.x", "index.handler", make_zip({"index.js": (RUNTIMES / "node" / "index.js").read_bytes()})
+    if path == "node-esm":
+        return "nodejs20.x", "index.handler", make_zip({"index.mjs": (RUNTIMES / "node" / "index.mjs").read_bytes()})
+    if path == "node-callback":
+        callback = (RUNTIMES / "node" / "callback.js").read_bytes()
+        return "nodejs20.x", "callback.handler", make_zip({"callback.js": callback})
     if path == "aws-lambda-ric":  # AWS's Node.js ric as the bootstrap, node_modules in the zip
         files = {**ric_files(), "index.js": (RUNTIMES / "node" / "index.js").read_bytes()}
         return "provided.al2023", "index.handler", make_zip(files, EXECUTABLE)
