@@ -44,6 +44,9 @@ RATIOS = [
     ("ratio_go_over_python_cold_start_p50", "runtime_go_cold_start_ms", "runtime_python_cold_start_ms", 50),
     ("ratio_awslambdaric_over_python_cold_start_p50", "runtime_awslambdaric_cold_start_ms",
      "runtime_python_cold_start_ms", 50),
+    ("ratio_java_over_python_cold_start_p50", "runtime_java_cold_start_ms", "runtime_python_cold_start_ms", 50),
+    ("ratio_java_archive_over_none_cold_start_p50", "runtime_java_cold_start_ms",
+     "runtime_java-no-archive_cold_start_ms", 50),
 ]
 FIB_RATIO = 1769 / 128  # memory buys CPU: 128 MB gets 128/1769 of the vCPU that 1,769 MB gets
 # (target, metric or ratio name, statistic, bound, is the bound a maximum)
