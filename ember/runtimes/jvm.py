@@ -97,7 +97,7 @@ def _build() -> None:
 
 def _write_jar(classes: Path, jar: Path) -> None:
     """A jar is a zip; written beside the old one and renamed over it, so no JVM ever reads half of one."""
-    partial = jar.with_suffix(".partial")
+    partial = jar.with_name(jar.name + ".partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(classes.rglob("*.class")):
             archive.write(path, str(path.relative_to(classes)))
@@ -109,7 +109,7 @@ def _dump_archive() -> None:
     """AppCDS: a training run of a cold start dumps its classes parsed and verified, cutting ~40% of the
     JVM's own start; without the archive the runtime still works, only slower."""
     ARCHIVE.unlink(missing_ok=True)
-    partial = ARCHIVE.with_suffix(".partial")
+    partial = ARCHIVE.with_name(ARCHIVE.name + ".partial")
     subprocess.run([JAVA, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", f"{JAR}:{GSON}",
                     "ember.runtime.Warmup"], capture_output=True, timeout=120)
     if partial.exists():
