@@ -1,6 +1,7 @@
 """The spine's behaviour, the same on every runtime path: Ember's Python runtime, AWS's awslambdaric,
-a bash + curl bootstrap, a Go binary and AWS's Node.js aws-lambda-ric (a bootstrap bundling node_modules),
-each speaking the Runtime API (tests/integration/runtimes/)."""
+a bash + curl bootstrap, a Go binary, Ember's Node.js runtime (CommonJS, ES module and callback handlers),
+AWS's Node.js aws-lambda-ric (a bootstrap bundling node_modules) and Ember's Java runtime
+(RequestStreamHandler and a RequestHandler POJO), each speaking the Runtime API (tests/integration/runtimes/)."""
 
 from __future__ import annotations
 
