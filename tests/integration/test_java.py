@@ -38,8 +38,10 @@ def invoke(client, name: str, event: object = None, **kwargs) -> tuple[dict, obj
 ])
 def test_plain_methods_map_json_to_their_parameter_and_back(client, deploy, java_files, handler, event, expected):
     name = deploy(java_files, runtime="java17", handler=handler, memory=512)
-    _, body = invoke(client, name, event)
+    response, body = invoke(client, name, event, LogType="Tail")
     assert body == (json.loads(json.dumps(expected).replace("{name}", name)) if expected else None)
+    if handler.endswith("shout"):  # LambdaRuntime's logger, with a level, as newer handlers call it
+        assert "shouting ember\n" in base64.b64decode(response["LogResult"]).decode()
 
 
 def test_the_context(client, deploy, java_files):

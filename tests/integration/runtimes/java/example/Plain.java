@@ -1,6 +1,8 @@
 package example;
 
 import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,7 @@ public class Plain {
     }
 
     public static String shout(String input) {
+        LambdaRuntime.getLogger().log("shouting " + input, LogLevel.INFO);
         return input.toUpperCase();
     }
 
