@@ -42,7 +42,6 @@ bench: install
 clean:
 	rm -rf $(VENV) .ember build *.egg-info
 
-examples: java  # build what the examples need before `ember deploy`: the Go binary, the Java classes
+examples:  # build what the examples need before `ember deploy`: the Go one's bootstrap binary
 	command -v go >/dev/null || (apt-get update && apt-get install -y golang-go)
 	cd examples/hello-go && CGO_ENABLED=0 go build -o bootstrap .
-	for example in hello-java state-reuse-java; do javac --release 17 -cp ember/runtimes/java/build/ember-runtime.jar -d examples/$$example examples/$$example/example/*.java || exit 1; done

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ember.cli.client import aws_client
+from ember.cli.java_build import has_java_sources, java_zip
 from ember.cli.packaging import code_bytes, folder_settings
 
 DEFAULT_ROLE = "arn:aws:iam::000000000000:role/ember-function"
@@ -39,8 +40,8 @@ def deploy(spec: DeploySpec, endpoint: str) -> dict[str, Any]:
     """Create or update; returns the function's configuration once it can be invoked."""
     client = aws_client("lambda", endpoint)
     name = function_name(spec)
-    zipped = code_bytes(spec.path)
     settings = resolve_settings(spec)
+    zipped = java_zip(spec.path) if has_java_sources(spec.path, settings.get("Runtime")) else code_bytes(spec.path)
     try:
         client.get_function(FunctionName=name)
     except client.exceptions.ResourceNotFoundException:
