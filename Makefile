@@ -40,7 +40,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .ember build *.egg-info
+	rm -rf $(VENV) .ember build *.egg-info ember/runtimes/java/build tests/integration/runtimes/aws-lambda-ric/node_modules
 
 examples:  # build what the examples need before `ember deploy`: the Go one's bootstrap binary
 	command -v go >/dev/null || (apt-get update && apt-get install -y golang-go)
