@@ -39,6 +39,8 @@ def java_problem() -> str | None:
         built_runtime()
     except JavaRuntimeMissing as missing:
         return str(missing)
+    except (OSError, subprocess.SubprocessError) as failed:  # e.g. a read-only install
+        return f"Ember's Java runtime could not be built in {BUILD}: {failed}"
     return None
 
 
