@@ -1,11 +1,12 @@
 """Node.js handlers as AWS's Node runtime runs them: CommonJS and ESM, async, promise and callback
-styles, the context object, Node's error shape."""
+styles, the context object, Node's error shape, V8's heap limit, response streaming."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
+import time
 
 import pytest
 
@@ -88,3 +89,54 @@ def test_v8_runs_out_of_heap_before_the_cgroup_oom_kills_it(client, deploy):
     assert body["errorType"] == "Runtime.ExitError", f"V8 aborted, the OOM killer did not: {body}"
     assert "signal: killed" not in body["errorMessage"]
     assert int(re.search(r"Max Memory Used: (\d+) MB", log)[1]) < 128
+
+
+STREAMER = """exports.handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+  responseStream.setContentType("text/plain");
+  responseStream.write(`first ${context.functionName} `);
+  await new Promise((r) => setTimeout(r, 600));
+  if (event.fail) throw new TypeError("broke mid-stream");
+  responseStream.write("last");
+  responseStream.end();
+});
+"""
+URL_STREAMER = """export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { "x-a": "b" } });
+  responseStream.write("body");
+  responseStream.end();
+});
+"""
+
+
+def read_stream(response) -> tuple[list[tuple[float, bytes]], dict]:
+    chunks, complete, start = [], {}, time.monotonic()
+    for event in response["EventStream"]:
+        if "PayloadChunk" in event:
+            chunks.append((time.monotonic() - start, event["PayloadChunk"]["Payload"]))
+        complete = event.get("InvokeComplete", complete)
+    return chunks, complete
+
+
+def test_a_streamify_response_handler_streams_as_it_writes(client, deploy):
+    name = deploy({"index.js": STREAMER}, runtime="nodejs20.x", handler="index.handler", timeout=10)
+    assert client.invoke(FunctionName=name)["Payload"].read() == f"first {name} last".encode(), "a plain Invoke"
+    chunks, complete = read_stream(client.invoke_with_response_stream(FunctionName=name, Payload=b"{}"))
+    assert b"".join(chunk for _, chunk in chunks) == f"first {name} last".encode() and "ErrorCode" not in complete
+    assert chunks[-1][0] - chunks[0][0] >= 0.5, "the first write arrived before the handler finished"
+
+
+def test_a_streaming_handler_that_throws_ends_the_stream_with_its_error(client, deploy):
+    name = deploy({"index.js": STREAMER}, runtime="nodejs20.x", handler="index.handler", timeout=10)
+    chunks, complete = read_stream(client.invoke_with_response_stream(FunctionName=name, Payload=b'{"fail": true}'))
+    assert b"".join(chunk for _, chunk in chunks) == f"first {name} ".encode()
+    assert complete["ErrorCode"] == "TypeError"
+    assert json.loads(complete["ErrorDetails"])["errorMessage"] == "broke mid-stream"
+    again, _ = read_stream(client.invoke_with_response_stream(FunctionName=name, Payload=b"{}", LogType="Tail"))
+    assert b"".join(chunk for _, chunk in again) == f"first {name} last".encode(), "the same runtime goes on"
+
+
+def test_http_response_stream_puts_the_prelude_ahead_of_the_body(client, deploy):
+    name = deploy({"index.mjs": URL_STREAMER}, runtime="nodejs20.x", handler="index.handler")
+    body = client.invoke(FunctionName=name)["Payload"].read()
+    prelude, rest = body.split(b"\0" * 8, 1)
+    assert json.loads(prelude) == {"statusCode": 201, "headers": {"x-a": "b"}} and rest == b"body"

@@ -1,11 +1,13 @@
 // Ember's Node.js runtime: a Lambda Runtime API client, as AWS's Node runtime behaves.
 // Loads `file.export` from LAMBDA_TASK_ROOT (CommonJS .js/.cjs or ESM .mjs / "type": "module"),
-// then forever: next -> handler (async, promise or callback style) -> response or error.
+// then forever: next -> handler (async, promise or callback style) -> response or error; a handler
+// wrapped in awslambda.streamifyResponse streams its response instead (streaming.mjs).
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import util from "node:util";
 import { pathToFileURL } from "node:url";
+import { installGlobals, isStreaming, streamInvocation } from "./streaming.mjs";
 
 const PREFIX = "/2018-06-01/runtime";
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
@@ -98,6 +100,7 @@ function run(fn, event, ctx) {
 
 async function main() {
   patchConsole();
+  installGlobals();
   const major = Number(process.versions.node.split(".")[0]);
   const wanted = Number((process.env.AWS_EXECUTION_ENV || "").replace(/\D+/g, " ").trim().split(" ")[0]);
   if (wanted > major) console.warn(`nodejs${wanted}.x runs on this machine's Node.js ${process.versions.node}`);
@@ -115,8 +118,14 @@ async function main() {
     const ctx = context(next.headers);
     currentRequestId = ctx.awsRequestId;
     process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
+    const event = next.body ? JSON.parse(next.body) : {};
+    if (isStreaming(fn)) {
+      const target = { host: HOST, port: PORT, agent, path: `${PREFIX}/invocation/${ctx.awsRequestId}/response` };
+      await streamInvocation(target, fn, event, ctx, errorPayload);
+      continue;
+    }
     try {
-      const result = await run(fn, next.body ? JSON.parse(next.body) : {}, ctx);
+      const result = await run(fn, event, ctx);
       await call("POST", `/invocation/${ctx.awsRequestId}/response`, JSON.stringify(result ?? null));
     } catch (error) {
       const payload = errorPayload(error);
