@@ -49,6 +49,20 @@ function findModule(root, modulePath) {
   return null;
 }
 
+// A dependency missing from the package, or code that doesn't parse, is named as AWS's runtime names it;
+// anything else thrown while the module initializes keeps its own type.
+function asLoadError(error) {
+  if (error && (error.code === "MODULE_NOT_FOUND" || error.code === "ERR_MODULE_NOT_FOUND")) {
+    error.errorType = "Runtime.ImportModuleError";
+  } else if (error instanceof SyntaxError) {
+    error.errorType = "Runtime.UserCodeSyntaxError";
+  } else {
+    throw error;
+  }
+  throw Object.assign(new Error(`${error.name}: ${error.message}`, { cause: error }),
+                      { errorType: error.errorType, stack: error.stack });
+}
+
 async function loadHandler() {
   const handler = process.env._HANDLER || "";
   const dot = handler.lastIndexOf(".");
@@ -58,7 +72,7 @@ async function loadHandler() {
   if (file === null) {
     throw Object.assign(new Error(`Error: Cannot find module '${modulePath}'`), { errorType: "Runtime.ImportModuleError" });
   }
-  const module = await import(pathToFileURL(file).href);
+  const module = await import(pathToFileURL(file).href).catch(asLoadError);
   const fn = module[exportName] ?? module.default?.[exportName];
   if (typeof fn !== "function") {
     throw Object.assign(new Error(`${handler} is undefined or not exported`), { errorType: "Runtime.HandlerNotFound" });
