@@ -140,3 +140,11 @@ def test_the_state_reuse_java_example_pays_for_its_client_once(ember, client):
         assert second["client_created_at"] == first["client_created_at"] and len(second["brokers"]) == 2
     finally:
         client.delete_function(FunctionName=name)
+
+
+def test_a_class_missing_from_the_package_is_javas_own_error(client, deploy, java_files):
+    files = {path: data for path, data in java_files.items() if path != "example/Uid.class"}
+    name = deploy(files, runtime="java17", handler="example.PojoHandler", memory=512)
+    assert invoke(client, name, {"op": "count"})[1] == {"count": 1}, "Init didn't need it"
+    _, error = invoke(client, name, {"op": "whoami"})
+    assert (error["errorType"], error["errorMessage"]) == ("java.lang.NoClassDefFoundError", "example/Uid")

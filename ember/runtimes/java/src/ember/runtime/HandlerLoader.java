@@ -33,7 +33,7 @@ final class HandlerLoader {
         Class<?> type;
         try {
             type = Class.forName(parts[0], true, loader);
-        } catch (ClassNotFoundException | NoClassDefFoundError missing) {
+        } catch (ClassNotFoundException missing) {  // a dependency it lacks stays a NoClassDefFoundError
             throw new ClassNotFoundException("Class not found: " + parts[0], missing);
         }
         Method method = handlerMethod(type, methodName);
