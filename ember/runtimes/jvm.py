@@ -54,8 +54,8 @@ def built_runtime() -> Path:
 
 def java_command(memory_mb: int) -> list[str]:
     """The JVM's argv: MemorySize is its RAM and the heap stops short of it, so a full heap is Java's own
-    OutOfMemoryError rather than the cgroup's kill."""
-    built_runtime()
+    OutOfMemoryError rather than the cgroup's kill. The jar is built before any function can be created
+    (server start, CreateFunction's runtime check), so a cold start only looks whether the archive exists."""
     archive = [f"-XX:SharedArchiveFile={ARCHIVE}", "-Xlog:cds=off,cds+dynamic=off"] if ARCHIVE.exists() else []
     return [JAVA, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", *JVM_FLAGS, *archive,
             "-cp", f"{JAR}:{GSON}", "ember.runtime.Bootstrap"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 
 import pytest
+from test_streaming import read_stream
 
 CONTEXT = """exports.handler = async (event, context) => ({
   requestId: context.awsRequestId, arn: context.invokedFunctionArn, name: context.functionName,
@@ -114,15 +114,6 @@ URL_STREAMER = """export const handler = awslambda.streamifyResponse(async (even
   responseStream.end();
 });
 """
-
-
-def read_stream(response) -> tuple[list[tuple[float, bytes]], dict]:
-    chunks, complete, start = [], {}, time.monotonic()
-    for event in response["EventStream"]:
-        if "PayloadChunk" in event:
-            chunks.append((time.monotonic() - start, event["PayloadChunk"]["Payload"]))
-        complete = event.get("InvokeComplete", complete)
-    return chunks, complete
 
 
 def test_a_streamify_response_handler_streams_as_it_writes(client, deploy):

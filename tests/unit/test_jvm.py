@@ -9,6 +9,7 @@ from ember.runtimes import jvm, runtime_command
 
 
 def test_the_jvm_sees_memorysize_as_its_ram_and_keeps_heap_below_it():
+    jvm.built_runtime()
     argv = runtime_command("java17", "/var/task", "/var/runtime", 512)
     assert argv[0] == jvm.JAVA and argv[-1] == "ember.runtime.Bootstrap"
     assert "-XX:MaxRAM=512m" in argv and f"-XX:MaxRAMPercentage={jvm.HEAP_PERCENT}" in argv
@@ -27,6 +28,7 @@ def test_the_runtime_is_built_once_with_its_class_data_archive():
 
 def test_the_archive_matches_the_classpath_the_runtime_starts_with():
     """-Xshare:on turns a silently unused archive (a moved jar, other flags) into a failure."""
+    jvm.built_runtime()
     argv = runtime_command("java17", "/var/task", "/var/runtime", 256)
     strict = [arg if arg != "-Xshare:auto" else "-Xshare:on" for arg in argv[:-1]]
     checked = subprocess.run([*strict, "-version"], capture_output=True, text=True, timeout=60)
