@@ -7,12 +7,19 @@ import json
 from ember.execution.model import Outcome
 
 
+# Lambda's init process is written in Go and words a runtime's death as Go's os/exec does.
+SIGNAL_NAMES = {1: "hangup", 2: "interrupt", 3: "quit", 4: "illegal instruction", 5: "trace/breakpoint trap",
+                6: "aborted", 7: "bus error", 8: "floating point exception", 9: "killed",
+                10: "user defined signal 1", 11: "segmentation fault", 12: "user defined signal 2",
+                13: "broken pipe", 14: "alarm clock", 15: "terminated"}
+
+
 def exit_reason(returncode: int) -> str:
     if returncode == 0:
         return "Runtime exited without providing a reason"
     if returncode < 0:
-        return "Runtime exited with error: signal: killed" if returncode == -9 else \
-            f"Runtime exited with error: signal: {-returncode}"
+        signal = SIGNAL_NAMES.get(-returncode, f"signal {-returncode}")
+        return f"Runtime exited with error: signal: {signal}"
     return f"Runtime exited with error: exit status {returncode}"
 
 
