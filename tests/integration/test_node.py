@@ -139,3 +139,25 @@ def test_http_response_stream_puts_the_prelude_ahead_of_the_body(client, deploy)
     body = client.invoke(FunctionName=name)["Payload"].read()
     prelude, rest = body.split(b"\0" * 8, 1)
     assert json.loads(prelude) == {"statusCode": 201, "headers": {"x-a": "b"}} and rest == b"body"
+
+
+WAITS = """exports.handler = (event, context, callback) => {
+  context.callbackWaitsForEmptyEventLoop = event.wait;
+  setTimeout(() => console.log("timer fired"), 400);
+  callback(null, "done");
+};
+"""
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_a_callbacks_result_waits_for_an_empty_event_loop_unless_told_not_to(client, deploy, wait):
+    name = deploy({"index.js": WAITS}, runtime="nodejs20.x", handler="index.handler")
+    client.invoke(FunctionName=name, Payload=json.dumps({"wait": wait}))  # the cold start
+    response = client.invoke(FunctionName=name, Payload=json.dumps({"wait": wait}), LogType="Tail")
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert json.loads(response["Payload"].read()) == "done"
+    duration = float(re.search(r"\tDuration: ([\d.]+) ms", log)[1])
+    if wait:
+        assert duration >= 400 and "timer fired" in log, log
+    else:
+        assert duration < 400 and "timer fired" not in log.split("END RequestId")[0], log

@@ -99,9 +99,15 @@ function context(headers) {
   };
 }
 
+// A callback's result waits, as on AWS, until the event loop is empty (its timers and sockets done)
+// unless the handler set context.callbackWaitsForEmptyEventLoop = false.
 function run(fn, event, ctx) {
   return new Promise((resolve, reject) => {
-    const callback = (error, value) => (error ? reject(error) : resolve(value));
+    const callback = (error, value) => {
+      const settle = () => (error ? reject(error) : resolve(value));
+      if (ctx.callbackWaitsForEmptyEventLoop) process.once("beforeExit", settle);
+      else settle();
+    };
     try {
       const result = fn(event, ctx, callback);
       if (result && typeof result.then === "function") result.then(resolve, reject);
