@@ -12,15 +12,18 @@ Baseline, same run: the bare uvicorn POST's round trip is not repeated here; com
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import harness
 
-from ember.runtimes.jvm import JAVAC, built_runtime, java_command
+from ember.cli.java_build import java_zip
+from ember.runtimes.jvm import java_command
 
 sys.path.append(str(harness.REPO / "tests" / "integration"))  # the ric zip the behaviour suite deploys
 from aws_lambda_ric import ric_files  # noqa: E402
@@ -62,10 +65,9 @@ def java_packages() -> dict[str, tuple[str, str, bytes]]:
 
 
 def build_java() -> dict[str, bytes]:
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run([JAVAC, "--release", "17", "-cp", str(built_runtime()), "-d", out,
-                        str(EXAMPLES / "hello-java" / "example" / "Hello.java")], check=True)
-        return {str(path.relative_to(out)): path.read_bytes() for path in Path(out).rglob("*.class")}
+    """examples/hello-java as `ember deploy` compiles and zips it, by zip path."""
+    with zipfile.ZipFile(io.BytesIO(java_zip(EXAMPLES / "hello-java"))) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name.endswith(".class")}
 
 
 def build_go() -> bytes:
