@@ -29,7 +29,7 @@ class ServerConfig:
     keep_alive: float = 600.0
     auth: str = "sigv4"
     account_concurrency: int = 1000
-    isolation: str = "auto"  # auto | full | rlimits (ember.execution.isolation)
+    isolation: str = "auto"  # auto | full | rlimits (ember.execution.local.isolation)
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True

@@ -19,8 +19,15 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from ember.errors import RuntimeApiError
-from ember.execution.environment import Environment
+from ember.execution.backend import RuntimeEndpoint
 from ember.execution.model import Invocation
+from ember.execution.violations import (
+    EnvironmentDestroyed,
+    InvalidRequestID,
+    InvalidStateTransition,
+    PayloadTooLarge,
+    RuntimeApiViolation,
+)
 
 PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = b"lambda-runtime-function-error-type"
@@ -28,6 +35,10 @@ RESPONSE_MODE_HEADER = b"lambda-runtime-function-response-mode"
 ERROR_BODY_HEADER = b"lambda-runtime-function-error-body"
 ACCEPTED = b'{"status":"OK"}'
 JSON_HEADERS = [(b"content-type", b"application/json")]
+# The execution layer's words for a broken rule, and the status AWS's emulator answers each with.
+VIOLATION_STATUS: dict[type[RuntimeApiViolation], int] = {
+    InvalidStateTransition: 403, InvalidRequestID: 400, PayloadTooLarge: 413, EnvironmentDestroyed: 500,
+}
 
 
 class Listener:
@@ -46,13 +57,13 @@ class Listener:
 
 class RuntimeApiServer:
     def __init__(self) -> None:
-        self._environments: dict[int, Environment] = {}
+        self._environments: dict[int, RuntimeEndpoint] = {}
         self._config = uvicorn.Config(self.app, interface="asgi3", log_config=None, access_log=False,
                                       lifespan="off", proxy_headers=False, timeout_keep_alive=3600)
         self._config.load()
         self._state = ServerState()
 
-    async def open(self, env: Environment) -> Listener:
+    async def open(self, env: RuntimeEndpoint) -> Listener:
         """Start a listener for `env` on a free loopback port."""
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
         # without it the body of a `next` response waits ~40 ms behind the headers (Nagle + delayed ACK).
@@ -75,7 +86,10 @@ class RuntimeApiServer:
             env = self._environments.get(scope["server"][1])
             if env is None:
                 raise RuntimeApiError(403, "InvalidStateTransition", "No environment owns this listener")
-            status, headers, body = await self._dispatch(env, scope, receive)
+            try:
+                status, headers, body = await self._dispatch(env, scope, receive)
+            except RuntimeApiViolation as exc:
+                raise RuntimeApiError(VIOLATION_STATUS.get(type(exc), 500), exc.error_type, str(exc)) from exc
         except RuntimeApiError as exc:
             status, headers = exc.status_code, JSON_HEADERS
             body = json.dumps({"errorType": exc.error_type, "errorMessage": exc.message}).encode()
@@ -83,7 +97,7 @@ class RuntimeApiServer:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _dispatch(self, env: Environment, scope: dict,
+    async def _dispatch(self, env: RuntimeEndpoint, scope: dict,
                         receive: Callable) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         method, path = scope["method"], scope["path"]
         if not path.startswith(PREFIX):

@@ -32,10 +32,10 @@ from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
-from ember.execution.backend import LocalBackend
-from ember.execution.isolation import SandboxSettings, open_sandboxes
+from ember.execution.local.backend import LocalBackend
+from ember.execution.local.isolation import SandboxSettings, open_sandboxes
+from ember.execution.local.sandbox import Sandboxes
 from ember.execution.pools import PoolManager
-from ember.execution.sandbox import Sandboxes
 from ember.observe.metrics import Metrics
 
 log = logging.getLogger("ember.server")
@@ -102,7 +102,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     db = open_database(config.db_path)
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()
-    pools = PoolManager(LocalBackend(config.logs_dir, runtime_api.open, sandboxes), config.keep_alive)
+    backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes)
+    pools = PoolManager(backend, config.keep_alive)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
     metrics = Metrics()  # this server's own registry, served at /metrics
@@ -133,6 +134,6 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
         await asyncio.gather(*background, return_exceptions=True)
         await events.stop()
         pools.destroy_all("server shutdown")
-        sandboxes.close()
+        backend.close()
         records.close()
         db.close()

@@ -172,8 +172,8 @@ def doctor(
     import json
 
     from ember.cli.serve import SandboxOptions, StartupError
-    from ember.execution.doctor import examine
-    from ember.execution.isolation import IsolationUnavailable
+    from ember.execution.local.doctor import examine
+    from ember.execution.local.isolation import IsolationUnavailable
 
     try:
         options = SandboxOptions.parse(isolation, zygote, "")

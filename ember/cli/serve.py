@@ -18,7 +18,7 @@ from ember.config import (
     only_default_credentials,
     resolve_data_dir,
 )
-from ember.execution.isolation import LEVELS, IsolationUnavailable
+from ember.execution.local.isolation import LEVELS, IsolationUnavailable
 from ember.runtimes.jvm import java_problem
 
 

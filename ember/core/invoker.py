@@ -1,7 +1,9 @@
 """The invoker: the one way a function runs, whatever triggered it.
 
-resolve the function → pick its pool → take an environment (cold: wait for Init) → run the
-request → log START/END/REPORT → meter and record → hand the environment back.
+resolve the function → pick its pool → take an environment → run the request there (the
+environment initialises first on a cold start, and logs START…END) → meter its CallRecord once
+into a MeteredCall → REPORT, the invocation record and the metrics from that one call → hand the
+environment back. The invoker knows environments only through ember.execution.backend.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
 from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
-from ember.execution.environment import Environment
-from ember.execution.model import EnvironmentSpec, Invocation, Outcome
+from ember.execution.model import CallRecord, EnvironmentSpec, Invocation
 from ember.execution.pool import Pool
 from ember.execution.pools import PoolManager
-from ember.observe.metrics import CallSample, Metrics
-from ember.observe.platform_lines import Report, end_line, report_line, start_line
+from ember.observe.log_stream import TAIL_BYTES
+from ember.observe.metered_call import MeteredCall
+from ember.observe.metrics import Metrics
+from ember.observe.platform_lines import Report, report_line
 from ember.observe.spans import Spans
 
 # REPORT's Status field: absent for a success or an error the function reported itself.
@@ -53,18 +56,6 @@ class InvokeResult:
     log_tail: str | None = None
     server_timing: str = ""
     streamed: bool = False  # the payload already went out through InvokeRequest.stream
-
-
-@dataclass
-class Meter:
-    """What one call cost, as REPORT prints it and the invocations table keeps it."""
-
-    duration_ms: float
-    billed_ms: int
-    memory_mb: int
-    max_memory_mb: int
-    init_ms: float | None
-    cost_usd: float  # the request plus its billed GB-seconds, before any free tier
 
 
 class Invoker:
@@ -101,59 +92,53 @@ class Invoker:
         with self.limiter.slot(record.name, record.version):
             pool = self.pool_of(record)
             request.spans.mark("acquiring")
-            env, cold = await pool.acquire()
+            env = await pool.acquire()
             request.spans.mark("acquired")
             try:
-                outcome, meter = await self._run(env, cold, request, record)
-                tail = self._log_close(env, request.request_id, outcome, meter)
+                call = await env.invoke(self._invocation(request, record))
+                request.spans.mark("responded")
+                metered = self._meter(request, record, started_at, call)
+                report = report_line(Report(request.request_id, metered.duration_ms, metered.billed_ms,
+                                            metered.memory_mb, metered.max_memory_mb, metered.init_ms,
+                                            REPORT_STATUS.get(call.status)))
+                env.log_report(report)
             finally:
                 pool.release(env)
-        self._record(request, record, started_at, cold, outcome, meter)
+        self.records.add(metered)
+        self.metrics.observe_call(metered)
+        tail = (call.log + report).encode()[-TAIL_BYTES:].decode(errors="ignore") if request.tail else None
         return InvokeResult(
-            request.request_id, outcome.payload, record.version,
-            function_error="Unhandled" if outcome.failed else None, streamed=outcome.streamed,
-            log_tail=tail if request.tail else None, server_timing=self._finish_spans(request.spans, outcome),
+            request.request_id, call.payload, record.version, streamed=call.streamed, log_tail=tail,
+            function_error="Unhandled" if call.failed else None, server_timing=self._finish_spans(request.spans, call),
         )
 
     def pool_of(self, record: FunctionRecord) -> Pool:
         """The pool of this function version's current revision."""
         return self.pools.pool_for(self._spec(record))
 
-    async def _run(self, env: Environment, cold: bool, request: InvokeRequest,
-                   record: FunctionRecord) -> tuple[Outcome, Meter]:
-        failure = await env.wait_initialised(request.request_id) if cold else None
-        request.spans.mark("initialised")
-        env.log.start_capture()
-        env.log.write(start_line(request.request_id, record.version))
-        outcome = failure or await env.invoke(self._invocation(request, record))
-        request.spans.mark("responded")
-        env.flush_output()
-        return outcome, self._meter(record, outcome, env, cold)
-
-    def _meter(self, record: FunctionRecord, outcome: Outcome, env: Environment, cold: bool) -> Meter:
+    def _meter(self, request: InvokeRequest, record: FunctionRecord, started_at: float,
+               call: CallRecord) -> MeteredCall:
         """The call as AWS bills it under the server's price model (2025: a cold start's Init too)."""
         memory = int(record.config["MemorySize"])
-        init_ms = env.init_ms if cold else None
-        billed = self.prices.billed_ms(outcome.duration_ms, init_ms)
-        cost = self.prices.call_cost(memory, billed, arch_of(record))
-        return Meter(outcome.duration_ms, billed, memory, min(memory, env.peak_memory_mb()), init_ms, float(cost))
+        billed = self.prices.billed_ms(call.duration_ms, call.init_ms)
+        arch = arch_of(record)
+        return MeteredCall(
+            request_id=request.request_id, function=record.name, version=record.version, source=request.source,
+            started_at=started_at, duration_ms=call.duration_ms, billed_ms=billed, memory_mb=memory,
+            max_memory_mb=min(memory, call.max_memory_mb), init_ms=call.init_ms, cold=call.cold,
+            status=call.status, error_type=call.error_type, cpu_ms=call.cpu_ms,
+            cost_usd=float(self.prices.call_cost(memory, billed, arch)), price_model=self.prices.name, arch=arch,
+            gb_seconds=float(self.prices.gb_seconds(memory, billed)))
 
     @staticmethod
-    def _finish_spans(spans: Spans, outcome: Outcome) -> str:
-        if outcome.delivered_ns:
-            spans.mark("taken", outcome.delivered_ns)
+    def _finish_spans(spans: Spans, call: CallRecord) -> str:
+        """The environment's own phase lengths placed after `acquired`: they travel as durations."""
+        initialised = spans.marks["acquired"] + int(call.init_wait_ms * 1e6)
+        spans.mark("initialised", initialised)
+        if call.deliver_ms:
+            spans.mark("taken", initialised + int(call.deliver_ms * 1e6))
         spans.mark("done")
         return spans.server_timing()
-
-    def _log_close(self, env: Environment, request_id: str, outcome: Outcome, meter: Meter) -> str:
-        """END and REPORT, then the Tail: what this request logged, START through REPORT."""
-        if outcome.status == "timeout":
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-            env.log.write(f"{stamp}Z {request_id} Task timed out after {outcome.duration_ms / 1000:.2f} seconds\n")
-        env.log.write(end_line(request_id))
-        env.log.write(report_line(Report(request_id, meter.duration_ms, meter.billed_ms, meter.memory_mb,
-                                         meter.max_memory_mb, meter.init_ms, REPORT_STATUS.get(outcome.status))))
-        return env.log.stop_capture()
 
     def _invocation(self, request: InvokeRequest, record: FunctionRecord) -> Invocation:
         deadline_ms = int(time.time() * 1000) + int(record.config["Timeout"]) * 1000
@@ -181,24 +166,6 @@ class Invoker:
             variables=dict(config["Environment"]["Variables"]), region=self.region,
             revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
         )
-
-    def _record(self, request: InvokeRequest, record: FunctionRecord, started_at: float, cold: bool,
-                outcome: Outcome, meter: Meter) -> None:
-        self.records.add((request.request_id, record.name, record.version, request.source, started_at,
-                          meter.duration_ms, meter.billed_ms, meter.memory_mb, meter.max_memory_mb, meter.init_ms,
-                          int(cold), outcome.status, outcome.error_type, outcome.cpu_ms, meter.cost_usd,
-                          self.prices.name, arch_of(record)))
-        self._observe(request, record, cold, outcome, meter)
-
-    def _observe(self, request: InvokeRequest, record: FunctionRecord, cold: bool, outcome: Outcome,
-                 meter: Meter) -> None:
-        """The call in the server's metrics, once, beside its record: every trigger passes here."""
-        self.metrics.observe_call(CallSample(
-            function=record.name, version=record.version, source=request.source, failed=outcome.failed,
-            timed_out=REPORT_STATUS.get(outcome.status) == "timeout", cold=cold, duration_ms=meter.duration_ms,
-            init_ms=meter.init_ms, max_memory_mb=meter.max_memory_mb, cpu_ms=outcome.cpu_ms,
-            billed_ms=meter.billed_ms, gb_seconds=float(self.prices.gb_seconds(meter.memory_mb, meter.billed_ms)),
-            cost_usd=meter.cost_usd, price_model=self.prices.name))
 
 
 def arch_of(record: FunctionRecord) -> str:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ember.core.database import open_database
+from ember.observe.metered_call import MeteredCall
 
 log = logging.getLogger("ember.records")
 FLUSH_S = 0.2
@@ -31,9 +32,9 @@ class InvocationRecords:
         self._pending: list[tuple[object, ...]] = []
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, row: tuple[object, ...]) -> None:
-        """Queue one row (in COLUMNS order); it is in SQLite within FLUSH_S."""
-        self._pending.append(row)
+    def add(self, call: MeteredCall) -> None:
+        """Queue one call's row; it is in SQLite within FLUSH_S."""
+        self._pending.append(tuple(getattr(call, column) for column in COLUMNS))
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_S, self._flush_soon)
 

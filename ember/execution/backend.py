@@ -1,47 +1,142 @@
-"""The local backend: starts environments as child processes on this machine.
+"""The seam between pools and wherever environments run: this machine (`local`) or a cluster.
 
-The contract every backend keeps (the Ray node agent later implements the same):
-- `create(spec)` returns a started Environment whose runtime is initialising;
-- `Environment.destroy(reason)` is idempotent and the first reason is kept;
-- `on_dead` is called exactly once per environment, after it died or was destroyed and reaped;
-- an environment's cgroup (memory = MemorySize, CPU = MemorySize/1769 vCPU after Init, pids) is
-  gone by then, and every process that was in it is dead;
-- its /tmp slot is handed to the next environment of the same revision once it is destroyed.
+A backend's contract (every implementation keeps it; tests/unit/fakes.py keeps it in memory):
+- `create(spec, on_dead)` returns an environment whose runtime is initialising (STARTING);
+- `EnvironmentHandle.invoke` runs one request and returns one CallRecord, whatever happened:
+  a timeout, crash or out-of-memory kill ends that environment only and comes back as a record;
+- `destroy(reason)` is idempotent and the first reason is kept;
+- `on_dead` is called exactly once per environment, after it died or was destroyed, when every
+  process it had is gone and its resources (cgroup, /tmp slot, listener) are released;
+- nothing crosses the seam but plain data (EnvironmentSpec, Invocation, CallRecord) and these calls.
+
+The sandbox protocol is one level down: what an Environment needs of the place its runtime runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-from ember.execution.environment import Environment, ListenerFactory
-from ember.execution.model import EnvironmentSpec
-from ember.execution.sandbox import Sandboxes
-from ember.observe.log_stream import LogStream, new_stream_name
+from ember.execution.model import CallRecord, EnvironmentSpec, Invocation
+from ember.execution.states import EnvState
 
 
-class LocalBackend:
-    """Environments on this machine, each in the sandbox `sandboxes` makes for it."""
+class EnvironmentHandle(Protocol):
+    """One execution environment, wherever it runs."""
 
-    def __init__(self, logs_dir: Path, open_listener: ListenerFactory, sandboxes: Sandboxes) -> None:
-        self.logs_dir = logs_dir
-        self.open_listener = open_listener
-        self.sandboxes = sandboxes
+    spec: EnvironmentSpec
+    state: EnvState
+    dead_reason: str | None
+    last_used: float  # time.monotonic() when it last finished a call
 
-    async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None]) -> Environment:
-        log = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version))
-        sandbox = self.sandboxes.prepare(spec)
-        env = Environment(spec, log, self.open_listener, on_dead, sandbox)
-        try:
-            await env.start()
-        except BaseException:
-            env.destroy("start failed")
-            log.close()
-            if sandbox.cgroup is not None:
-                sandbox.cgroup.remove()
-            raise
-        return env
+    async def wait_initialised(self) -> CallRecord | None:
+        """None once Init succeeded; the failure (as a record) if it did not."""
+        ...
+
+    async def invoke(self, invocation: Invocation) -> CallRecord: ...
+
+    def log_report(self, line: str) -> None:
+        """Append the REPORT line the invoker priced to this environment's log stream."""
+        ...
+
+    def destroy(self, reason: str) -> None: ...
+
+
+DeathListener = Callable[[EnvironmentHandle], None]
+
+
+@dataclass(frozen=True)
+class BackendStats:
+    """What a backend holds right now, for placement and for `/ember/info`."""
+
+    environments: int
+    memory_mb: int  # the MemorySize of every live environment, added up
+
+
+class Backend(Protocol):
+    async def create(self, spec: EnvironmentSpec, on_dead: DeathListener) -> EnvironmentHandle: ...
 
     def forget(self, function_name: str, version: str | None) -> None:
-        """A version changed (None: the function is gone): its spare /tmp slots can go."""
-        self.sandboxes.forget(function_name, version)
+        """A version changed (None: the function is gone): what it cached can go."""
+        ...
+
+    def stats(self) -> BackendStats: ...
+
+    def close(self) -> None:
+        """Stop everything; every environment dies."""
+        ...
+
+
+class Sandbox(Protocol):
+    """Where one environment's runtime process runs, as the Environment sees it."""
+
+    task_root: str  # LAMBDA_TASK_ROOT inside the sandbox
+    runtime_dir: str  # LAMBDA_RUNTIME_DIR inside the sandbox
+
+    def entrypoint_problem(self) -> str | None:
+        """Why the runtime can't even be started (Runtime.InvalidEntrypoint), if it can't."""
+        ...
+
+    async def launch(self, variables: dict[str, str], on_output: Callable[[str], None],
+                     on_exit: Callable[[int], None]) -> None:
+        """Start the runtime; `on_output` gets each line it prints, `on_exit` its exit code once."""
+        ...
+
+    def flush_output(self) -> None:
+        """Hand on everything printed so far, a last line without newline included."""
+        ...
+
+    def end_init_burst(self) -> None:
+        """Init is over: from now on the CPU quota applies."""
+        ...
+
+    def peak_memory_bytes(self) -> int | None: ...
+
+    def cpu_usage_ns(self) -> int | None: ...
+
+    def oom_killed(self) -> bool: ...
+
+    def kill(self) -> None:
+        """Kill every process of the sandbox; harmless if they are gone."""
+        ...
+
+    def release(self) -> None:
+        """Give back what the sandbox holds (idempotent); called once the runtime is gone or never ran."""
+        ...
+
+
+class LogSink(Protocol):
+    """An environment's log stream: CloudWatch-style events, one per line."""
+
+    name: str  # AWS_LAMBDA_LOG_STREAM_NAME
+
+    def write(self, message: str, flush: bool = True) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class RuntimeListener(Protocol):
+    address: str  # AWS_LAMBDA_RUNTIME_API
+
+    def close(self) -> None: ...
+
+
+ListenerFactory = Callable[["RuntimeEndpoint"], Awaitable[RuntimeListener]]
+
+
+class RuntimeEndpoint(Protocol):
+    """What a Runtime API listener calls on the environment that owns it; each may raise a
+    RuntimeApiViolation (ember.execution.violations), which the listener answers as AWS does."""
+
+    async def runtime_next(self) -> Invocation: ...
+
+    def runtime_response(self, request_id: str, body: bytes) -> None: ...
+
+    def runtime_stream_chunk(self, request_id: str, chunk: bytes) -> None: ...
+
+    def runtime_stream_end(self, request_id: str, error_type: str | None = None, error_body: bytes = b"") -> None: ...
+
+    def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None: ...
+
+    def runtime_init_error(self, body: bytes, error_type: str | None) -> None: ...

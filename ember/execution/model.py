@@ -52,15 +52,21 @@ class Invocation:
 
 
 @dataclass
-class Outcome:
-    """How one request ended. `error_type` is None on success; `status` feeds REPORT's Status field."""
+class CallRecord:
+    """How one call ended and what it used: the one record that REPORT, the invocation table and the
+    metrics are made from. Plain data, so a backend on another machine can send it back as it is."""
 
     payload: bytes
-    error_type: str | None = None
-    status: str = "success"
+    error_type: str | None = None  # None on success
+    status: str = "success"  # "error", "timeout", "init_timeout" or "crash" otherwise
     duration_ms: float = 0.0
-    delivered_ns: int = 0  # perf_counter_ns when the runtime took the event (0: it never did)
-    cpu_ms: float | None = None  # CPU time of the whole environment during the call, from its cgroup
+    init_ms: float | None = None  # Init Duration, on a cold start only
+    cpu_ms: float | None = None  # CPU time of the whole environment during the call, where a cgroup counts it
+    max_memory_mb: int = 0  # the environment's high-water mark so far
+    log: str = ""  # the call's log lines, START through END (the last TAIL_BYTES: what Tail returns)
+    init_wait_ms: float = 0.0  # how long the call waited for its environment's Init
+    deliver_ms: float = 0.0  # from the event being ready to the runtime taking it (0: it never did)
+    cold: bool = False
     streamed: bool = False  # the payload went out chunk by chunk through Invocation.stream
 
     @property

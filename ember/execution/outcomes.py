@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ember.execution.model import Outcome
+from ember.execution.model import CallRecord
 
 
 # Lambda's init process is written in Go and words a runtime's death as Go's os/exec does.
@@ -23,9 +23,9 @@ def exit_reason(returncode: int) -> str:
     return f"Runtime exited with error: exit status {returncode}"
 
 
-def failure(error_type: str, message: str, status: str) -> Outcome:
+def failure(error_type: str, message: str, status: str) -> CallRecord:
     body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
-    return Outcome(body, error_type, status)
+    return CallRecord(body, error_type, status)
 
 
 def error_type_of(body: bytes) -> str:
@@ -36,7 +36,7 @@ def error_type_of(body: bytes) -> str:
     return str(parsed.get("errorType") or "Unhandled") if isinstance(parsed, dict) else "Unhandled"
 
 
-def outcome_with_request_id(body: bytes, error_type: str | None, request_id: str) -> Outcome:
+def outcome_with_request_id(body: bytes, error_type: str | None, request_id: str) -> CallRecord:
     """An init error, as Lambda returns it: the runtime's payload with requestId ""."""
     try:
         parsed = json.loads(body)
@@ -45,4 +45,4 @@ def outcome_with_request_id(body: bytes, error_type: str | None, request_id: str
     if isinstance(parsed, dict):
         parsed.setdefault("requestId", request_id)
         body = json.dumps(parsed).encode()
-    return Outcome(body, error_type or error_type_of(body), "error")
+    return CallRecord(body, error_type or error_type_of(body), "error")

@@ -1,14 +1,14 @@
 """A pool of environments for one function version and revision.
 
-Warm environments are reused most recently used first (a stack), so a burst that is over lets
-the least recently used ones go idle long enough to be reaped. An on-demand environment is in
-exactly one of `idle` (a stack) or `busy` (a set) until it dies; a busy one is never reaped.
+Each environment of the pool is a member in one MemberState (ember.execution.states), on demand
+or provisioned. Idle members are reused most recently used first, provisioned ones before
+on-demand ones, so a burst that is over lets the least recently used go idle long enough to be
+reaped. A leased member is never reaped.
 
-Provisioned environments (provisioned concurrency) are started ahead of any call, `target` of
-them, and live in `provisioned` from spawn to death: while initialising only there, then also in
-`ready`, and between calls on the `warm` stack, which `acquire` serves before `idle`. They are
-never reaped, and one that dies is replaced. Lowering `target` destroys those still initialising
-and demotes ready ones to on-demand (idle ones move to `idle`, subject to the keep-alive).
+Provisioned members (provisioned concurrency) are started ahead of any call, `target` of them:
+STARTING until their Init succeeded, then IDLE between calls. They are never reaped, and one that
+dies is replaced. Lowering `target` destroys those still starting and demotes the others to on
+demand (subject to the keep-alive from then on).
 """
 
 from __future__ import annotations
@@ -17,63 +17,96 @@ import asyncio
 import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 
-from ember.execution.backend import LocalBackend
-from ember.execution.environment import Environment, EnvState
+from ember.execution.backend import Backend, EnvironmentHandle
 from ember.execution.model import PROVISIONED_CONCURRENCY, EnvironmentSpec
+from ember.execution.states import MEMBER_MOVES, POOL_MOVES, EnvState, MemberState, PoolState, moved
 
 log = logging.getLogger("ember.pools")
 INIT_FAILURE = "FUNCTION_ERROR_INIT_FAILURE"  # AWS's StatusReason when a provisioned Init fails
 RELEASED = "provisioned concurrency released"
 
 
+@dataclass(eq=False)
+class Member:
+    env: EnvironmentHandle
+    state: MemberState
+    provisioned: bool
+
+
 class Pool:
-    def __init__(self, spec: EnvironmentSpec, backend: LocalBackend) -> None:
+    def __init__(self, spec: EnvironmentSpec, backend: Backend) -> None:
         self.spec = spec
         self.backend = backend
-        self.idle: list[Environment] = []
-        self.busy: set[Environment] = set()
-        self.retired = False
+        self.state = PoolState.ACTIVE
         self.target = 0
         self.failure: str | None = None  # why provisioning stopped (an Init failed)
-        self.provisioned: set[Environment] = set()
-        self.ready: set[Environment] = set()
-        self.warm: list[Environment] = []
-        self._creating = 0
+        self._members: dict[EnvironmentHandle, Member] = {}
+        # Stacks of idle members, most recent last; an entry whose member moved on is skipped.
+        self._warm: list[Member] = []
+        self._idle: list[Member] = []
+        self._creating = 0  # on-demand environments being created for a call
+        self._launching = 0  # provisioned ones being created
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        return (f"<Pool {self.spec.function_name}:{self.spec.version} idle={len(self.idle)} busy={len(self.busy)} "
-                f"provisioned={len(self.ready)}/{self.target}>")
+        return (f"<Pool {self.spec.function_name}:{self.spec.version} {self.state.value} "
+                f"members={len(self._members)} provisioned={self.provisioned_ready}/{self.target}>")
 
-    async def acquire(self) -> tuple[Environment, bool]:
-        """A warm environment if one is idle (cold=False), provisioned first, else a new one (cold=True)."""
-        for stack in (self.warm, self.idle):
+    @property
+    def retired(self) -> bool:
+        return self.state is PoolState.RETIRED
+
+    @property
+    def size(self) -> int:
+        return len(self._members) + self._creating + self._launching
+
+    @property
+    def provisioned_ready(self) -> int:
+        return sum(m.provisioned and m.state is not MemberState.STARTING for m in self._members.values())
+
+    def count(self, state: MemberState) -> int:
+        return sum(member.state is state for member in self._members.values())
+
+    async def acquire(self) -> EnvironmentHandle:
+        """An idle environment, provisioned first; else a new one, which the caller's invoke initialises."""
+        for stack, provisioned in ((self._warm, True), (self._idle, False)):
             while stack:
-                env = stack.pop()
-                if env.state is EnvState.IDLE:
-                    self.busy.add(env)
-                    return env, False
-        env = await self.backend.create(self.spec, self._forget)
-        self.busy.add(env)
-        return env, True
+                member = stack.pop()
+                if self._is_idle(member, provisioned):
+                    self._move(member, MemberState.LEASED)
+                    return member.env
+        self._creating += 1
+        try:
+            env = await self.backend.create(self.spec, self._died)
+        finally:
+            self._creating -= 1
+        self._members[env] = Member(env, MemberState.LEASED, provisioned=False)
+        return env
 
-    def release(self, env: Environment) -> None:
-        """Hand an environment back after a request; a dead or retired one is dropped."""
-        self.busy.discard(env)
+    def release(self, env: EnvironmentHandle) -> None:
+        """Hand an environment back after a request; a dead one, or one of a retired pool, goes."""
+        member = self._members.get(env)
+        if member is None:
+            env.destroy(env.dead_reason or "retired")
+            return
         if env.state is EnvState.IDLE and not self.retired:
-            (self.warm if env in self.ready else self.idle).append(env)
+            self._move(member, MemberState.IDLE)
+            (self._warm if member.provisioned else self._idle).append(member)
             return
         env.destroy(env.dead_reason or "retired")
-        env.log.close()
+        self._drop(member)
 
     def reap_idle(self, keep_alive_s: float) -> int:
         """Destroy on-demand environments idle for longer than the keep-alive; returns how many."""
         cutoff = time.monotonic() - keep_alive_s
-        stale = [env for env in self.idle if env.last_used < cutoff]
-        for env in stale:
-            self.idle.remove(env)
-            env.destroy("keep-alive expired")
+        live = [member for member in self._idle if self._is_idle(member, False)]
+        stale = [member for member in live if member.env.last_used < cutoff]
+        for member in stale:
+            member.env.destroy("keep-alive expired")
+            self._drop(member)
+        self._idle = [member for member in live if member not in stale]
         return len(stale)
 
     def provision(self, target: int) -> None:
@@ -84,97 +117,102 @@ class Pool:
         self._release_extra()
         self._fill()
 
-    @property
-    def provisioned_ready(self) -> int:
-        return len(self.ready)
-
     def retire(self, reason: str) -> None:
-        """Stop reusing this pool: idle and initialising environments go now, busy ones after their request."""
-        self.retired = True
+        """Stop reusing this pool: idle and starting environments go now, leased ones after their request."""
+        if not self.retired:
+            self.state = moved(POOL_MOVES, self.state, PoolState.RETIRED, self)
         self.target = 0
-        for env in [*self.idle, *self.warm, *(self.provisioned - self.busy)]:
-            env.destroy(reason)
-        self.idle.clear()
-        self.warm.clear()
-        self.provisioned &= self.busy
-        self.ready &= self.busy
+        for member in list(self._members.values()):
+            if member.state is not MemberState.LEASED:
+                member.env.destroy(reason)
+                self._drop(member)
+        self._warm.clear()
+        self._idle.clear()
 
     def destroy_all(self, reason: str) -> None:
         self.retire(reason)
         for task in self._tasks:
             task.cancel()
-        for env in list(self.busy):
-            env.destroy(reason)
+        for member in list(self._members.values()):
+            member.env.destroy(reason)
 
-    @property
-    def size(self) -> int:
-        return len(self.idle) + len(self.warm) + len(self.busy | self.provisioned) + self._creating
+    def _is_idle(self, member: Member, provisioned: bool) -> bool:
+        return (member.state is MemberState.IDLE and member.provisioned == provisioned
+                and member.env.state is EnvState.IDLE)
+
+    def _move(self, member: Member, new: MemberState) -> None:
+        member.state = moved(MEMBER_MOVES, member.state, new, member.env)
+
+    def _drop(self, member: Member) -> None:
+        if member.state is not MemberState.GONE:
+            self._move(member, MemberState.GONE)
+        self._members.pop(member.env, None)
+
+    def _provisioned(self) -> list[Member]:
+        return [member for member in self._members.values() if member.provisioned]
 
     def _release_extra(self) -> None:
-        """Initialising ones first (destroyed), then idle ready ones, then busy ones (both demoted)."""
-        extra = len(self.provisioned) - self.target
+        """Starting ones first (destroyed), then idle ones, then leased ones (both demoted to on demand)."""
+        extra = len(self._provisioned()) - self.target
         if extra <= 0:
             return
-        for env in sorted(self.provisioned, key=lambda e: (e in self.ready, e in self.busy))[:extra]:
-            self.provisioned.discard(env)
-            if env not in self.ready:
-                env.destroy(RELEASED)
-                continue
-            self.ready.discard(env)
-            if env in self.warm:
-                self.warm.remove(env)
-                self.idle.append(env)
+        order = {MemberState.STARTING: 0, MemberState.IDLE: 1, MemberState.LEASED: 2}
+        for member in sorted(self._provisioned(), key=lambda m: order[m.state])[:extra]:
+            member.provisioned = False
+            if member.state is MemberState.STARTING:
+                member.env.destroy(RELEASED)
+                self._drop(member)
+            elif member.state is MemberState.IDLE:
+                self._idle.append(member)
 
     def _fill(self) -> None:
         if self.retired or self.failure is not None:
             return
-        for _ in range(self.target - len(self.provisioned) - self._creating):
-            self._creating += 1
+        for _ in range(self.target - len(self._provisioned()) - self._launching):
+            self._launching += 1
             task = asyncio.get_running_loop().create_task(self._launch(), name=f"provision {self.spec.function_name}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _launch(self) -> None:
         """Start one provisioned environment and wait for its Init; a failed Init stops provisioning."""
+        spec = dataclasses.replace(self.spec, initialization_type=PROVISIONED_CONCURRENCY)
         try:
-            env = await self.backend.create(dataclasses.replace(self.spec, initialization_type=PROVISIONED_CONCURRENCY),
-                                            self._forget)
+            env = await self.backend.create(spec, self._died)
         except Exception as exc:
             log.warning("provisioned environment of %r failed to start: %s", self, exc)
             self._fail(f"{INIT_FAILURE}: {exc}")
             return
         finally:
-            self._creating -= 1
-        if self.retired or len(self.provisioned) >= self.target:
+            self._launching -= 1
+        if self.retired or len(self._provisioned()) >= self.target:
             env.destroy(RELEASED)
             return
-        self.provisioned.add(env)
-        failure = await env.wait_initialised("")
-        if env not in self.provisioned:  # released while initialising
+        member = self._members[env] = Member(env, MemberState.STARTING, provisioned=True)
+        failure = await env.wait_initialised()
+        if member.state is MemberState.GONE:  # released while it started
             return
         if failure is not None or env.state is not EnvState.IDLE:
             reason = f"{INIT_FAILURE}: {failure.error_type if failure else env.dead_reason}"
             env.destroy(reason)
-            self.provisioned.discard(env)
+            self._drop(member)
             self._fail(reason)
             return
-        self.ready.add(env)
-        self.warm.append(env)
+        self._move(member, MemberState.IDLE)
+        self._warm.append(member)
 
     def _fail(self, reason: str) -> None:
         if self.target and self.failure is None:
             self.failure = reason
 
-    def _forget(self, env: Environment) -> None:
-        """An environment died; a busy one is closed by `release` once its request is logged; a
-        provisioned one is replaced."""
-        if env in self.idle:
-            self.idle.remove(env)
-        if env in self.warm:
-            self.warm.remove(env)
-        if env not in self.busy:
-            env.log.close()
-        if env in self.ready:  # one still initialising is `_launch`'s to judge
-            self.ready.discard(env)
-            self.provisioned.discard(env)
+    def _died(self, env: EnvironmentHandle) -> None:
+        """An environment died. A leased one stays until `release`; a starting one is `_launch`'s to
+        judge; a provisioned one that had started is replaced."""
+        member = self._members.get(env)
+        if member is None or member.state is MemberState.STARTING:
+            return
+        if member.state is MemberState.IDLE:
+            self._drop(member)
+        if member.provisioned:
+            member.provisioned = False
             self._fill()

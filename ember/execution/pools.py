@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ember.execution.backend import LocalBackend
+from ember.execution.backend import Backend
 from ember.execution.model import EnvironmentSpec
 from ember.execution.pool import Pool
 
@@ -13,7 +13,7 @@ log = logging.getLogger("ember.pools")
 
 
 class PoolManager:
-    def __init__(self, backend: LocalBackend, keep_alive_s: float) -> None:
+    def __init__(self, backend: Backend, keep_alive_s: float) -> None:
         self.backend = backend
         self.keep_alive_s = keep_alive_s
         self._current: dict[tuple[str, str], Pool] = {}

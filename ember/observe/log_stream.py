@@ -2,7 +2,7 @@
 
 Every line an environment prints, and every platform line (INIT_START, START, END, REPORT), is one
 event `{"t": epoch_ms, "m": message}` appended to `<logs>/<function>/<stream id>.jsonl`. While a
-request runs its lines are also captured, so `X-Amz-Log-Type: Tail` can return them.
+request runs its lines are also kept in a TailBuffer, so `X-Amz-Log-Type: Tail` can return them.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
@@ -35,31 +36,35 @@ class LogStream:
         self.name = stream_name
         self.path = directory / stream_file_name(stream_name)
         self._file: IO[str] | None = None
-        self._capture: list[str] | None = None
 
-    def write(self, message: str) -> None:
-        """Record one event; `message` keeps its trailing newline, as CloudWatch does for Lambda."""
+    def write(self, message: str, flush: bool = True) -> None:
+        """Record one event; `message` keeps its trailing newline, as CloudWatch does for Lambda.
+        A call's lines are written unflushed and flushed together at its END."""
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
         self._file.write(json.dumps({"t": int(time.time() * 1000), "s": self.name, "m": message}) + "\n")
-        if self._capture is not None:
-            self._capture.append(message)
-        else:  # during a request, lines are flushed together when it ends
+        if flush:
             self._file.flush()
-
-    def start_capture(self) -> None:
-        self._capture = []
-
-    def stop_capture(self) -> str:
-        """End the capture and return the last 4 KB of what it saw (the Tail of an invocation)."""
-        text = "".join(self._capture or [])
-        self._capture = None
-        if self._file is not None:
-            self._file.flush()
-        raw = text.encode("utf-8")[-TAIL_BYTES:]
-        return raw.decode("utf-8", errors="ignore")
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class TailBuffer:
+    """The last TAIL_BYTES of a call's lines: what Tail returns, in bounded memory whatever it prints."""
+
+    def __init__(self) -> None:
+        self._lines: deque[str] = deque()
+        self._size = 0
+
+    def append(self, message: str) -> None:
+        self._lines.append(message)
+        self._size += len(message)
+        while self._size > 4 * TAIL_BYTES and len(self._lines) > 1:
+            self._size -= len(self._lines.popleft())
+
+    def text(self) -> str:
+        raw = "".join(self._lines).encode("utf-8")[-TAIL_BYTES:]
+        return raw.decode("utf-8", errors="ignore")

@@ -8,10 +8,10 @@ Values come in plain (this is the bottom layer): the invoker and the limiter fil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+
+from ember.observe.metered_call import MeteredCall
 
 MIB = 1024 * 1024
 # Lambda's range: a warm no-op takes ~1 ms, the longest allowed call 15 minutes.
@@ -25,26 +25,6 @@ CALL_LABELS = ("faas_name", "faas_version", "faas_trigger")
 BILLING_LABELS = (*CALL_LABELS, "price_model")
 # OpenTelemetry's faas.trigger for Ember's invocation sources; anything else is "other".
 TRIGGERS = {"invoke": "http"}
-
-
-@dataclass(frozen=True)
-class CallSample:
-    """One finished call as the invoker metered it."""
-
-    function: str
-    version: str
-    source: str  # "invoke" (synchronous), "event" (async queue), ...
-    failed: bool
-    timed_out: bool
-    cold: bool
-    duration_ms: float
-    init_ms: float | None  # a cold start's Init Duration
-    max_memory_mb: int
-    cpu_ms: float | None  # None where no cgroup measured it
-    billed_ms: int
-    gb_seconds: float
-    cost_usd: float
-    price_model: str
 
 
 def trigger_of(source: str) -> str:
@@ -83,7 +63,7 @@ class Metrics:
         self.gb_seconds = counter("ember_gb_seconds_total", "Memory GB times billed seconds.", BILLING_LABELS)
         self.cost = counter("ember_cost_usd_total", "What calls cost before any free tier, in USD.", BILLING_LABELS)
 
-    def observe_call(self, call: CallSample) -> None:
+    def observe_call(self, call: MeteredCall) -> None:
         """Count one finished call; the invoker calls this exactly once per call."""
         invocations, errors, timeouts, coldstarts, duration, init, memory, cpu, billed, gb_seconds, cost = \
             self._labelled(call)
@@ -111,7 +91,7 @@ class Metrics:
         """The text exposition format of everything observed so far."""
         return generate_latest(self.registry)
 
-    def _labelled(self, call: CallSample) -> tuple[MetricWrapperBase, ...]:
+    def _labelled(self, call: MeteredCall) -> tuple[MetricWrapperBase, ...]:
         """Each metric's child for the call's labels, looked up once per label set (a warm call is ~1 ms)."""
         key = (call.function, call.version, trigger_of(call.source), call.price_model)
         children = self._children.get(key)

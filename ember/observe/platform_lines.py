@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import time
 from dataclasses import dataclass
 
 
@@ -21,6 +22,11 @@ def init_start_line(runtime: str, region: str) -> str:
 
 def start_line(request_id: str, version: str) -> str:
     return f"START RequestId: {request_id} Version: {version}\n"
+
+
+def timeout_line(request_id: str, duration_ms: float) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    return f"{stamp}Z {request_id} Task timed out after {duration_ms / 1000:.2f} seconds\n"
 
 
 def end_line(request_id: str) -> str:

@@ -7,7 +7,7 @@ import subprocess
 
 from conftest import BIN
 
-from ember.execution.doctor import FEATURES
+from ember.execution.local.doctor import FEATURES
 
 
 def doctor(*flags: str) -> subprocess.CompletedProcess[str]:

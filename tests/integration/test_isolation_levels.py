@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import BIN
 
-from ember.execution.isolation import (
+from ember.execution.local.isolation import (
     IsolationUnavailable,
     SandboxSettings,
     open_sandboxes,

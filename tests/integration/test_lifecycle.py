@@ -132,7 +132,7 @@ def test_a_zygote_that_dies_is_replaced(ember_with):
     create(client, "phoenix", "def handler(e, c):\n    return 'ok'\n")
     assert client.invoke(FunctionName="phoenix")["Payload"].read() == b'"ok"'
     zygote = next(p for p in psutil.Process(server.proc.pid).children()
-                  if "ember.execution.zygote" in " ".join(p.cmdline()))
+                  if "ember.execution.local.zygote" in " ".join(p.cmdline()))
     zygote.kill()
     assert wait_for(lambda: not zygote.is_running() or zygote.status() == psutil.STATUS_ZOMBIE, timeout=10)
     time.sleep(0.5)  # its environments died with it; the server has heard

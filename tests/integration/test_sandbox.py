@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import ROLE, EmberProcess, lambda_client, make_zip
 
-from ember.execution.cgroups import detect
+from ember.execution.local.cgroups import detect
 
 # Where this machine keeps the memory controller (a v1 hierarchy here; the cgroup2 root elsewhere).
 CGROUP_MEMORY = detect(Path("/proc/mounts").read_text())["memory"].root

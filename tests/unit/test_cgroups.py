@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ember.execution.cgroups import CFS_PERIOD_US, Hierarchy, cpu_quota_us, detect
+from ember.execution.local.cgroups import CFS_PERIOD_US, Hierarchy, cpu_quota_us, detect
 
 HYBRID = """\
 tmpfs /sys/fs/cgroup tmpfs rw,relatime,mode=755 0 0

@@ -8,7 +8,7 @@ import pytest
 
 from ember.observe import log_stream
 from ember.observe.log_reader import read_events
-from ember.observe.log_stream import TAIL_BYTES, LogStream
+from ember.observe.log_stream import TAIL_BYTES, LogStream, TailBuffer
 
 STREAM_A = "2024/01/01/[$LATEST]aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 STREAM_B = "2024/01/01/[$LATEST]bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -104,43 +104,26 @@ def test_lines_written_in_the_same_millisecond_keep_their_order(tmp_path, clock)
     assert [e.message for e in read_events(tmp_path)] == [f"line {n}\n" for n in range(12)]
 
 
-def test_capture_returns_what_was_written_since_start(tmp_path, clock):
-    stream = LogStream(tmp_path, STREAM_A)
-    stream.write("before\n")
-    stream.start_capture()
-    stream.write("START RequestId: r\n")
-    stream.write("hello\n")
-    assert stream.stop_capture() == "START RequestId: r\nhello\n"
-    stream.close()
-
-
-def test_writes_after_stop_capture_are_not_captured(tmp_path, clock):
-    stream = LogStream(tmp_path, STREAM_A)
-    stream.start_capture()
-    stream.write("one\n")
-    stream.stop_capture()
-    stream.write("two\n")
-    stream.start_capture()
-    assert stream.stop_capture() == ""
-    stream.close()
-
-
-def test_capture_keeps_only_the_last_4096_bytes(tmp_path, clock):
-    stream = LogStream(tmp_path, STREAM_A)
-    stream.start_capture()
-    stream.write("x" * 5000 + "\n")
-    stream.write("the end\n")
-    tail = stream.stop_capture()
-    stream.close()
+def test_the_tail_keeps_only_the_last_4096_bytes():
+    tail = TailBuffer()
+    tail.append("x" * 5000 + "\n")
+    tail.append("the end\n")
     assert TAIL_BYTES == 4096
-    assert len(tail.encode()) == 4096
-    assert tail.endswith("x\nthe end\n")
+    assert len(tail.text().encode()) == 4096
+    assert tail.text().endswith("x\nthe end\n")
 
 
-def test_captured_lines_are_still_written_to_the_stream(tmp_path, clock):
+def test_the_tail_holds_bounded_memory_whatever_a_call_prints():
+    tail = TailBuffer()
+    for number in range(100_000):
+        tail.append(f"line {number}\n")
+    assert sum(map(len, tail._lines)) <= 5 * TAIL_BYTES
+    assert tail.text().endswith("line 99999\n")
+
+
+def test_unflushed_lines_reach_the_stream_in_order(tmp_path, clock):
     stream = LogStream(tmp_path, STREAM_A)
-    stream.start_capture()
     write_at(stream, clock, 1234, "kept\n")
-    stream.stop_capture()
+    stream.write("later\n", flush=False)
     stream.close()
-    assert [(e.timestamp, e.message) for e in read_events(tmp_path)] == [(1234, "kept\n")]
+    assert [(e.timestamp, e.message) for e in read_events(tmp_path)] == [(1234, "kept\n"), (1234, "later\n")]

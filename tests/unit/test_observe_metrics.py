@@ -6,11 +6,13 @@ from dataclasses import replace
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from ember.observe.metrics import MIB, CallSample, Metrics, trigger_of
+from ember.observe.metered_call import MeteredCall
+from ember.observe.metrics import MIB, Metrics, trigger_of
 
-WARM_OK = CallSample(function="f", version="3", source="invoke", failed=False, timed_out=False, cold=False,
-                     duration_ms=12.5, init_ms=None, max_memory_mb=40, cpu_ms=None, billed_ms=13,
-                     gb_seconds=0.125 * 0.013, cost_usd=0.0000002, price_model="2025")
+WARM_OK = MeteredCall(request_id="r", function="f", version="3", source="invoke", started_at=0.0, duration_ms=12.5,
+                      billed_ms=13, memory_mb=128, max_memory_mb=40, init_ms=None, cold=False, status="success",
+                      error_type=None, cpu_ms=None, cost_usd=0.0000002, price_model="2025", arch="x86_64",
+                      gb_seconds=0.125 * 0.013)
 
 
 def samples(metrics: Metrics) -> dict[tuple[str, frozenset], float]:
@@ -32,8 +34,8 @@ def test_sources_map_to_opentelemetry_triggers():
 def test_a_call_moves_each_metric_once_and_only_what_it_measured():
     metrics = Metrics()
     metrics.observe_call(WARM_OK)
-    metrics.observe_call(replace(WARM_OK, source="event", failed=True, timed_out=True, cold=True, init_ms=250.0,
-                                 cpu_ms=4.0))
+    metrics.observe_call(replace(WARM_OK, source="event", status="timeout", error_type="Sandbox.Timedout",
+                                 cold=True, init_ms=250.0, cpu_ms=4.0))
     found = samples(metrics)
     http = {"faas_name": "f", "faas_version": "3", "faas_trigger": "http"}
     other = {**http, "faas_trigger": "other"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ember.execution.sandbox import TmpSlots
+from ember.execution.local.sandbox import TmpSlots
 
 
 def test_a_released_slot_is_the_next_one_handed_out():

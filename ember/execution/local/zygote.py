@@ -1,4 +1,4 @@
-"""The zygote: a single-threaded process that forks every environment (`python -m ember.execution.zygote`).
+"""The zygote: a single-threaded process that forks every environment (`python -m ember.execution.local.zygote`).
 
 With preloads it has already imported Ember's Python runtime and the packages the runtime provides
 (boto3), so a new environment starts as a fork, not a fresh interpreter; with none (`--zygote off`)
@@ -26,9 +26,9 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from ember.execution.cgroups import CgroupError, CgroupTree, EnvironmentCgroup
-from ember.execution.child import MAX_MESSAGE, run_spare
-from ember.execution.linux import (
+from ember.execution.local.cgroups import CgroupError, CgroupTree, EnvironmentCgroup
+from ember.execution.local.child import MAX_MESSAGE, run_spare
+from ember.execution.local.linux import (
     CLONE_NEWNS,
     MS_NODEV,
     MS_NOSUID,

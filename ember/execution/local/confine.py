@@ -15,14 +15,14 @@ import resource
 import sys
 from dataclasses import asdict, dataclass
 
-from ember.execution.linux import (
+from ember.execution.local.linux import (
     MS_SLAVE,
     die_with_parent,
     mount,
     no_new_privileges,
     set_hostname,
 )
-from ember.execution.rootfs import enter_root, prepare_root
+from ember.execution.local.rootfs import enter_root, prepare_root
 
 CONFINE_FAILED = 126
 NOFILE_LIMIT = 1024  # Lambda's file descriptor limit

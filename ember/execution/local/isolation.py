@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.execution.cgroups import CgroupError, CgroupTree, open_tree
-from ember.execution.sandbox import Sandboxes
-from ember.execution.spawner import Spawner
+from ember.execution.local.cgroups import CgroupError, CgroupTree, open_tree
+from ember.execution.local.sandbox import Sandboxes
+from ember.execution.local.spawner import Spawner
 
 LEVELS = ("auto", "full", "rlimits")
 DEFAULT_PRELOADS = ("boto3",)

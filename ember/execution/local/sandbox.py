@@ -15,12 +15,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ember.execution.cgroups import CgroupTree, EnvironmentCgroup
-from ember.execution.confine import LaunchPlan
+from ember.execution.local.cgroups import CgroupTree, EnvironmentCgroup
+from ember.execution.local.confine import LaunchPlan
 from ember.execution.model import EnvironmentSpec
-from ember.execution.process import SandboxProcess
-from ember.execution.rootfs import RUNTIME_DIR, TASK_ROOT
-from ember.execution.spawner import Spawner
+from ember.execution.local.process import SandboxProcess
+from ember.execution.local.rootfs import RUNTIME_DIR, TASK_ROOT
+from ember.execution.local.spawner import Spawner
 from ember.runtimes import PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
 
 FIRST_UID = 100_000  # functions run as 100000, 100001, … (one uid per function, never root)
@@ -97,6 +97,7 @@ class Sandbox:
         self.owner = owner
         self.spec = spec
         self.cgroup: EnvironmentCgroup | None = None  # the zygote made it; known once launched
+        self.process: SandboxProcess | None = None
         self.isolated = owner.isolate
         self.task_root = TASK_ROOT if self.isolated else str(spec.code_dir)
         self.runtime_dir = RUNTIME_DIR if self.isolated else str(RUNTIMES_DIR)
@@ -104,7 +105,7 @@ class Sandbox:
         self._tmp_slot = owner.tmp.acquire(self._tmp_key) if self.isolated else None
 
     async def launch(self, env: dict[str, str], on_line: Callable[[str], None],
-                     on_exit: Callable[[int], None]) -> SandboxProcess:
+                     on_exit: Callable[[int], None]) -> None:
         """Start the runtime in this sandbox; `on_exit` gets its exit code once it is gone."""
         read_fd, write_fd = os.pipe()
         process: SandboxProcess | None = None
@@ -125,14 +126,52 @@ class Sandbox:
             os.close(write_fd)
         if spawned.cgroup is not None and self.owner.cgroups is not None:
             self.cgroup = self.owner.cgroups.adopt(spawned.cgroup, self.spec.memory_mb)
-        process = SandboxProcess(spawned.pid, spawned.pidfd, read_fd, on_line, on_exit,
-                                 own_pid_namespace=self.isolated)
+        process = self.process = SandboxProcess(spawned.pid, spawned.pidfd, read_fd, on_line, on_exit,
+                                                own_pid_namespace=self.isolated)
         if early:  # after the caller holds the process, as for any other exit
             asyncio.get_running_loop().call_soon(process.exited, early[0])
-        return process
+
+    def flush_output(self) -> None:
+        if self.process is not None:
+            self.process.drain_output()
+            self.process.flush_partial()
+
+    def end_init_burst(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.throttle()
+
+    def peak_memory_bytes(self) -> int | None:
+        """The cgroup's high-water mark (every process, page cache included, as Lambda counts it),
+        else the runtime process's VmHWM."""
+        peak = self.cgroup.peak_memory_bytes() if self.cgroup is not None else None
+        if peak is None and self.process is not None:
+            peak_kb = self.process.peak_rss_kb()
+            peak = peak_kb * 1024 if peak_kb is not None else None
+        return peak
+
+    def cpu_usage_ns(self) -> int | None:
+        return self.cgroup.cpu_usage_ns() if self.cgroup is not None else None
+
+    def oom_killed(self) -> bool:
+        return self.cgroup is not None and self.cgroup.oom_killed()
+
+    def kill(self) -> None:
+        """Kill the runtime and give the /tmp slot back at once: the environment that replaces a
+        timed-out one finds the same files."""
+        if self.process is not None:
+            self.process.kill()
+        self._give_back_tmp()
 
     def release(self) -> None:
-        """Give the /tmp slot back (idempotent); the next environment of this revision gets it."""
+        """The runtime is gone: stop reading its output and remove its cgroup."""
+        self._give_back_tmp()
+        if self.process is not None:
+            self.process.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+    def _give_back_tmp(self) -> None:
+        """Idempotent; the next environment of this revision gets the slot."""
         if self._tmp_slot is not None:
             if not self.owner.tmp.release(self._tmp_key, self._tmp_slot):
                 self.owner.spawner.drop_tmp([self._tmp_slot])

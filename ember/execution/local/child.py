@@ -13,8 +13,8 @@ import socket
 import sys
 import traceback
 
-from ember.execution import confine as confinement
-from ember.execution.cgroups import EnvironmentCgroup
+from ember.execution.local import confine as confinement
+from ember.execution.local.cgroups import EnvironmentCgroup
 
 MAX_MESSAGE = 1 << 20
 

@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from ember.execution.linux import (
+from ember.execution.local.linux import (
     MS_BIND,
     MS_NODEV,
     MS_NOEXEC,

@@ -17,11 +17,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.execution.isolation import DEFAULT_PRELOADS, SandboxSettings, open_sandboxes
+from ember.execution.local.isolation import DEFAULT_PRELOADS, SandboxSettings, open_sandboxes
 from ember.execution.model import EnvironmentSpec
-from ember.execution.process import SandboxProcess
-from ember.execution.rootfs import TASK_ROOT
-from ember.execution.sandbox import Sandbox, Sandboxes
+from ember.execution.local.process import SandboxProcess
+from ember.execution.local.rootfs import TASK_ROOT
+from ember.execution.local.sandbox import Sandbox, Sandboxes
 from ember.execution.variables import lambda_environment
 from ember.runtimes import language_summary
 
@@ -64,7 +64,9 @@ async def _probe(sandboxes: Sandboxes, code: Path) -> list[Finding]:
     exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     output: list[str] = []
     env = lambda_environment(spec, address, "probe", sandbox.task_root, sandbox.runtime_dir)
-    probe = await sandbox.launch(env, output.append, exited.set_result)
+    await sandbox.launch(env, output.append, exited.set_result)
+    probe = sandbox.process
+    assert probe is not None
     try:
         waiting = await _wait_for_next(listener, exited)
         return _findings(probe, sandbox, sandboxes, waiting, "".join(output))
@@ -87,8 +89,6 @@ async def _stop(probe: SandboxProcess, exited: asyncio.Future[int], sandbox: San
     probe.kill()
     await exited
     sandbox.release()
-    if sandbox.cgroup is not None:
-        sandbox.cgroup.remove()
 
 
 def _findings(probe: SandboxProcess, sandbox: Sandbox, sandboxes: Sandboxes, connection: socket.socket | None,

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.execution.cgroups import CgroupTree
-from ember.execution.child import MAX_MESSAGE
-from ember.execution.confine import LaunchPlan
+from ember.execution.local.cgroups import CgroupTree
+from ember.execution.local.child import MAX_MESSAGE
+from ember.execution.local.confine import LaunchPlan
 
 ExitCallback = Callable[[int], None]
 log = logging.getLogger("ember.spawner")
@@ -76,7 +76,7 @@ class Spawner:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         modules = ",".join(self.preload) if self.preload is not None else "-"
         cgroups = json.dumps(self.cgroups.to_message()) if self.cgroups is not None else "-"
-        argv = [sys.executable, "-P", "-m", "ember.execution.zygote", str(theirs.fileno()), str(self.stage),
+        argv = [sys.executable, "-P", "-m", "ember.execution.local.zygote", str(theirs.fileno()), str(self.stage),
                 "1" if self.isolate else "0", modules, cgroups, str(self.spares)]
         try:
             self._process = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,

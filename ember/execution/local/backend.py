@@ -1,0 +1,60 @@
+"""The local backend: environments as sandboxed processes on this machine, forked by the zygote.
+
+It keeps the contract of ember.execution.backend.Backend. Beyond it: an environment's cgroup
+(memory = MemorySize, CPU = MemorySize/1769 vCPU after Init, pids) is gone by the time `on_dead`
+runs, with every process that was in it; its /tmp slot goes to the next environment of the same
+revision as soon as it is destroyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ember.execution.backend import BackendStats, ListenerFactory
+from ember.execution.environment import Environment
+from ember.execution.local.sandbox import Sandboxes
+from ember.execution.model import EnvironmentSpec
+from ember.observe.log_stream import LogStream, new_stream_name
+
+
+class LocalBackend:
+    """Environments on this machine, each in the sandbox `sandboxes` makes for it."""
+
+    def __init__(self, logs_dir: Path, open_listener: ListenerFactory, sandboxes: Sandboxes) -> None:
+        self.logs_dir = logs_dir
+        self.open_listener = open_listener
+        self.sandboxes = sandboxes
+        self._live: set[Environment] = set()
+
+    async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None]) -> Environment:
+        log = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version))
+        sandbox = self.sandboxes.prepare(spec)
+
+        def died(env: Environment) -> None:
+            self._live.discard(env)
+            on_dead(env)
+
+        env = Environment(spec, sandbox, log, self.open_listener, died)
+        self._live.add(env)
+        try:
+            await env.start()
+        except BaseException:
+            self._live.discard(env)
+            env.destroy("start failed")
+            sandbox.release()
+            log.close()
+            raise
+        return env
+
+    def forget(self, function_name: str, version: str | None) -> None:
+        self.sandboxes.forget(function_name, version)
+
+    def stats(self) -> BackendStats:
+        return BackendStats(len(self._live), sum(env.spec.memory_mb for env in self._live))
+
+    def close(self) -> None:
+        """Stop the zygote (every environment dies with it), then remove the cgroup tree."""
+        for env in list(self._live):
+            env.destroy("server shutdown")
+        self.sandboxes.close()
