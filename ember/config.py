@@ -30,6 +30,7 @@ class ServerConfig:
     auth: str = "sigv4"
     account_concurrency: int = 1000
     isolation: str = "auto"  # auto | full | rlimits (ember.execution.local.isolation)
+    network: str = "egress"  # egress | none (ember.execution.local.network)
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True

@@ -1,9 +1,11 @@
-"""The Lambda Runtime API (reference §3), served to each environment on a loopback listener of its own.
+"""The Lambda Runtime API (reference §3), served to each environment on a listener of its own.
 
-One ASGI app serves every listener; the listener's port says which environment is calling, so a
-runtime needs nothing but `AWS_LAMBDA_RUNTIME_API` — as with AWS, and as awslambdaric expects.
-The app is plain ASGI rather than Starlette because two of an invocation's three HTTP exchanges
-go through it: a router and middleware stack here cost a measurable share of throughput.
+A listener is either a socket the environment's sandbox opened inside its own network namespace
+(127.0.0.1:9001 there, reachable from nowhere else) or, without one, a loopback port of the host.
+One ASGI app serves them all; each listener's connections carry their environment in the scope's
+`state`, so a runtime needs nothing but `AWS_LAMBDA_RUNTIME_API` — as with AWS, and as awslambdaric
+expects. The app is plain ASGI rather than Starlette because two of an invocation's three HTTP
+exchanges go through it: a router and middleware stack here cost a measurable share of throughput.
 """
 
 from __future__ import annotations
@@ -42,50 +44,37 @@ VIOLATION_STATUS: dict[type[RuntimeApiViolation], int] = {
 
 
 class Listener:
-    """A loopback listening socket bound to one environment."""
+    """A listening socket bound to one environment."""
 
-    def __init__(self, server: asyncio.AbstractServer, port: int, on_close: Callable[[int], None]) -> None:
+    def __init__(self, server: asyncio.AbstractServer, address: str) -> None:
         self.server = server
-        self.port = port
-        self.address = f"127.0.0.1:{port}"
-        self._on_close = on_close
+        self.address = address
 
     def close(self) -> None:
         self.server.close()
-        self._on_close(self.port)
 
 
 class RuntimeApiServer:
     def __init__(self) -> None:
-        self._environments: dict[int, RuntimeEndpoint] = {}
         self._config = uvicorn.Config(self.app, interface="asgi3", log_config=None, access_log=False,
                                       lifespan="off", proxy_headers=False, timeout_keep_alive=3600)
         self._config.load()
         self._state = ServerState()
 
-    async def open(self, env: RuntimeEndpoint) -> Listener:
-        """Start a listener for `env` on a free loopback port."""
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
-        # without it the body of a `next` response waits ~40 ms behind the headers (Nagle + delayed ACK).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    async def open(self, env: RuntimeEndpoint, sock: socket.socket | None = None) -> Listener:
+        """Serve `env`'s Runtime API on `sock` (opened inside its sandbox), else on a free loopback port."""
+        sock = sock or _loopback_socket()
+        host, port = sock.getsockname()[:2]
         protocol = self._config.http_protocol_class
+        app_state = {"environment": env}
         server = await asyncio.get_running_loop().create_server(
-            lambda: protocol(config=self._config, server_state=self._state, app_state={}), sock=sock)
-        self._environments[port] = env
-        return Listener(server, port, self._forget)
-
-    def _forget(self, port: int) -> None:
-        self._environments.pop(port, None)
+            lambda: protocol(config=self._config, server_state=self._state, app_state=app_state), sock=sock)
+        return Listener(server, f"{host}:{port}")
 
     async def app(self, scope: dict, receive: Callable, send: Callable) -> None:
         """Route by method and path; every Runtime API violation is answered as AWS's emulator does."""
         try:
-            env = self._environments.get(scope["server"][1])
-            if env is None:
-                raise RuntimeApiError(403, "InvalidStateTransition", "No environment owns this listener")
+            env = scope["state"]["environment"]
             try:
                 status, headers, body = await self._dispatch(env, scope, receive)
             except RuntimeApiViolation as exc:
@@ -126,6 +115,15 @@ class RuntimeApiServer:
         else:
             env.runtime_error(parts[2], body, error_type)
         return 202, JSON_HEADERS, ACCEPTED
+
+
+def _loopback_socket() -> socket.socket:
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it the body of a `next` response waits ~40 ms behind the headers (Nagle + delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def _next_headers(invocation: Invocation) -> list[tuple[bytes, bytes]]:

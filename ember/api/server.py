@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 import uvicorn
 
 from ember.api.app import build_app
+from ember.api.nested_api import NestedApi
 from ember.api.runtime_api import RuntimeApiServer
 from ember.api.services import Services
 from ember.billing.prices import get_model
@@ -78,11 +79,18 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def host_url(sock: socket.socket) -> str:
+    """Ember's API as a process of this host reaches it (a wildcard bind is reached on loopback)."""
+    host, port = sock.getsockname()[:2]
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]:
     """What clients like `ember tune` need to know before trusting durations and prices."""
     cgroups = sandboxes.cgroups
     return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
-            "namespaces": sandboxes.isolate, "cgroups": cgroups is not None,
+            "namespaces": sandboxes.isolate, "network": sandboxes.network, "cgroups": cgroups is not None,
             "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies}
 
 
@@ -97,7 +105,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
     raise_fd_limit()
     settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst,
-                               spares=config.spares)
+                               spares=config.spares, network=config.network)
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
@@ -122,6 +130,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                         provisioned, metrics, server_info(config, sandboxes))
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials)
+    sandboxes.serve_api = NestedApi(app).open
+    sandboxes.host_api_url = host_url(sock)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),

@@ -47,6 +47,9 @@ def serve_command(
                                    help="on: Init runs without the CPU quota (AWS's init burst); off: quota from the start."),
     spares: int = typer.Option(2, envvar="EMBER_SPARES", show_default=True,
                                help="Sandboxes kept cloned and prepared ahead of cold starts (0-64)."),
+    network: str = typer.Option("egress", envvar="EMBER_NETWORK", show_default=True,
+                                help="egress: each environment's own network with NAT out, nothing of the host; "
+                                     "none: loopback only."),
     price_model: Optional[str] = typer.Option(None, "--price-model", envvar="EMBER_PRICE_MODEL",
                                               help="How calls are billed: 2018, 2020 or 2025 (default: today's)."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
@@ -55,7 +58,7 @@ def serve_command(
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
 
     try:
-        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares)
+        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model), deploy_path)
     except StartupError as exc:

@@ -19,6 +19,7 @@ from ember.config import (
     resolve_data_dir,
 )
 from ember.execution.local.isolation import LEVELS, IsolationUnavailable
+from ember.execution.local.network import MODES as NETWORK_MODES
 from ember.runtimes.jvm import java_problem
 
 
@@ -33,19 +34,22 @@ class SandboxOptions:
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True
     spares: int = 2
+    network: str = "egress"
 
     @classmethod
     def parse(cls, isolation: str, zygote: str, preload: str, init_burst: str = "on",
-              spares: int = 2) -> SandboxOptions:
+              spares: int = 2, network: str = "egress") -> SandboxOptions:
         if isolation not in LEVELS:
             raise StartupError(f"--isolation must be one of {', '.join(LEVELS)}, not {isolation!r}")
+        if network not in NETWORK_MODES:
+            raise StartupError(f"--network must be one of {', '.join(NETWORK_MODES)}, not {network!r}")
         for flag, value in (("--zygote", zygote), ("--init-burst", init_burst)):
             if value not in ("on", "off"):
                 raise StartupError(f"{flag} must be on or off, not {value!r}")
         if not 0 <= spares <= 64:
             raise StartupError(f"--spares must be between 0 and 64, not {spares}")
         modules = tuple(name.strip() for name in preload.split(",") if name.strip())
-        return cls(isolation, zygote == "on", modules, init_burst == "on", spares)
+        return cls(isolation, zygote == "on", modules, init_burst == "on", spares, network)
 
 
 def is_loopback(host: str) -> bool:
@@ -76,7 +80,8 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
     return ServerConfig(data_dir=directory, host=host, port=port, region=region, keep_alive=keep_alive,
                         auth=auth, credentials=credentials, account_concurrency=account_concurrency,
                         isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
-                        init_burst=sandbox.init_burst, spares=sandbox.spares, price_model=model)
+                        init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
+                        price_model=model)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:

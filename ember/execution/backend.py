@@ -14,6 +14,7 @@ The sandbox protocol is one level down: what an Environment needs of the place i
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -73,6 +74,12 @@ class Sandbox(Protocol):
 
     task_root: str  # LAMBDA_TASK_ROOT inside the sandbox
     runtime_dir: str  # LAMBDA_RUNTIME_DIR inside the sandbox
+    runtime_address: str | None  # the Runtime API inside a network of its own; None: a host listener
+    api_url: str | None  # where the SDKs inside reach Ember's API for nested calls
+
+    def take_runtime_socket(self) -> socket.socket | None:
+        """The Runtime API's listening socket, opened inside the sandbox's network, once launched."""
+        ...
 
     def entrypoint_problem(self) -> str | None:
         """Why the runtime can't even be started (Runtime.InvalidEntrypoint), if it can't."""
@@ -122,7 +129,9 @@ class RuntimeListener(Protocol):
     def close(self) -> None: ...
 
 
-ListenerFactory = Callable[["RuntimeEndpoint"], Awaitable[RuntimeListener]]
+# Serve the Runtime API of one environment: on the socket its sandbox opened, or (None) on a new
+# loopback listener of the host.
+ListenerFactory = Callable[["RuntimeEndpoint", socket.socket | None], Awaitable[RuntimeListener]]
 
 
 class RuntimeEndpoint(Protocol):

@@ -79,10 +79,14 @@ class Environment:
         return f"<Environment {self.spec.function_name}:{self.spec.version} {self.state.value}>"
 
     async def start(self) -> None:
-        """Open this environment's Runtime API listener, then start the runtime in its sandbox."""
-        self._listener = await self._open_listener(self)
-        variables = lambda_environment(self.spec, self._listener.address, self.log.name,
-                                       self.sandbox.task_root, self.sandbox.runtime_dir)
+        """Start the runtime in its sandbox and serve its Runtime API: inside the sandbox's own
+        network when it has one, else on a loopback listener of the host opened first."""
+        address = self.sandbox.runtime_address
+        if address is None:
+            self._listener = await self._open_listener(self, None)
+            address = self._listener.address
+        variables = lambda_environment(self.spec, address, self.log.name, self.sandbox.task_root,
+                                       self.sandbox.runtime_dir, self.sandbox.api_url)
         self.log.write(init_start_line(self.spec.runtime, self.spec.region))
         self._started = time.perf_counter()
         problem = self.sandbox.entrypoint_problem()
@@ -90,6 +94,12 @@ class Environment:
             self._refuse_to_start(problem)
             return
         await self.sandbox.launch(variables, self._write_log, self._on_exit)
+        sock = self.sandbox.take_runtime_socket()
+        if sock is not None:
+            self._listener = await self._open_listener(self, sock)
+            if self.state is EnvState.DEAD:  # it exited while the listener opened
+                self._listener.close()
+                self._listener = None
 
     async def wait_initialised(self, request_id: str = "") -> CallRecord | None:
         """None once the runtime asks for work; the error to return for `request_id` if Init failed."""

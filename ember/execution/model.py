@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Lambda's error-type strings: the contract with clients, named once.
@@ -37,6 +37,8 @@ class EnvironmentSpec:
     revision: str
     ephemeral_mb: int = 512
     initialization_type: str = ON_DEMAND  # PROVISIONED_CONCURRENCY for environments started ahead of calls
+    role: str = ""  # the execution role the environment's credentials stand for
+    credentials: dict[str, str] = field(default_factory=dict)  # this environment's own temporary keys
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import pytest
 from botocore.config import Config
 
 from ember.runtimes.jvm import GSON, JAVAC, built_runtime
+from outside import OutsideHost
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"
@@ -92,7 +93,8 @@ class EmberProcess:
 
 
 class Collector:
-    """A loopback HTTP endpoint functions report to: sandboxed, they cannot write the test's files.
+    """An HTTP endpoint functions report to, on the outside host: sandboxed, they can neither write the
+    test's files nor reach the host's loopback.
 
     POST / appends a JSON line; GET /hold answers 1 while `hold` is set (a function waits on it)."""
 
@@ -102,7 +104,7 @@ class Collector:
             "def held():\n"
             "    return urllib.request.urlopen(os.environ['OUT'] + 'hold', timeout=10).read() == b'1'\n")
 
-    def __init__(self) -> None:
+    def __init__(self, outside: OutsideHost) -> None:
         self.lines: list[object] = []
         self.hold = False
         collector = self
@@ -124,8 +126,10 @@ class Collector:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        self.server.socket.close()
+        self.server.socket = outside.listen()
+        self.url = f"http://{outside.address}:{self.server.socket.getsockname()[1]}/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -133,9 +137,17 @@ class Collector:
         self.server.server_close()
 
 
+@pytest.fixture(scope="session")
+def outside() -> Iterator[OutsideHost]:
+    """A host of the tests' own, reached by functions only through their egress NAT."""
+    host = OutsideHost()
+    yield host
+    host.close()
+
+
 @pytest.fixture
-def collector() -> Iterator[Collector]:
-    started = Collector()
+def collector(outside: OutsideHost) -> Iterator[Collector]:
+    started = Collector(outside)
     yield started
     started.close()
 

@@ -22,6 +22,7 @@ def test_doctor_reports_every_feature_from_a_probe():
     assert report["cgroups"]["active"], report["cgroups"]
     assert "memory limit 128 MB" in report["cgroups"]["detail"]
     assert report["runtimes"]["active"]
+    assert report["network"]["active"] and "egress through NAT" in report["network"]["detail"], report["network"]
 
 
 def test_doctor_lines_and_strict_exit():

@@ -49,6 +49,8 @@ class FakeListener:
 class FakeSandbox:
     task_root = "/var/task"
     runtime_dir = "/var/runtime"
+    runtime_address = None  # the environment opens its listener (the fake one below) first
+    api_url = "http://127.0.0.1:9000"
 
     def __init__(self, spec: EnvironmentSpec) -> None:
         self.spec = spec
@@ -67,6 +69,9 @@ class FakeSandbox:
                      on_exit: Callable[[int], None]) -> None:
         self._on_output, self._on_exit = on_output, on_exit
         self._task = asyncio.get_running_loop().create_task(self._runtime())
+
+    def take_runtime_socket(self) -> None:
+        return None
 
     def flush_output(self) -> None:
         pass
@@ -137,7 +142,7 @@ class FakeBackend:
     async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None]) -> Environment:
         sandbox = FakeSandbox(spec)
 
-        async def open_listener(endpoint: RuntimeEndpoint) -> FakeListener:
+        async def open_listener(endpoint: RuntimeEndpoint, sock: object = None) -> FakeListener:
             sandbox.endpoint = endpoint
             return FakeListener()
 

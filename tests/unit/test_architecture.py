@@ -40,3 +40,32 @@ def test_foundation_imports_no_layer():
 def test_the_python_runtime_is_standalone():
     """It runs inside the environment: no `ember` import, so it costs nothing but the stdlib."""
     assert imported_ember_packages(ROOT / "runtimes" / "python" / "bootstrap.py") == set()
+
+
+HTTP_MODULES = {"http", "starlette", "uvicorn", "httptools", "h11", "httpx", "urllib"}
+
+
+def imported_top_level_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_nothing_under_execution_knows_http():
+    """The seam carries plain data; status codes are the API layer's (ember.api.runtime_api)."""
+    for path in (ROOT / "execution").rglob("*.py"):
+        text = path.read_text()
+        assert not imported_top_level_modules(path) & HTTP_MODULES, path.relative_to(ROOT)
+        assert "RuntimeApiError" not in text and "status_code" not in text, path.relative_to(ROOT)
+
+
+def test_only_the_local_backend_knows_the_os_sandbox():
+    """Pools, environments and the invoker reach a sandbox only through ember.execution.backend."""
+    for path in [*(ROOT / "execution").glob("*.py"), *(ROOT / "core").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("ember.execution.local"), path.relative_to(ROOT)

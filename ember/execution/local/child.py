@@ -19,13 +19,23 @@ from ember.execution.local.cgroups import EnvironmentCgroup
 MAX_MESSAGE = 1 << 20
 
 
-def run_spare(plan_channel: socket.socket, isolated: bool, stage: str, group: EnvironmentCgroup | None) -> None:
-    """A spare's life: prepare, wait for a plan and the log pipe, become that environment."""
+def run_spare(plan_channel: socket.socket, isolated: bool, network: str, stage: str,
+              group: EnvironmentCgroup | None) -> None:
+    """A spare's life: prepare, hand its listeners to the zygote, wait for a plan and the log pipe,
+    become that environment."""
+    listeners: list[socket.socket] = []
     try:
-        confinement.prepare(isolated, f"{stage}/root", f"{stage}/tmp", group.procs_files() if group else [])
+        listeners = confinement.prepare(isolated, network, f"{stage}/root", f"{stage}/tmp",
+                                        group.procs_files() if group else [])
         problem: BaseException | None = None
     except BaseException as exc:  # noqa: B036 - reported to the environment that gets this spare
         problem = exc
+    try:
+        socket.send_fds(plan_channel, [b"prepared"], [sock.fileno() for sock in listeners])
+    except BaseException:  # noqa: B036 - nothing may return into the zygote's loop
+        os._exit(1)
+    for sock in listeners:
+        sock.close()
     become_own_process()
     try:
         data, fds, _, _ = socket.recv_fds(plan_channel, MAX_MESSAGE, 1)

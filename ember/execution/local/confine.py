@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import resource
+import socket
 import sys
 from dataclasses import asdict, dataclass
 
@@ -22,6 +23,7 @@ from ember.execution.local.linux import (
     no_new_privileges,
     set_hostname,
 )
+from ember.execution.local.network import enter_own_network
 from ember.execution.local.rootfs import enter_root, prepare_root
 
 CONFINE_FAILED = 126
@@ -48,15 +50,19 @@ class LaunchPlan:
         return asdict(self)
 
 
-def prepare(isolate: bool, new_root: str, slots_dir: str, cgroup_procs: list[str]) -> None:
+def prepare(isolate: bool, network: str, new_root: str, slots_dir: str,
+            cgroup_procs: list[str]) -> list[socket.socket]:
     """The function-independent part, run as soon as the zygote has cloned this process: die with
-    the zygote, join the environment's cgroups, build the shared part of the root."""
+    the zygote, join the environment's cgroups, build the shared part of the root, and (unless
+    `network` is "host") a network of its own; returns the listeners opened inside it."""
     die_with_parent()
     for path in cgroup_procs:
         _join(path)
-    if isolate:
-        mount(None, slots_dir, None, MS_SLAVE)  # see /tmp slots the zygote mounts later, send nothing back
-        prepare_root(new_root)
+    if not isolate:
+        return []
+    mount(None, slots_dir, None, MS_SLAVE)  # see /tmp slots the zygote mounts later, send nothing back
+    prepare_root(new_root)
+    return enter_own_network(egress=network == "egress") if network != "host" else []
 
 
 def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:

@@ -25,7 +25,7 @@ from ember.execution.local.sandbox import Sandbox, Sandboxes
 from ember.execution.variables import lambda_environment
 from ember.runtimes import language_summary
 
-FEATURES = ("cgroups", "namespaces", "uid", "tmp", "zygote", "runtimes")
+FEATURES = ("cgroups", "namespaces", "network", "uid", "tmp", "zygote", "runtimes")
 PROBE_MEMORY_MB = 128
 PROBE_TMP_MB = 512
 
@@ -58,15 +58,16 @@ async def _probe(sandboxes: Sandboxes, code: Path) -> list[Finding]:
     spec = EnvironmentSpec("ember-doctor", "$LATEST", "python3.11", "probe.handler", PROBE_MEMORY_MB, 3, code,
                            {}, "us-east-1", "probe", PROBE_TMP_MB)
     sandbox = sandboxes.prepare(spec)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.setblocking(False)
-    address = f"127.0.0.1:{listener.getsockname()[1]}"
+    listener = None if sandbox.runtime_address else socket.create_server(("127.0.0.1", 0))
+    address = sandbox.runtime_address or f"127.0.0.1:{listener.getsockname()[1]}"  # type: ignore[union-attr]
     exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     output: list[str] = []
     env = lambda_environment(spec, address, "probe", sandbox.task_root, sandbox.runtime_dir)
     await sandbox.launch(env, output.append, exited.set_result)
+    listener = listener or sandbox.take_runtime_socket()
     probe = sandbox.process
-    assert probe is not None
+    assert probe is not None and listener is not None
+    listener.setblocking(False)
     try:
         waiting = await _wait_for_next(listener, exited)
         return _findings(probe, sandbox, sandboxes, waiting, "".join(output))
@@ -99,8 +100,8 @@ def _findings(probe: SandboxProcess, sandbox: Sandbox, sandboxes: Sandboxes, con
     try:  # read everything while the probe waits on this connection: closing it ends the probe
         pid = probe.pid
         mounts = _mounts(pid)
-        return [_cgroups(pid, sandbox), _namespaces(pid), _uid(pid), _tmp(mounts), _zygote(pid, sandboxes),
-                _runtimes(mounts)]
+        return [_cgroups(pid, sandbox), _namespaces(pid), _network(pid, sandboxes), _uid(pid), _tmp(mounts),
+                _zygote(pid, sandboxes), _runtimes(mounts)]
     finally:
         connection.close()
 
@@ -131,6 +132,17 @@ def _namespaces(pid: int) -> Finding:
     if not separate:
         return Finding("namespaces", False, "the probe shares the server's mnt, pid, ipc and uts namespaces")
     return Finding("namespaces", len(separate) == len(own), f"separate: {', '.join(separate)}")
+
+
+def _network(pid: int, sandboxes: Sandboxes) -> Finding:
+    if os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net"):
+        return Finding("network", False, "the probe shares the host's network: it reaches every loopback "
+                                         "service and every environment's Runtime API")
+    links = [line.split(":")[0].strip() for line in Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]]
+    egress = "egress through NAT, nothing of the host reachable" if sandboxes.network == "egress" else \
+        "no egress (--network none)"
+    return Finding("network", True, f"own network namespace ({', '.join(links)}); Runtime API at "
+                                    f"127.0.0.1:9001 and Ember's API at 127.0.0.1:9000 inside; {egress}")
 
 
 def _uid(pid: int) -> Finding:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.execution.local.cgroups import CgroupError, CgroupTree, open_tree
+from ember.execution.local.network import MODES, NetworkUnavailable, prepare_host
 from ember.execution.local.sandbox import Sandboxes
 from ember.execution.local.spawner import Spawner
 
@@ -26,6 +27,7 @@ class SandboxSettings:
     init_burst: bool = True  # Init runs without the CPU quota, like AWS's init burst
     mounts: Path = Path("/proc/mounts")  # where cgroup hierarchies are looked up
     spares: int = 2  # sandboxes the zygote keeps cloned and prepared ahead of cold starts
+    network: str = "egress"  # egress | none: each environment's own network (ember.execution.local.network)
 
 
 async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
@@ -33,16 +35,20 @@ async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
     level = settings.level
     if level not in LEVELS:
         raise ValueError(f"isolation must be one of {', '.join(LEVELS)}")
+    if settings.network not in MODES:
+        raise ValueError(f"network must be one of {', '.join(MODES)}")
     cgroups, cgroup_error = _open_cgroups(settings.mounts) if level != "rlimits" else (None, "not requested")
+    network, network_error = _open_network(settings.network) if level != "rlimits" else ("host", None)
     preload = list(settings.preload) if settings.preload is not None else None
-    spawner = Spawner(stage, isolate=level != "rlimits", preload=preload, cgroups=cgroups, spares=settings.spares)
+    spawner = Spawner(stage, isolate=level != "rlimits", preload=preload, cgroups=cgroups, spares=settings.spares,
+                      network=network)
     try:
         info = await spawner.start()
     except BaseException:
         if cgroups is not None:
             cgroups.remove()
         raise
-    missing = {"cgroups": cgroup_error, "namespaces": info.isolation_error}
+    missing = {"cgroups": cgroup_error, "namespaces": info.isolation_error, "egress": network_error}
     missing = {feature: reason for feature, reason in missing.items() if reason is not None}
     if level == "full" and missing:
         spawner.close()
@@ -56,7 +62,21 @@ async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
     elif level == "auto" and missing:
         log.warning("environments are not fully isolated (%s); they run with rlimits where these are "
                     "missing. `ember doctor` explains.", "; ".join(f"no {k}: {v}" for k, v in missing.items()))
-    return Sandboxes(spawner, cgroups, isolate=info.isolation_error is None, init_burst=settings.init_burst)
+    isolated = info.isolation_error is None
+    return Sandboxes(spawner, cgroups, isolate=isolated, init_burst=settings.init_burst,
+                     network=network if isolated else "host")
+
+
+def _open_network(mode: str) -> tuple[str, str | None]:
+    """The network environments get, and why not the one asked for: without egress they keep their
+    own namespace with loopback only, never the host's."""
+    if mode != "egress":
+        return mode, None
+    try:
+        prepare_host()
+    except NetworkUnavailable as exc:
+        return "none", f"{exc}; environments get loopback only"
+    return "egress", None
 
 
 def _open_cgroups(mounts: Path) -> tuple[CgroupTree | None, str | None]:

@@ -12,17 +12,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import Callable
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ember.execution.local.cgroups import CgroupTree, EnvironmentCgroup
 from ember.execution.local.confine import LaunchPlan
 from ember.execution.model import EnvironmentSpec
+from ember.execution.local.network import EMBER_API, RUNTIME_API
 from ember.execution.local.process import SandboxProcess
 from ember.execution.local.rootfs import RUNTIME_DIR, TASK_ROOT
 from ember.execution.local.spawner import Spawner
 from ember.runtimes import PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
 
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+ApiListenerFactory = Callable[[socket.socket], Awaitable[Closeable]]
 FIRST_UID = 100_000  # functions run as 100000, 100001, … (one uid per function, never root)
 UID_COUNT = 65_536
 
@@ -62,13 +70,21 @@ class TmpSlots:
 class Sandboxes:
     """Makes the sandbox of each new environment according to the server's isolation level."""
 
-    def __init__(self, spawner: Spawner, cgroups: CgroupTree | None, isolate: bool, init_burst: bool = True) -> None:
+    def __init__(self, spawner: Spawner, cgroups: CgroupTree | None, isolate: bool, init_burst: bool = True,
+                 network: str = "host") -> None:
         self.spawner = spawner
         self.cgroups = cgroups
         self.isolate = isolate
         self.init_burst = init_burst
+        self.network = network  # egress, none (a network of its own) or host
         self.tmp = TmpSlots()
+        self.serve_api: ApiListenerFactory | None = None  # Ember's API on a socket inside a sandbox
+        self.host_api_url: str | None = None  # Ember's API as the host reaches it (network "host")
         self._uids: dict[str, int] = {}
+
+    @property
+    def own_network(self) -> bool:
+        return self.network != "host"
 
     def uid_for(self, function_name: str) -> int:
         if function_name not in self._uids:
@@ -103,6 +119,11 @@ class Sandbox:
         self.runtime_dir = RUNTIME_DIR if self.isolated else str(RUNTIMES_DIR)
         self._tmp_key = f"{spec.function_name}:{spec.version}:{spec.revision}"
         self._tmp_slot = owner.tmp.acquire(self._tmp_key) if self.isolated else None
+        own_network = owner.own_network
+        self.runtime_address = f"{RUNTIME_API[0]}:{RUNTIME_API[1]}" if own_network else None
+        self.api_url = f"http://{EMBER_API[0]}:{EMBER_API[1]}" if own_network else owner.host_api_url
+        self._runtime_socket: socket.socket | None = None
+        self._api_listener: Closeable | None = None
 
     async def launch(self, env: dict[str, str], on_line: Callable[[str], None],
                      on_exit: Callable[[int], None]) -> None:
@@ -128,8 +149,26 @@ class Sandbox:
             self.cgroup = self.owner.cgroups.adopt(spawned.cgroup, self.spec.memory_mb)
         process = self.process = SandboxProcess(spawned.pid, spawned.pidfd, read_fd, on_line, on_exit,
                                                 own_pid_namespace=self.isolated)
+        await self._serve_listeners(spawned.listeners)
         if early:  # after the caller holds the process, as for any other exit
             asyncio.get_running_loop().call_soon(process.exited, early[0])
+
+    async def _serve_listeners(self, fds: tuple[int, ...]) -> None:
+        """Keep the Runtime API's socket for the environment; serve Ember's API on the other."""
+        sockets = [socket.socket(fileno=fd) for fd in fds]
+        if len(sockets) != 2:
+            for sock in sockets:
+                sock.close()
+            return
+        self._runtime_socket, api = sockets
+        if self.owner.serve_api is None:
+            api.close()
+        else:
+            self._api_listener = await self.owner.serve_api(api)
+
+    def take_runtime_socket(self) -> socket.socket | None:
+        sock, self._runtime_socket = self._runtime_socket, None
+        return sock
 
     def flush_output(self) -> None:
         if self.process is not None:
@@ -157,14 +196,24 @@ class Sandbox:
 
     def kill(self) -> None:
         """Kill the runtime and give the /tmp slot back at once: the environment that replaces a
-        timed-out one finds the same files."""
+        timed-out one finds the same files. Its nested-call listener closes with it."""
         if self.process is not None:
             self.process.kill()
         self._give_back_tmp()
+        self._close_listeners()
+
+    def _close_listeners(self) -> None:
+        if self._api_listener is not None:
+            self._api_listener.close()
+            self._api_listener = None
+        if self._runtime_socket is not None:
+            self._runtime_socket.close()
+            self._runtime_socket = None
 
     def release(self) -> None:
         """The runtime is gone: stop reading its output and remove its cgroup."""
         self._give_back_tmp()
+        self._close_listeners()
         if self.process is not None:
             self.process.close()
         if self.cgroup is not None:

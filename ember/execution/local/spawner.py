@@ -36,6 +36,7 @@ class Spawned:
     pid: int
     pidfd: int
     cgroup: str | None  # the name of the cgroup the zygote made for it, limited to its MemorySize
+    listeners: tuple[int, ...] = ()  # Runtime API and Ember API sockets inside its network namespace
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class ZygoteInfo:
 
 class Spawner:
     def __init__(self, stage: Path, isolate: bool, preload: list[str] | None,
-                 cgroups: CgroupTree | None = None, spares: int = 2) -> None:
+                 cgroups: CgroupTree | None = None, spares: int = 2, network: str = "host") -> None:
         """`preload` None: `--zygote off`, every environment execs a fresh interpreter. The zygote makes
         each environment's cgroup under `cgroups` (the server's tree) when it prepares a spare."""
         self.stage = stage
@@ -55,6 +56,7 @@ class Spawner:
         self.spares = spares
         self.isolate = isolate
         self.preload = preload
+        self.network = network
         self.info: ZygoteInfo | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[asyncio.Future[Spawned], ExitCallback]] = {}
@@ -77,7 +79,7 @@ class Spawner:
         modules = ",".join(self.preload) if self.preload is not None else "-"
         cgroups = json.dumps(self.cgroups.to_message()) if self.cgroups is not None else "-"
         argv = [sys.executable, "-P", "-m", "ember.execution.local.zygote", str(theirs.fileno()), str(self.stage),
-                "1" if self.isolate else "0", modules, cgroups, str(self.spares)]
+                "1" if self.isolate else "0", modules, cgroups, str(self.spares), self.network]
         try:
             self._process = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                              start_new_session=True, env=_zygote_environment())
@@ -177,7 +179,7 @@ class Spawner:
             else:
                 pid = int(message["pid"])  # type: ignore[call-overload]
                 self._exits[pid] = on_exit  # before anyone awaits: the exit may be in the same read
-                future.set_result(Spawned(pid, fds[0], message.get("cgroup")))  # type: ignore[arg-type]
+                future.set_result(Spawned(pid, fds[0], message.get("cgroup"), tuple(fds[1:])))  # type: ignore[arg-type]
         elif op == "exit":
             callback = self._exits.pop(int(message["pid"]), None)  # type: ignore[call-overload]
             if callback is not None:

@@ -9,7 +9,9 @@ their own mount, pid, ipc and uts namespaces.
 
 Protocol: one JSON object per SEQPACKET message, file descriptors alongside.
     server → {"op": "spawn", "id", "tmp_slot", "tmp_mb", "uid"} \n <plan JSON> + [log pipe]
-    zygote → {"op": "spawned", "id", "pid", "cgroup"} + [pidfd]    (or {"op": "spawned", "id", "error"})
+    zygote → {"op": "spawned", "id", "pid", "cgroup"} + [pidfd, Runtime API listener, Ember API listener]
+             (the listeners only when environments have a network of their own;
+              or {"op": "spawned", "id", "error"})
     server → {"op": "drop_tmp", "slots"}
     zygote → {"op": "exit", "pid", "status"} for every child it reaps
     zygote → {"op": "ready", "pid", "isolation_error", "preloaded"} once, first
@@ -48,7 +50,7 @@ from ember.execution.local.linux import (
 class Spare:
     pid: int
     pidfd: int
-    channel: socket.socket  # where its plan goes
+    channel: socket.socket  # where its listeners come from and its plan goes
     group: EnvironmentCgroup | None
 
 
@@ -56,9 +58,11 @@ class Spare:
 
 class Zygote:
     def __init__(self, channel: socket.socket, stage: str, isolate: bool, cgroups: CgroupTree | None,
-                 spares: int) -> None:
-        """`spares`: children cloned and prepared ahead, each waiting for a new environment's plan."""
+                 spares: int, network: str = "host") -> None:
+        """`spares`: children cloned and prepared ahead, each waiting for a new environment's plan;
+        `network`: egress, none or host (ember.execution.local.network)."""
         self.channel = channel
+        self.network = network
         self.spare_count = spares
         self.stage = stage
         self.cgroups = cgroups
@@ -140,7 +144,7 @@ class Zygote:
                 group.remove()
             raise
         if pid == 0:
-            run_spare(theirs, self.isolated, self.stage, group)  # never returns
+            run_spare(theirs, self.isolated, self.network if self.isolated else "host", self.stage, group)
         theirs.close()
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = pid
@@ -155,22 +159,30 @@ class Zygote:
         try:
             if request["tmp_slot"] is not None:
                 self.mount_tmp_slot(str(request["tmp_slot"]), int(request["tmp_mb"]), request["uid"])  # type: ignore[call-overload]
-            spare = self.hand_over(plan, out_fd)
+            spare, listeners = self.hand_over(plan, out_fd)
         except (OSError, CgroupError) as exc:
             self.send({"op": "spawned", "id": request["id"], "error": str(exc)})
             return
         finally:
             os.close(out_fd)
         self.groups.pop(spare.pid, None)  # the server removes it when the environment is gone
-        self.send({"op": "spawned", "id": request["id"], "pid": spare.pid,
-                   "cgroup": spare.group.name if spare.group else None}, [spare.pidfd])
+        try:
+            self.send({"op": "spawned", "id": request["id"], "pid": spare.pid,
+                       "cgroup": spare.group.name if spare.group else None}, [spare.pidfd, *listeners])
+        finally:
+            for fd in listeners:
+                os.close(fd)
 
-    def hand_over(self, plan: bytes, out_fd: int) -> Spare:
+    def hand_over(self, plan: bytes, out_fd: int) -> tuple[Spare, list[int]]:
+        """A prepared spare and the listeners it opened in its namespace, once it has the plan."""
         for _ in range(3):  # a spare that died meanwhile refuses the message: take the next one
             spare = self.spares.pop() if self.spares else self.make_spare()
             try:
+                prepared, listeners, _, _ = socket.recv_fds(spare.channel, 64, 2)
+                if not prepared:
+                    continue
                 socket.send_fds(spare.channel, [plan], [out_fd])
-                return spare
+                return spare, listeners
             except OSError:
                 continue
             finally:
@@ -221,11 +233,11 @@ def preload(modules: list[str]) -> list[str]:
 
 
 def main() -> None:
-    fd, stage, isolate, modules, cgroups, spares = sys.argv[1:7]
+    fd, stage, isolate, modules, cgroups, spares, network = sys.argv[1:8]
     die_with_parent()
     channel = socket.socket(fileno=int(fd))
     tree = CgroupTree.from_message(json.loads(cgroups)) if cgroups != "-" else None
-    zygote = Zygote(channel, stage, isolate == "1", tree, int(spares))
+    zygote = Zygote(channel, stage, isolate == "1", tree, int(spares), network)
     loaded = preload([name for name in modules.split(",") if name]) if modules != "-" else []
     gc.freeze()  # the collector never walks what the children share, so it never copies those pages
     zygote.serve(loaded)
