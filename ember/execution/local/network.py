@@ -2,7 +2,8 @@
 
 Modes (`ember serve --network`):
     egress  a veth pair to the host (sandbox 100.64.x.2/30, host side .1), NAT out to the world; no
-            packet from a sandbox reaches the host's own addresses or another sandbox (nftables)
+            packet from a sandbox reaches the host's own addresses or another sandbox (nftables: a
+            TCP reset, not an ICMP error, which the kernel rate-limits into silent timeouts)
     none    loopback only
     host    no namespace of its own (where namespaces can't be made: `--isolation rlimits`)
 
@@ -34,18 +35,22 @@ RULES = f"""
 table inet ember {{}}
 delete table inet ember
 table inet ember {{
+    chain refuse {{
+        meta l4proto tcp reject with tcp reset
+        reject with icmpx admin-prohibited
+    }}
     chain input {{
         type filter hook input priority -10; policy accept;
-        iifname "{LINK_PREFIX}*" reject with icmpx admin-prohibited;
+        iifname "{LINK_PREFIX}*" jump refuse
     }}
     chain forward {{
         type filter hook forward priority -10; policy accept;
-        iifname "{LINK_PREFIX}*" oifname "{LINK_PREFIX}*" reject with icmpx admin-prohibited;
-        iifname "{LINK_PREFIX}*" ip daddr {SANDBOX_NETWORK} reject with icmpx admin-prohibited;
+        iifname "{LINK_PREFIX}*" oifname "{LINK_PREFIX}*" jump refuse
+        iifname "{LINK_PREFIX}*" ip daddr {SANDBOX_NETWORK} jump refuse
     }}
     chain postrouting {{
         type nat hook postrouting priority 100; policy accept;
-        ip saddr {SANDBOX_NETWORK} oifname != "{LINK_PREFIX}*" masquerade;
+        ip saddr {SANDBOX_NETWORK} oifname != "{LINK_PREFIX}*" masquerade
     }}
 }}
 """

@@ -20,7 +20,8 @@ function call(method, route, body = "", headers = {}) {
       headers: { ...headers, "Content-Length": Buffer.byteLength(body) } }, (response) => {
       const chunks = [];
       response.on("data", (chunk) => chunks.push(chunk));
-      response.on("end", () => resolve({ headers: response.headers, body: Buffer.concat(chunks).toString() }));
+      response.on("end", () => resolve({ status: response.statusCode, headers: response.headers,
+                                         body: Buffer.concat(chunks).toString() }));
     });
     request.on("error", reject);
     request.end(body);
@@ -135,6 +136,10 @@ async function main() {
   }
   for (;;) {
     const next = await call("GET", "/invocation/next");
+    if (next.status !== 200) {  // the environment is going away, or the Runtime API refused the move
+      console.error(`Runtime API next answered ${next.status}: ${next.body}`);
+      process.exit(1);
+    }
     const ctx = context(next.headers);
     currentRequestId = ctx.awsRequestId;
     process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
@@ -144,15 +149,17 @@ async function main() {
       await streamInvocation(target, fn, event, ctx, errorPayload);
       continue;
     }
+    let posted;
     try {
       const result = await run(fn, event, ctx);
-      await call("POST", `/invocation/${ctx.awsRequestId}/response`, JSON.stringify(result ?? null));
+      posted = await call("POST", `/invocation/${ctx.awsRequestId}/response`, JSON.stringify(result ?? null));
     } catch (error) {
       const payload = errorPayload(error);
       console.error(`Invoke Error \t${JSON.stringify(payload)}`);
-      await call("POST", `/invocation/${ctx.awsRequestId}/error`, JSON.stringify(payload),
-                 { "Lambda-Runtime-Function-Error-Type": payload.errorType });
+      posted = await call("POST", `/invocation/${ctx.awsRequestId}/error`, JSON.stringify(payload),
+                          { "Lambda-Runtime-Function-Error-Type": payload.errorType });
     }
+    if (posted.status !== 202) console.error(`Runtime API refused the result: ${posted.status} ${posted.body}`);
   }
 }
 

@@ -31,6 +31,10 @@ MARSHAL_ERROR = "Runtime.MarshalError"
 UNMARSHAL_ERROR = "Runtime.UnmarshalError"
 
 
+class RuntimeApiRefused(Exception):
+    """The Runtime API refused `next`: this runtime ends, as AWS's clients do."""
+
+
 class FaultException(Exception):
     """An error of the runtime's own making, reported with Lambda's `Runtime.*` type."""
 
@@ -56,21 +60,32 @@ class RuntimeClient:
         self._buffer = bytearray()
 
     def next(self) -> tuple[bytes, dict[str, str]]:
-        return self._call("GET", f"{API_PREFIX}/invocation/next")
+        """The next event; a refusal (the environment is going away, or the move is not allowed)
+        ends the runtime rather than run the handler on an error body."""
+        status, body, headers = self._call("GET", f"{API_PREFIX}/invocation/next")
+        if status != 200:
+            raise RuntimeApiRefused(f"Runtime API next answered {status}: {body.decode(errors='replace')}")
+        return body, headers
 
     def post_response(self, request_id: str, body: bytes) -> None:
-        self._call("POST", f"{API_PREFIX}/invocation/{request_id}/response", body)
+        self._post(f"{API_PREFIX}/invocation/{request_id}/response", body)
 
     def post_error(self, request_id: str, error: dict[str, Any]) -> None:
-        self._call("POST", f"{API_PREFIX}/invocation/{request_id}/error", json.dumps(error).encode(),
+        self._post(f"{API_PREFIX}/invocation/{request_id}/error", json.dumps(error).encode(),
                    {ERROR_TYPE_HEADER: error["errorType"]})
 
     def post_init_error(self, error: dict[str, Any]) -> None:
-        self._call("POST", f"{API_PREFIX}/init/error", json.dumps(error).encode(),
-                   {ERROR_TYPE_HEADER: error["errorType"]})
+        self._post(f"{API_PREFIX}/init/error", json.dumps(error).encode(), {ERROR_TYPE_HEADER: error["errorType"]})
+
+    def _post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """A refused post (413 for a response too large) is said on stderr; the next event follows."""
+        status, answer, _ = self._call("POST", path, body, headers)
+        if status != 202:
+            print(f"Runtime API refused {path.rsplit('/', 1)[-1]}: {status} {answer.decode(errors='replace')}",
+                  file=sys.stderr)
 
     def _call(self, method: str, path: str, body: bytes = b"",
-              headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+              headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
         if self._sock is None:
             # A numeric address connects without getaddrinfo, whose first call (resolver and NSS
             # set-up) would cost a cold start ~3 ms.
@@ -81,19 +96,20 @@ class RuntimeClient:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host}", f"Content-Length: {len(body)}"]
         lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
         self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        response_headers = self._read_head()
-        return self._read_body(response_headers), response_headers
+        status, response_headers = self._read_head()
+        return status, self._read_body(response_headers), response_headers
 
-    def _read_head(self) -> dict[str, str]:
+    def _read_head(self) -> tuple[int, dict[str, str]]:
         while b"\r\n\r\n" not in self._buffer:
             self._recv()
         head, _, rest = self._buffer.partition(b"\r\n\r\n")
         self._buffer = bytearray(rest)
+        status_line, *lines = head.decode("latin-1").split("\r\n")
         headers = {}
-        for line in head.decode("latin-1").split("\r\n")[1:]:
+        for line in lines:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        return headers
+        return int(status_line.split(" ", 2)[1]), headers
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         if headers.get("transfer-encoding", "").lower() == "chunked":
@@ -294,7 +310,11 @@ def main() -> None:
         error = make_error(str(exc), type(exc).__name__, user_trace(exc.__traceback__), "")
     else:
         while True:
-            body, headers = client.next()
+            try:
+                body, headers = client.next()
+            except RuntimeApiRefused as refused:
+                print(refused, file=sys.stderr)
+                sys.exit(1)
             stamp.request_id = headers.get("lambda-runtime-aws-request-id", "")
             handle(client, handler, body, headers)
     log_error(error)
