@@ -25,11 +25,13 @@ from ember.config import ServerConfig
 from ember.core.aliases import AliasStore
 from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
+from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
+from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.execution.local.backend import LocalBackend
@@ -100,6 +102,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                                spares=config.spares)
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
+    sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()
     backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes)
@@ -119,9 +122,10 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
-                        provisioned, metrics, server_info(config, sandboxes))
+                        provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
+                        strict_roles=config.strict_roles)
     credentials = None if config.auth == "none" else config.credentials
-    app = build_app(services, credentials)
+    app = build_app(services, credentials, open_paths=config.open_paths)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
