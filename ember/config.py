@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class ServerConfig:
     spares: int = 2
     price_model: str = "2025"  # how calls are billed and priced (ember/billing/price_models.json)
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
+    strict_roles: bool = False  # CreateFunction refuses a role Ember does not know
+    open_paths: bool = True  # /metrics and /ember/info unsigned (loopback binds, or --unsigned-metrics)
 
     @property
     def db_path(self) -> Path:
@@ -56,14 +59,18 @@ class ServerConfig:
         return self.data_dir / "logs"
 
 
-def load_credentials(data_dir: Path) -> dict[str, str]:
-    """Default test/test plus `<data-dir>/credentials` lines of `ACCESS_KEY SECRET` (or INI-style pairs)."""
-    creds = {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
-    path = data_dir / "credentials"
-    if not path.exists():
-        return creds
+def load_credentials(data_dir: Path, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """`<data-dir>/credentials` and $EMBER_CREDENTIALS; the public test/test only while neither holds a key."""
+    creds = _parse_credentials((data_dir / "credentials").read_text()) if (data_dir / "credentials").exists() else {}
+    creds.update(_parse_credentials(environ.get("EMBER_CREDENTIALS", "").replace(",", "\n").replace(":", " ")))
+    return creds or {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY}
+
+
+def _parse_credentials(text: str) -> dict[str, str]:
+    """Lines of `ACCESS_KEY SECRET`, or INI-style aws_access_key_id/aws_secret_access_key pairs."""
+    creds: dict[str, str] = {}
     pending: dict[str, str] = {}
-    for raw in path.read_text().splitlines():
+    for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line or line.startswith("["):
             continue

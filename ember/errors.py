@@ -13,8 +13,16 @@
     │   ├── TooManyRequestsException            429
     │   ├── InvalidSignatureException           403
     │   ├── UnrecognizedClientException         403
+    │   ├── AccessDeniedException               403 (a session's role may not; not modelled by botocore)
     │   ├── UnknownOperation                    404 (a path no Lambda operation has)
-    │   └── ServiceException                    500
+    │   ├── ServiceException                    500
+    │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
+    │       ├── NoSuchEntity                    404
+    │       ├── EntityAlreadyExists             409
+    │       ├── DeleteConflict                  409
+    │       ├── MalformedPolicyDocument         400
+    │       ├── InvalidInput                    400
+    │       └── IamValidationError              400 (IAM's ValidationError: a name or value out of bounds)
     └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
 
 `code`, `status_code` and `message_key` match botocore's Lambda service model
@@ -90,12 +98,46 @@ class UnrecognizedClientException(AwsError):
     code, status_code, sender_fault, message_key = "UnrecognizedClientException", 403, True, "message"
 
 
+class AccessDeniedException(AwsError):
+    code, status_code, sender_fault = "AccessDeniedException", 403, True
+
+
 class ServiceException(AwsError):
     code, status_code = "ServiceException", 500
 
 
 class UnknownOperation(AwsError):
     code, status_code, sender_fault, message_key = "UnknownOperationException", 404, True, "message"
+
+
+class IamError(AwsError):
+    """An IAM error: `code` is IAM's own (botocore's iam model), answered as `<ErrorResponse>` XML."""
+
+    code, status_code = "ServiceFailure", 500
+
+
+class NoSuchEntity(IamError):
+    code, status_code, sender_fault = "NoSuchEntity", 404, True
+
+
+class EntityAlreadyExists(IamError):
+    code, status_code, sender_fault = "EntityAlreadyExists", 409, True
+
+
+class DeleteConflict(IamError):
+    code, status_code, sender_fault = "DeleteConflict", 409, True
+
+
+class MalformedPolicyDocument(IamError):
+    code, status_code, sender_fault = "MalformedPolicyDocument", 400, True
+
+
+class InvalidInput(IamError):
+    code, status_code, sender_fault = "InvalidInput", 400, True
+
+
+class IamValidationError(IamError):
+    code, status_code, sender_fault = "ValidationError", 400, True
 
 
 class RuntimeApiError(EmberError):

@@ -1,15 +1,20 @@
-"""The public HTTP app: every Lambda API route, CloudWatch Logs reads, behind the error nets and SigV4;
-Prometheus metrics beside them."""
+"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads and the
+IAM subset, behind the error nets and SigV4; Prometheus metrics beside them."""
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
+
+from ember.api.authorization import Authorizer
+from ember.api.iam_api import IamApi
 
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.permissions import LambdaPermissions
 from ember.api.lambda_api.provisioned import ProvisionedApi
 from ember.api.lambda_api.stream_invoke import StreamInvokeApi
 from ember.api.lambda_api.tags import TagsApi
@@ -24,13 +29,14 @@ from ember.api.middleware import (
     not_found,
 )
 from ember.api.services import Services
+from ember.api.signing import api_of
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
 
 
-def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiMiddleware:
-    """`credentials` None turns SigV4 off (`--auth none`)."""
+def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> AwsApiMiddleware:
+    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned."""
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
@@ -39,39 +45,51 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
     concurrency = ConcurrencyApi(services)
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
-    logs = LogsApi(services)
+    authorizer = Authorizer(services.roles, services.region)
+    logs = LogsApi(services, authorizer)
+    iam = IamApi(services.roles, authorizer)
     metrics = MetricsApi(services.metrics)
+    guard = LambdaPermissions(authorizer, services.region)
+    fn = guard.function
     routes = [
-        Route(f"{FN}/{{name}}/invocations", invoke.invoke, methods=["POST"]),  # first: the hot path
-        Route("/2021-11-15/functions/{name}/response-streaming-invocations", stream_invoke.invoke,
-              methods=["POST"]),
-        Route(FN, functions.create, methods=["POST"]),
-        Route(FN, functions.list, methods=["GET"]),
-        Route(f"{FN}/", functions.list, methods=["GET"]),
-        Route(f"{FN}/{{name}}", functions.get, methods=["GET"]),
-        Route(f"{FN}/{{name}}", functions.delete, methods=["DELETE"]),
-        Route(f"{FN}/{{name}}/configuration", functions.get_configuration, methods=["GET"]),
-        Route(f"{FN}/{{name}}/configuration", functions.update_configuration, methods=["PUT"]),
-        Route(f"{FN}/{{name}}/code", functions.update_code, methods=["PUT"]),
-        Route(f"{FN}/{{name}}/versions", versions.publish, methods=["POST"]),
-        Route(f"{FN}/{{name}}/versions", versions.list, methods=["GET"]),
-        Route(f"{FN}/{{name}}/aliases", aliases.create, methods=["POST"]),
-        Route(f"{FN}/{{name}}/aliases", aliases.list, methods=["GET"]),
-        Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.get, methods=["GET"]),
-        Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.update, methods=["PUT"]),
-        Route(f"{FN}/{{name}}/aliases/{{alias}}", aliases.delete, methods=["DELETE"]),
-        Route("/2017-10-31/functions/{name}/concurrency", concurrency.put, methods=["PUT"]),
-        Route("/2019-09-30/functions/{name}/concurrency", concurrency.get, methods=["GET"]),
-        Route("/2017-10-31/functions/{name}/concurrency", concurrency.delete, methods=["DELETE"]),
-        Route(PC, provisioned.put, methods=["PUT"]),
-        Route(PC, provisioned.get, methods=["GET"]),  # and, with ?List=ALL, the list
-        Route(PC, provisioned.delete, methods=["DELETE"]),
-        Route("/2016-08-19/account-settings", concurrency.account_settings, methods=["GET"]),
-        Route("/2016-08-19/account-settings/", concurrency.account_settings, methods=["GET"]),
-        Route("/2017-03-31/tags/{arn}", tags.tag, methods=["POST"]),
-        Route("/2017-03-31/tags/{arn}", tags.list, methods=["GET"]),
-        Route("/2017-03-31/tags/{arn}", tags.untag, methods=["DELETE"]),
-        Route("/", logs.dispatch, methods=["POST"]),
+        Route(f"{FN}/{{name}}/invocations", fn("lambda:InvokeFunction", invoke.invoke),
+              methods=["POST"]),  # first: the hot path
+        Route("/2021-11-15/functions/{name}/response-streaming-invocations",
+              fn("lambda:InvokeFunction", stream_invoke.invoke), methods=["POST"]),
+        Route(FN, guard.create(functions.create), methods=["POST"]),
+        Route(FN, guard.account("lambda:ListFunctions", functions.list), methods=["GET"]),
+        Route(f"{FN}/", guard.account("lambda:ListFunctions", functions.list), methods=["GET"]),
+        Route(f"{FN}/{{name}}", fn("lambda:GetFunction", functions.get), methods=["GET"]),
+        Route(f"{FN}/{{name}}", fn("lambda:DeleteFunction", functions.delete), methods=["DELETE"]),
+        Route(f"{FN}/{{name}}/configuration", fn("lambda:GetFunctionConfiguration", functions.get_configuration),
+              methods=["GET"]),
+        Route(f"{FN}/{{name}}/configuration",
+              fn("lambda:UpdateFunctionConfiguration", functions.update_configuration), methods=["PUT"]),
+        Route(f"{FN}/{{name}}/code", fn("lambda:UpdateFunctionCode", functions.update_code), methods=["PUT"]),
+        Route(f"{FN}/{{name}}/versions", fn("lambda:PublishVersion", versions.publish), methods=["POST"]),
+        Route(f"{FN}/{{name}}/versions", fn("lambda:ListVersionsByFunction", versions.list), methods=["GET"]),
+        Route(f"{FN}/{{name}}/aliases", fn("lambda:CreateAlias", aliases.create), methods=["POST"]),
+        Route(f"{FN}/{{name}}/aliases", fn("lambda:ListAliases", aliases.list), methods=["GET"]),
+        Route(f"{FN}/{{name}}/aliases/{{alias}}", fn("lambda:GetAlias", aliases.get), methods=["GET"]),
+        Route(f"{FN}/{{name}}/aliases/{{alias}}", fn("lambda:UpdateAlias", aliases.update), methods=["PUT"]),
+        Route(f"{FN}/{{name}}/aliases/{{alias}}", fn("lambda:DeleteAlias", aliases.delete), methods=["DELETE"]),
+        Route("/2017-10-31/functions/{name}/concurrency", fn("lambda:PutFunctionConcurrency", concurrency.put),
+              methods=["PUT"]),
+        Route("/2019-09-30/functions/{name}/concurrency", fn("lambda:GetFunctionConcurrency", concurrency.get),
+              methods=["GET"]),
+        Route("/2017-10-31/functions/{name}/concurrency",
+              fn("lambda:DeleteFunctionConcurrency", concurrency.delete), methods=["DELETE"]),
+        Route(PC, fn("lambda:PutProvisionedConcurrencyConfig", provisioned.put), methods=["PUT"]),
+        Route(PC, guard.provisioned_get(provisioned.get), methods=["GET"]),  # and, with ?List=ALL, the list
+        Route(PC, fn("lambda:DeleteProvisionedConcurrencyConfig", provisioned.delete), methods=["DELETE"]),
+        Route("/2016-08-19/account-settings", guard.account("lambda:GetAccountSettings", concurrency.account_settings),
+              methods=["GET"]),
+        Route("/2016-08-19/account-settings/",
+              guard.account("lambda:GetAccountSettings", concurrency.account_settings), methods=["GET"]),
+        Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
+        Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
+        Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
+        Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
         Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
@@ -79,4 +97,17 @@ def build_app(services: Services, credentials: dict[str, str] | None) -> AwsApiM
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
-    return AwsApiMiddleware(Router(routes=routes), credentials=credentials)
+    return AwsApiMiddleware(Router(routes=routes), credentials=credentials, sessions=services.sessions,
+                            code_links=services.code_links, region=services.region, open_paths=open_paths)
+
+
+class RootApi:
+    """`POST /` is IAM's query protocol when form-encoded, else CloudWatch Logs' JSON targets."""
+
+    def __init__(self, iam: IamApi, logs: LogsApi) -> None:
+        self.iam = iam
+        self.logs = logs
+
+    async def dispatch(self, request: Request) -> Response:
+        api, _ = api_of(request.method, request.url.path, request.headers)
+        return await (self.iam.dispatch(request) if api == "iam" else self.logs.dispatch(request))

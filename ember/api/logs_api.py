@@ -13,8 +13,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ember.api.authorization import Authorizer
 from ember.api.middleware import request_id_of
 from ember.api.services import Services
+from ember.config import ACCOUNT_ID
 from ember.errors import AwsError, InvalidParameterValueException, UnknownOperation
 from ember.observe.log_reader import read_events
 
@@ -27,8 +29,9 @@ class LogGroupNotFound(AwsError):
 
 
 class LogsApi:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, authorizer: Authorizer) -> None:
         self.services = services
+        self.authorizer = authorizer
 
     async def dispatch(self, request: Request) -> Response:
         target = request.headers.get("x-amz-target", "")
@@ -38,9 +41,14 @@ class LogsApi:
         if not target.startswith("Logs_20140328.") or handler is None:
             raise UnknownOperation(f"Unknown operation {target or '(no X-Amz-Target)'}")
         body = json.loads(await request.body() or b"{}")
+        self.authorizer.check(request, f"logs:{operation}", self._group_arn(body.get("logGroupName", "")))
         result = handler(body)
         return Response(json.dumps(result).encode(), media_type="application/x-amz-json-1.1",
                         headers={"x-amzn-RequestId": request_id_of(request)})
+
+    def _group_arn(self, group: str) -> str:
+        """Logs authorizes stream reads on the group's ARN with its `:*` suffix."""
+        return f"arn:aws:logs:{self.services.region}:{ACCOUNT_ID}:log-group:{group}:*"
 
     def _function_dir(self, group: str) -> Path:
         if not group.startswith(GROUP_PREFIX):

@@ -26,11 +26,13 @@ from ember.config import ServerConfig
 from ember.core.aliases import AliasStore
 from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
+from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
+from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.execution.local.backend import LocalBackend
@@ -108,10 +110,11 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                                spares=config.spares, network=config.network)
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
+    sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()
     backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes)
-    pools = PoolManager(backend, config.keep_alive)
+    pools = PoolManager(backend, config.keep_alive, sessions)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
     metrics = Metrics()  # this server's own registry, served at /metrics
@@ -127,10 +130,12 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
-                        provisioned, metrics, server_info(config, sandboxes))
+                        provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
+                        strict_roles=config.strict_roles)
     credentials = None if config.auth == "none" else config.credentials
-    app = build_app(services, credentials)
-    sandboxes.serve_api = NestedApi(app).open
+    app = build_app(services, credentials, open_paths=config.open_paths)
+    # Functions reach Ember through the listener inside their namespace: always signed, never open paths.
+    sandboxes.serve_api = NestedApi(build_app(services, credentials, open_paths=False)).open
     sandboxes.host_api_url = host_url(sock)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)

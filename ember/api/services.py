@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ember.api.code_links import CodeLinks
 
 from ember.core.aliases import AliasStore
 from ember.core.concurrency import ConcurrencyLimiter
+from ember.core.credentials import SessionCredentials
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
+from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.observe.metrics import Metrics
@@ -28,3 +32,7 @@ class Services:
     provisioned: ProvisionedConcurrency
     metrics: Metrics
     info: dict[str, object]  # what `GET /ember/info` says: the server's price model and what it enforces
+    roles: RoleStore = None  # type: ignore[assignment]  # IAM roles and policies (always set by serve())
+    sessions: SessionCredentials = field(default_factory=SessionCredentials)  # environments' temporary keys
+    strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
+    code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location

@@ -7,6 +7,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Protocol
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -22,10 +23,18 @@ _AUTH_RE = re.compile(
 MAX_SKEW_S = 15 * 60
 
 
-def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, credentials: Mapping[str, str]) -> str:
+class Secrets(Protocol):
+    """Where verify looks up an access key's secret: a dict, or the server's keys and its sessions."""
+
+    def get(self, key: str) -> str | None: ...
+
+
+def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, credentials: Secrets,
+           service: str | None = None, region: str | None = None) -> str:
     """Return the caller's access key if the request is signed with a known secret; raise AWS's 403 if not.
 
     `url` must carry the path exactly as sent (still percent-encoded) and the raw query string.
+    `service` and `region`, when given, are what the credential scope must name.
     """
     header = headers.get("authorization")
     if not header:
@@ -37,6 +46,7 @@ def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, crede
     secret = credentials.get(match["key"])
     if secret is None:
         raise UnrecognizedClientException("The security token included in the request is invalid.")
+    _check_scope(match, service, region)
     timestamp = headers.get("x-amz-date", "")
     _check_clock(timestamp)
     expected = _signature(method, url, headers, body, match, secret, timestamp)
@@ -79,6 +89,14 @@ def _check_payload_hash(headers: Mapping[str, str], body: bytes) -> None:
     if claimed and claimed != "UNSIGNED-PAYLOAD" and claimed != hashlib.sha256(body).hexdigest():
         raise InvalidSignatureException("The provided 'x-amz-content-sha256' header does not match what was "
                                         "computed.")
+
+
+def _check_scope(match: re.Match[str], service: str | None, region: str | None) -> None:
+    """AWS's own wording when a client signs for another service or region."""
+    if service is not None and match["service"] != service:
+        raise InvalidSignatureException(f"Credential should be scoped to correct service: '{service}'. ")
+    if region is not None and match["region"] != region:
+        raise InvalidSignatureException(f"Credential should be scoped to a valid region, not '{match['region']}'. ")
 
 
 def _check_clock(timestamp: str) -> None:

@@ -52,6 +52,10 @@ def serve_command(
                                      "none: loopback only."),
     price_model: Optional[str] = typer.Option(None, "--price-model", envvar="EMBER_PRICE_MODEL",
                                               help="How calls are billed: 2018, 2020 or 2025 (default: today's)."),
+    strict_roles: bool = typer.Option(False, "--strict-roles", envvar="EMBER_STRICT_ROLES",
+                                      help="Refuse CreateFunction with a role Ember's IAM does not know, as AWS does."),
+    unsigned_metrics: bool = typer.Option(False, "--unsigned-metrics", envvar="EMBER_UNSIGNED_METRICS",
+                                          help="Serve /metrics and /ember/info unsigned on a non-loopback bind too."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
@@ -60,7 +64,7 @@ def serve_command(
     try:
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
-                                price_model), deploy_path)
+                                price_model, strict_roles, unsigned_metrics), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 

@@ -63,7 +63,8 @@ def is_loopback(host: str) -> bool:
 
 def build_config(host: str, port: int, data_dir: str | None, region: str, keep_alive: float,
                  auth: str, account_concurrency: int = 1000,
-                 sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None) -> ServerConfig:
+                 sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None,
+                 strict_roles: bool = False, unsigned_metrics: bool = False) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if account_concurrency < 1:
@@ -73,6 +74,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
     except PriceModelError as exc:
         raise StartupError(f"--price-model: {exc}") from exc
     directory = resolve_data_dir(data_dir)
+    directory.chmod(0o700)  # the database, code and logs are the server's user's alone
     credentials = load_credentials(directory)
     if not is_loopback(host) and (auth == "none" or only_default_credentials(credentials)):
         raise StartupError(f"refusing to listen on {host} with only the default test/test credentials; "
@@ -81,7 +83,8 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         auth=auth, credentials=credentials, account_concurrency=account_concurrency,
                         isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
                         init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
-                        price_model=model)
+                        price_model=model, strict_roles=strict_roles,
+                        open_paths=is_loopback(host) or unsigned_metrics)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:

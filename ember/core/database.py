@@ -1,4 +1,4 @@
-"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events."""
+"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles."""
 
 from __future__ import annotations
 
@@ -60,6 +60,21 @@ CREATE TABLE IF NOT EXISTS event_queue (
     not_before REAL NOT NULL DEFAULT 0,
     throttles INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS roles (
+    name TEXT PRIMARY KEY COLLATE NOCASE,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS role_policies (
+    role TEXT NOT NULL COLLATE NOCASE,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (role, name)
+);
+CREATE TABLE IF NOT EXISTS role_attached_policies (
+    role TEXT NOT NULL COLLATE NOCASE,
+    arn TEXT NOT NULL,
+    PRIMARY KEY (role, arn)
+);
 """
 
 
@@ -72,7 +87,16 @@ def open_database(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=5000")
     conn.executescript(SCHEMA)
     _add_missing_columns(conn)
+    _make_private(path)
     return conn
+
+
+def _make_private(path: Path) -> None:
+    """The database and its WAL files hold every function's configuration: the server's user's alone."""
+    for suffix in ("", "-wal", "-shm"):
+        file = path.with_name(path.name + suffix)
+        if file.exists():
+            file.chmod(0o600)
 
 
 # Columns added after a table was first created: (table, column, SQL type). A data dir made by an

@@ -165,6 +165,7 @@ class Invoker:
             code_dir=self.registry.code.tree(record.code_sha_hex),
             variables=dict(config["Environment"]["Variables"]), region=self.region,
             revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
+            role=str(config.get("Role", "")),
         )
 
 

@@ -55,6 +55,18 @@ class BackendStats:
     memory_mb: int  # the MemorySize of every live environment, added up
 
 
+class CredentialIssuer(Protocol):
+    """Temporary keys standing for a function's execution role, one set per environment."""
+
+    def issue(self, function_name: str, role_arn: str) -> dict[str, str]:
+        """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN for a new environment."""
+        ...
+
+    def revoke(self, credentials: dict[str, str]) -> None:
+        """The environment ended: its keys stop working at once."""
+        ...
+
+
 class Backend(Protocol):
     async def create(self, spec: EnvironmentSpec, on_dead: DeathListener) -> EnvironmentHandle: ...
 

@@ -19,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from ember.execution.backend import Backend, EnvironmentHandle
+from ember.execution.backend import Backend, CredentialIssuer, EnvironmentHandle
 from ember.execution.model import PROVISIONED_CONCURRENCY, EnvironmentSpec
 from ember.execution.states import MEMBER_MOVES, POOL_MOVES, EnvState, MemberState, PoolState, moved
 
@@ -36,9 +36,10 @@ class Member:
 
 
 class Pool:
-    def __init__(self, spec: EnvironmentSpec, backend: Backend) -> None:
+    def __init__(self, spec: EnvironmentSpec, backend: Backend, credentials: CredentialIssuer | None = None) -> None:
         self.spec = spec
         self.backend = backend
+        self.credentials = credentials
         self.state = PoolState.ACTIVE
         self.target = 0
         self.failure: str | None = None  # why provisioning stopped (an Init failed)
@@ -79,11 +80,25 @@ class Pool:
                     return member.env
         self._creating += 1
         try:
-            env = await self.backend.create(self.spec, self._died)
+            env = await self._create(self.spec)
         finally:
             self._creating -= 1
         self._members[env] = Member(env, MemberState.LEASED, provisioned=False)
         return env
+
+    async def _create(self, spec: EnvironmentSpec) -> EnvironmentHandle:
+        """A new environment with keys of its own, which die with it."""
+        if self.credentials is not None:
+            spec = dataclasses.replace(spec, credentials=self.credentials.issue(spec.function_name, spec.role))
+        try:
+            return await self.backend.create(spec, self._died)
+        except BaseException:
+            self._revoke(spec)
+            raise
+
+    def _revoke(self, spec: EnvironmentSpec) -> None:
+        if self.credentials is not None and spec.credentials:
+            self.credentials.revoke(spec.credentials)
 
     def release(self, env: EnvironmentHandle) -> None:
         """Hand an environment back after a request; a dead one, or one of a retired pool, goes."""
@@ -178,7 +193,7 @@ class Pool:
         """Start one provisioned environment and wait for its Init; a failed Init stops provisioning."""
         spec = dataclasses.replace(self.spec, initialization_type=PROVISIONED_CONCURRENCY)
         try:
-            env = await self.backend.create(spec, self._died)
+            env = await self._create(spec)
         except Exception as exc:
             log.warning("provisioned environment of %r failed to start: %s", self, exc)
             self._fail(f"{INIT_FAILURE}: {exc}")
@@ -207,7 +222,8 @@ class Pool:
 
     def _died(self, env: EnvironmentHandle) -> None:
         """An environment died. A leased one stays until `release`; a starting one is `_launch`'s to
-        judge; a provisioned one that had started is replaced."""
+        judge; a provisioned one that had started is replaced. Its keys stop working either way."""
+        self._revoke(env.spec)
         member = self._members.get(env)
         if member is None or member.state is MemberState.STARTING:
             return

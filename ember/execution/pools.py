@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ember.execution.backend import Backend
+from ember.execution.backend import Backend, CredentialIssuer
 from ember.execution.model import EnvironmentSpec
 from ember.execution.pool import Pool
 
@@ -13,8 +13,9 @@ log = logging.getLogger("ember.pools")
 
 
 class PoolManager:
-    def __init__(self, backend: Backend, keep_alive_s: float) -> None:
+    def __init__(self, backend: Backend, keep_alive_s: float, credentials: CredentialIssuer | None = None) -> None:
         self.backend = backend
+        self.credentials = credentials  # each environment's own keys (None: environments get none)
         self.keep_alive_s = keep_alive_s
         self._current: dict[tuple[str, str], Pool] = {}
         self._all: set[Pool] = set()
@@ -27,7 +28,7 @@ class PoolManager:
             if pool is not None:
                 pool.retire("function updated")
                 self.backend.forget(*key)
-            pool = self._current[key] = Pool(spec, self.backend)
+            pool = self._current[key] = Pool(spec, self.backend, self.credentials)
             self._all.add(pool)
         return pool
 

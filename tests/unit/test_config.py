@@ -38,12 +38,12 @@ def test_resolved_data_dir_is_created(workdir):
 
 
 def test_no_credentials_file_gives_test_test(tmp_path):
-    assert load_credentials(tmp_path) == {"test": "test"}
+    assert load_credentials(tmp_path, {}) == {"test": "test"}
 
 
 def test_credentials_file_with_key_secret_lines(tmp_path):
     (tmp_path / "credentials").write_text("AKIAONE secretone\n# a comment\n\nAKIATWO secrettwo  # trailing\n")
-    assert load_credentials(tmp_path) == {"test": "test", "AKIAONE": "secretone", "AKIATWO": "secrettwo"}
+    assert load_credentials(tmp_path, {}) == {"AKIAONE": "secretone", "AKIATWO": "secrettwo"}
 
 
 def test_credentials_file_in_ini_style(tmp_path):
@@ -56,14 +56,29 @@ def test_credentials_file_in_ini_style(tmp_path):
         "aws_secret_access_key=othersecret\n"
         "aws_access_key_id=AKIAOTHER\n"
     )
-    assert load_credentials(tmp_path) == {"test": "test", "AKIAINI": "inisecret", "AKIAOTHER": "othersecret"}
+    assert load_credentials(tmp_path, {}) == {"AKIAINI": "inisecret", "AKIAOTHER": "othersecret"}
 
 
-def test_test_test_is_kept_alongside_file_credentials(tmp_path):
+def test_test_test_is_dropped_once_the_file_holds_a_key(tmp_path):
     (tmp_path / "credentials").write_text("AKIAONE secretone\n")
-    assert load_credentials(tmp_path)["test"] == "test"
+    assert "test" not in load_credentials(tmp_path, {})
+
+
+def test_ember_credentials_holds_keys_too_and_drops_test_test(tmp_path):
+    keys = load_credentials(tmp_path, {"EMBER_CREDENTIALS": "AKIAENV:envsecret,AKIAENV2:other"})
+    assert keys == {"AKIAENV": "envsecret", "AKIAENV2": "other"}
+
+
+def test_the_file_and_ember_credentials_add_up(tmp_path):
+    (tmp_path / "credentials").write_text("AKIAONE secretone\n")
+    assert load_credentials(tmp_path, {"EMBER_CREDENTIALS": "AKIAENV:envsecret"}) == {
+        "AKIAONE": "secretone", "AKIAENV": "envsecret"}
+
+
+def test_an_empty_ember_credentials_leaves_test_test(tmp_path):
+    assert load_credentials(tmp_path, {"EMBER_CREDENTIALS": ""}) == {"test": "test"}
 
 
 def test_malformed_lines_are_ignored(tmp_path):
     (tmp_path / "credentials").write_text("just-one-word\nthree words here\n")
-    assert load_credentials(tmp_path) == {"test": "test"}
+    assert load_credentials(tmp_path, {}) == {"test": "test"}

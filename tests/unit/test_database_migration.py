@@ -24,3 +24,20 @@ def test_old_invocations_table_gains_cpu_ms(tmp_path):
     finally:
         db.close()
     open_database(path).close()  # a second open finds the column there and adds nothing
+
+
+def test_an_old_data_dir_gains_the_iam_tables_and_private_files(tmp_path):
+    path = tmp_path / "ember.db"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE functions (name TEXT NOT NULL, version TEXT NOT NULL, config TEXT NOT NULL, "
+                    "PRIMARY KEY (name, version))")  # before roles existed
+    path.chmod(0o644)
+    db = open_database(path)
+    try:
+        tables = {row["name"] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"roles", "role_policies", "role_attached_policies"} <= tables
+        for name in ("ember.db", "ember.db-wal", "ember.db-shm"):
+            if (tmp_path / name).exists():
+                assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+    finally:
+        db.close()

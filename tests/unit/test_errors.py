@@ -79,3 +79,20 @@ def test_message_is_kept_as_the_exception_text():
     error = errors.InvalidParameterValueException("bad value")
     assert str(error) == "bad value"
     assert error.message == "bad value"
+
+
+IAM_MODEL = {shape.metadata.get("error", {}).get("code", shape.name): shape
+             for shape in botocore.session.get_session().get_service_model("iam").error_shapes}
+IAM_ERRORS = [cls for cls in _all_subclasses(errors.IamError) if cls.code in IAM_MODEL]
+
+
+def test_the_iam_errors_ember_raises_are_in_the_iam_model():
+    assert {"NoSuchEntity", "EntityAlreadyExists", "DeleteConflict", "MalformedPolicyDocument",
+            "InvalidInput", "ServiceFailure"} <= {cls.code for cls in IAM_ERRORS + [errors.IamError]}
+
+
+@pytest.mark.parametrize("cls", IAM_ERRORS, ids=lambda cls: cls.__name__)
+def test_iam_error_status_and_fault_match_the_iam_model(cls):
+    error = IAM_MODEL[cls.code].metadata["error"]
+    assert cls.status_code == error["httpStatusCode"]
+    assert cls.sender_fault == bool(error.get("senderFault", False))

@@ -161,3 +161,38 @@ def test_every_member_move_not_listed_is_illegal():
         pool.destroy_all("done")
 
     run(scenario())
+
+
+class Issuer:
+    def __init__(self) -> None:
+        self.live: set[str] = set()
+        self.count = 0
+
+    def issue(self, function_name: str, role_arn: str) -> dict[str, str]:
+        self.count += 1
+        key = f"ASIA{function_name}{self.count}"
+        self.live.add(key)
+        return {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": role_arn}
+
+    def revoke(self, credentials: dict[str, str]) -> None:
+        self.live.discard(credentials["AWS_ACCESS_KEY_ID"])
+
+
+def test_each_environment_holds_keys_of_its_own_that_die_with_it():
+    issuer = Issuer()
+
+    async def scenario():
+        pool = Pool(spec(), FakeBackend(), issuer)
+        first, second = await pool.acquire(), await pool.acquire()
+        keys = first.spec.credentials["AWS_ACCESS_KEY_ID"], second.spec.credentials["AWS_ACCESS_KEY_ID"]
+        await first.invoke(invocation(b"crash"))
+        pool.release(first)
+        live_after_crash = set(issuer.live)
+        pool.destroy_all("done")
+        await asyncio.sleep(0.01)
+        return keys, live_after_crash
+
+    (first, second), live_after_crash = run(scenario())
+    assert first != second
+    assert live_after_crash == {second}
+    assert issuer.live == set()

@@ -12,7 +12,8 @@ from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
-from ember.errors import ResourceNotFoundException
+from ember.core.validation import check_role
+from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 
 
 class FunctionsApi:
@@ -33,20 +34,33 @@ class FunctionsApi:
 
     async def create(self, request: Request) -> Response:
         body = await json_body(request)
+        self._check_role(body)
         record = self._published(self.registry.create(body), body)
         return aws_json(record.config, 201, request_id_of(request))
+
+    def _check_role(self, body: dict) -> None:
+        """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
+        role = body.get("Role")
+        if not self.services.strict_roles or role is None:
+            return
+        check_role(role)  # a malformed ARN is still a ValidationException first
+        if not self.services.roles.knows(role):
+            raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
 
     async def get(self, request: Request) -> Response:
         record = self._record(request)
         body = {
             "Configuration": record.config,
-            "Code": {"RepositoryType": "S3", "Location": f"{request.base_url}ember/code/{record.code_sha_hex}.zip"},
+            "Code": {"RepositoryType": "S3", "Location": self._code_location(request, record.code_sha_hex)},
             "Tags": record.tags,
         }
         latest = self.registry.get(record.name)
         if latest.reserved is not None:
             body["Concurrency"] = {"ReservedConcurrentExecutions": latest.reserved}
         return aws_json(body, 200, request_id_of(request))
+
+    def _code_location(self, request: Request, digest: str) -> str:
+        return f"{request.base_url}ember/code/{digest}.zip?{self.services.code_links.query(digest)}"
 
     async def get_configuration(self, request: Request) -> Response:
         return aws_json(self._record(request).config, 200, request_id_of(request))
@@ -67,6 +81,7 @@ class FunctionsApi:
     async def update_configuration(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
         body = await json_body(request)
+        self._check_role(body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request))
 
@@ -80,7 +95,7 @@ class FunctionsApi:
         return Response(status_code=204, headers={"x-amzn-RequestId": request_id_of(request)})
 
     async def download_code(self, request: Request) -> Response:
-        """The `Code.Location` of GetFunction: like S3's presigned URL, the digest is the capability."""
+        """The `Code.Location` of GetFunction (presigned, or SigV4-signed: the middleware checked which)."""
         digest = request.path_params["digest"]
         path = self.registry.code.zip_path(digest)
         if len(digest) != 64 or not all(c in string.hexdigits for c in digest) or not path.exists():
