@@ -96,7 +96,6 @@ class Invoker:
             request.spans.mark("acquired")
             try:
                 call = await env.invoke(self._invocation(request, record))
-                request.spans.mark("responded")
                 metered = self._meter(request, record, started_at, call)
                 report = report_line(Report(request.request_id, metered.duration_ms, metered.billed_ms,
                                             metered.memory_mb, metered.max_memory_mb, metered.init_ms,
@@ -136,7 +135,11 @@ class Invoker:
         initialised = spans.marks["acquired"] + int(call.init_wait_ms * 1e6)
         spans.mark("initialised", initialised)
         if call.deliver_ms:
-            spans.mark("taken", initialised + int(call.deliver_ms * 1e6))
+            taken = initialised + int(call.deliver_ms * 1e6)
+            spans.mark("taken", taken)
+            spans.mark("responded", taken + int(call.duration_ms * 1e6))
+        else:
+            spans.mark("responded", initialised)
         spans.mark("done")
         return spans.server_timing()
 
