@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 install: $(STAMP) java
 
 $(STAMP): pyproject.toml
+	command -v nft >/dev/null || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get update && apt-get install -y nftables)  # environments' egress NAT
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,tune]'

@@ -2,7 +2,9 @@
 
 Five configurations, each on its own server: environments forked from the zygote (`--zygote on`, the default)
 or exec'ing a fresh interpreter (`--zygote off`), each with the hello handler and with one that imports boto3
-first; and the zygote without spare sandboxes (`--spares 0`: each cold start clones and prepares one). Each round creates a fresh function with boto3, then POSTs `{}` to it (LogType Tail, for REPORT's Init
+first; and the zygote without spare sandboxes (`--spares 0`: each cold start clones and prepares one); and the
+network modes: the default (`egress`: a namespace, veth and NAT per environment), `none` (a namespace with
+loopback only) and `host` (the host's network, as before environments had their own: the baseline). Each round creates a fresh function with boto3, then POSTs `{}` to it (LogType Tail, for REPORT's Init
 Duration) on a raw keep-alive HTTP connection opened beforehand, so the connect is not timed. Full isolation
 (cgroups + namespaces) as `ember serve` defaults to on this machine. Baselines, interleaved round by round:
 `python -c pass` and `python -c "import boto3"`, the least a process-per-environment emulator pays.
@@ -23,6 +25,8 @@ CONFIGS = {  # metric suffix -> (server flags, handler source)
     "_no_spares": (("--zygote", "on", "--spares", "0"), harness.HELLO_SOURCE),
     "_exec": (("--zygote", "off"), harness.HELLO_SOURCE),
     "_exec_boto3": (("--zygote", "off"), harness.BOTO3_SOURCE),
+    "_network_none": (("--zygote", "on", "--network", "none"), harness.HELLO_SOURCE),
+    "_host_network": (("--zygote", "on", "--network", "host"), harness.HELLO_SOURCE),
 }
 BASELINES = {"python_spawn_ms": "pass", "python_boto3_ms": "import boto3"}
 

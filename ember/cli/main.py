@@ -49,7 +49,7 @@ def serve_command(
                                help="Sandboxes kept cloned and prepared ahead of cold starts (0-64)."),
     network: str = typer.Option("egress", envvar="EMBER_NETWORK", show_default=True,
                                 help="egress: each environment's own network with NAT out, nothing of the host; "
-                                     "none: loopback only."),
+                                     "none: loopback only; host: the host's network (no network isolation: benchmarks only)."),
     price_model: Optional[str] = typer.Option(None, "--price-model", envvar="EMBER_PRICE_MODEL",
                                               help="How calls are billed: 2018, 2020 or 2025 (default: today's)."),
     strict_roles: bool = typer.Option(False, "--strict-roles", envvar="EMBER_STRICT_ROLES",

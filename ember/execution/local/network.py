@@ -5,7 +5,8 @@ Modes (`ember serve --network`):
             packet from a sandbox reaches the host's own addresses or another sandbox (nftables: a
             TCP reset, not an ICMP error, which the kernel rate-limits into silent timeouts)
     none    loopback only
-    host    no namespace of its own (where namespaces can't be made: `--isolation rlimits`)
+    host    no namespace of its own: every host service and every environment's Runtime API is in
+            reach. Only when asked for (a baseline for benchmarks), or where namespaces can't be made
 
 Either way of its own, the Runtime API is at 127.0.0.1:9001 and Ember's API for nested calls at
 127.0.0.1:9000, served by the server through listening sockets the spare opens inside its namespace
@@ -24,7 +25,7 @@ import subprocess
 from ember.execution.local.linux import CLONE_NEWNET, unshare
 from ember.execution.local.netlink import Netlink
 
-MODES = ("egress", "none")
+MODES = ("egress", "none", "host")
 RUNTIME_API = ("127.0.0.1", 9001)
 EMBER_API = ("127.0.0.1", 9000)
 SANDBOX_NETWORK = ipaddress.IPv4Network("100.64.0.0/10")  # shared address space: never a real host's
