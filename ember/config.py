@@ -22,6 +22,18 @@ def resolve_data_dir(flag: str | None, create: bool = True) -> Path:
 
 
 @dataclass(frozen=True)
+class LogLimits:
+    """How much log a function keeps, and for how long (ember.observe.log_retention)."""
+
+    retention_days: float = 30.0
+    cap_mb: int = 1024  # per function, all its streams; one stream holds at most this much too
+
+    @property
+    def cap_bytes(self) -> int:
+        return self.cap_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
@@ -32,6 +44,7 @@ class ServerConfig:
     account_concurrency: int = 1000
     isolation: str = "auto"  # auto | full | rlimits (ember.execution.local.isolation)
     network: str = "egress"  # egress | none (ember.execution.local.network)
+    logs: LogLimits = field(default_factory=lambda: LogLimits())
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True

@@ -22,7 +22,7 @@ from uvicorn.server import ServerState
 
 from ember.errors import RuntimeApiError
 from ember.execution.backend import RuntimeEndpoint
-from ember.execution.model import Invocation
+from ember.execution.model import MAX_RESPONSE_BYTES, Invocation
 from ember.execution.violations import (
     EnvironmentDestroyed,
     InvalidRequestID,
@@ -102,7 +102,7 @@ class RuntimeApiServer:
             await _stream_body(receive, lambda chunk: env.runtime_stream_chunk(request_id, chunk))
             env.runtime_stream_end(request_id, *_error_trailers(scope))
             return 202, JSON_HEADERS, ACCEPTED
-        body = await _read_body(receive)
+        body = await _read_body(scope, receive, MAX_RESPONSE_BYTES)
         error_type = _header(scope, ERROR_TYPE_HEADER)
         if route == "/init/error":
             env.runtime_init_error(body, error_type)
@@ -166,15 +166,22 @@ async def _stream_body(receive: Callable, on_chunk: Callable[[bytes], None]) -> 
             return
 
 
-async def _read_body(receive: Callable) -> bytes:
-    chunks = []
-    while True:
+async def _read_body(scope: dict, receive: Callable, limit: int) -> bytes:
+    """The body, or its first `limit + 1` bytes once it is longer: enough for the environment to refuse
+    it (413, and Function.ResponseSizeTooLarge for the caller) without the server holding the rest."""
+    declared = _header(scope, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return b"\0" * (limit + 1)
+    chunks, size = [], 0
+    while size <= limit:
         message = await receive()
         if message["type"] != "http.request":
             raise RuntimeApiError(400, "ClientDisconnected", "the runtime went away mid-request")
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
         if not message.get("more_body"):
-            return b"".join(chunks)
+            break
+    return b"".join(chunks)[:limit + 1]
 
 
 def _header(scope: dict, name: bytes) -> str | None:

@@ -39,6 +39,7 @@ from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 from ember.execution.local.sandbox import Sandboxes
 from ember.execution.pools import PoolManager
+from ember.observe import log_retention
 from ember.observe.metrics import Metrics
 
 log = logging.getLogger("ember.server")
@@ -96,6 +97,16 @@ def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]
             "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies}
 
 
+async def sweep_logs(config: ServerConfig) -> None:
+    """Apply the log retention and cap now and then, off the event loop (it walks the logs dir)."""
+    max_age_s = config.logs.retention_days * 86400
+    while True:
+        removed = await asyncio.to_thread(log_retention.sweep, config.logs_dir, max_age_s, config.logs.cap_bytes)
+        if removed:
+            log.info("log retention removed %d streams", removed)
+        await asyncio.sleep(log_retention.SWEEP_INTERVAL_S)
+
+
 def raise_fd_limit() -> None:
     """Each environment holds a listener, a pipe and a pidfd; allow many."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -113,7 +124,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
     registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
     runtime_api = RuntimeApiServer()
-    backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes)
+    backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes, config.logs.cap_bytes)
     pools = PoolManager(backend, config.keep_alive, sessions)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
@@ -140,6 +151,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
+                  asyncio.create_task(sweep_logs(config), name="log retention"),
                   asyncio.create_task(events.run(), name="events")]
     try:
         await server.serve(sockets=[sock])

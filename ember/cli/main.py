@@ -56,15 +56,21 @@ def serve_command(
                                       help="Refuse CreateFunction with a role Ember's IAM does not know, as AWS does."),
     unsigned_metrics: bool = typer.Option(False, "--unsigned-metrics", envvar="EMBER_UNSIGNED_METRICS",
                                           help="Serve /metrics and /ember/info unsigned on a non-loopback bind too."),
+    log_retention_days: float = typer.Option(30.0, "--log-retention-days", envvar="EMBER_LOG_RETENTION_DAYS",
+                                             show_default=True, help="Log streams older than this are removed."),
+    log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
+                                   help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
     deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
+    from ember.config import LogLimits
 
     try:
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
-                                price_model, strict_roles, unsigned_metrics), deploy_path)
+                                price_model, strict_roles, unsigned_metrics,
+                                LogLimits(log_retention_days, log_cap_mb)), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 

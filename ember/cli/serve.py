@@ -13,6 +13,7 @@ from ember.api.server import bind, serve
 from ember.billing.prices import PriceModelError, get_model
 from ember.cli.deploy import DeploySpec, deploy, function_name
 from ember.config import (
+    LogLimits,
     ServerConfig,
     load_credentials,
     only_default_credentials,
@@ -64,9 +65,12 @@ def is_loopback(host: str) -> bool:
 def build_config(host: str, port: int, data_dir: str | None, region: str, keep_alive: float,
                  auth: str, account_concurrency: int = 1000,
                  sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None,
-                 strict_roles: bool = False, unsigned_metrics: bool = False) -> ServerConfig:
+                 strict_roles: bool = False, unsigned_metrics: bool = False,
+                 logs: LogLimits = LogLimits()) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
+    if logs.retention_days <= 0 or logs.cap_mb < 1:
+        raise StartupError("--log-retention-days must be above 0 and --log-cap-mb at least 1")
     if account_concurrency < 1:
         raise StartupError(f"--account-concurrency must be at least 1, not {account_concurrency}")
     try:
@@ -83,7 +87,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         auth=auth, credentials=credentials, account_concurrency=account_concurrency,
                         isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
                         init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
-                        price_model=model, strict_roles=strict_roles,
+                        price_model=model, strict_roles=strict_roles, logs=logs,
                         open_paths=is_loopback(host) or unsigned_metrics)
 
 

@@ -130,7 +130,9 @@ class LogSink(Protocol):
 
     name: str  # AWS_LAMBDA_LOG_STREAM_NAME
 
-    def write(self, message: str, flush: bool = True) -> None: ...
+    def write(self, message: str, flush: bool = True, platform: bool = False) -> None:
+        """`platform`: Lambda's own lines (INIT_START, START, END, REPORT), kept past any cap."""
+        ...
 
     def close(self) -> None: ...
 

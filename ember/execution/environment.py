@@ -87,13 +87,13 @@ class Environment:
             address = self._listener.address
         variables = lambda_environment(self.spec, address, self.log.name, self.sandbox.task_root,
                                        self.sandbox.runtime_dir, self.sandbox.api_url)
-        self.log.write(init_start_line(self.spec.runtime, self.spec.region))
+        self.log.write(init_start_line(self.spec.runtime, self.spec.region), platform=True)
         self._started = time.perf_counter()
         problem = self.sandbox.entrypoint_problem()
         if problem is not None:
             self._refuse_to_start(problem)
             return
-        await self.sandbox.launch(variables, self._write_log, self._on_exit)
+        await self.sandbox.launch(variables, self._write_output, self._on_exit)
         sock = self.sandbox.take_runtime_socket()
         if sock is not None:
             self._listener = await self._open_listener(self, sock)
@@ -128,12 +128,12 @@ class Environment:
         ready = time.perf_counter_ns()
         self._taken_ns = 0
         self._capture = TailBuffer()
-        self._write_log(start_line(invocation.request_id, self.spec.version))
+        self._write_log(start_line(invocation.request_id, self.spec.version), platform=True)
         record = init_failure or await self._run(invocation)
         self.sandbox.flush_output()
         if record.status == "timeout":
-            self._write_log(timeout_line(invocation.request_id, record.duration_ms))
-        self._write_log(end_line(invocation.request_id))
+            self._write_log(timeout_line(invocation.request_id, record.duration_ms), platform=True)
+        self._write_log(end_line(invocation.request_id), platform=True)
         record.log, self._capture = self._capture.text(), None
         record.cold, record.init_ms = cold, self.init_ms if cold else None
         record.init_wait_ms = (ready - begun) / 1e6
@@ -144,7 +144,7 @@ class Environment:
 
     def log_report(self, line: str) -> None:
         """The call's last line; the stream of a dead environment closes after it."""
-        self.log.write(line)
+        self.log.write(line, platform=True)
         self._report_due = False
         if self.state is EnvState.DEAD:
             self.log.close()
@@ -245,6 +245,8 @@ class Environment:
 
     def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         self._check_request(request_id)
+        if len(body) > MAX_RESPONSE_BYTES:
+            self._too_large(MAX_RESPONSE_BYTES)
         self._resolve(CallRecord(body, error_type or error_type_of(body), "error"))
 
     def runtime_init_error(self, body: bytes, error_type: str | None) -> None:
@@ -255,13 +257,16 @@ class Environment:
     def _move(self, new: EnvState) -> None:
         self.state = moved(ENVIRONMENT_MOVES, self.state, new, self)
 
-    def _write_log(self, message: str) -> None:
+    def _write_output(self, line: str) -> None:
+        self._write_log(line, platform=False)
+
+    def _write_log(self, message: str, platform: bool) -> None:
         """One log line: written at once between calls; during one, kept for its Tail and flushed at END."""
         if self._capture is None:
-            self.log.write(message)
+            self.log.write(message, platform=platform)
             return
         self._capture.append(message)
-        self.log.write(message, flush=message.startswith("END RequestId: "))
+        self.log.write(message, flush=platform and message.startswith("END RequestId: "), platform=platform)
 
     def _too_large(self, limit: int) -> None:
         message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."

@@ -14,7 +14,7 @@ RUNTIME_INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 MAX_RESPONSE_BYTES = MAX_PAYLOAD_BYTES + 100
-MAX_STREAMED_BYTES = 20 * 1024 * 1024  # InvokeWithResponseStream's response limit
+MAX_STREAMED_BYTES = 200 * 1024 * 1024  # InvokeWithResponseStream's response limit (AWS, since July 2025)
 INIT_TIMEOUT_S = 10.0
 # AWS_LAMBDA_INITIALIZATION_TYPE: how an environment came to be.
 ON_DEMAND = "on-demand"

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 TAIL_BYTES = 4096
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # one stream's events (`ember serve --log-stream-mb`)
+CAPPED = "Ember: this log stream reached its cap of {} MB; the function's later lines are dropped\n"
 
 
 def new_stream_name(version: str) -> str:
@@ -29,20 +31,30 @@ def stream_file_name(stream_name: str) -> str:
 
 
 class LogStream:
-    """Append-only; one writer (the environment that owns it)."""
+    """Append-only; one writer (the environment that owns it). Past `max_bytes` of events the
+    function's own lines are dropped (said once, in the stream); platform lines still go in."""
 
-    def __init__(self, directory: Path, stream_name: str) -> None:
+    def __init__(self, directory: Path, stream_name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.name = stream_name
         self.path = directory / stream_file_name(stream_name)
+        self.max_bytes = max_bytes
+        self.size = 0
         self._file: IO[str] | None = None
 
-    def write(self, message: str, flush: bool = True) -> None:
+    def write(self, message: str, flush: bool = True, platform: bool = False) -> None:
         """Record one event; `message` keeps its trailing newline, as CloudWatch does for Lambda.
         A call's lines are written unflushed and flushed together at its END."""
+        if self.size > self.max_bytes and not platform:
+            return
+        event = json.dumps({"t": int(time.time() * 1000), "s": self.name, "m": message}) + "\n"
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
-        self._file.write(json.dumps({"t": int(time.time() * 1000), "s": self.name, "m": message}) + "\n")
+        self._file.write(event)
+        self.size += len(event)
+        if self.size > self.max_bytes and not platform:
+            self._file.write(json.dumps({"t": int(time.time() * 1000), "s": self.name, "m": CAPPED.format(
+                self.max_bytes // (1024 * 1024))}) + "\n")
         if flush:
             self._file.flush()
 

@@ -32,7 +32,7 @@ class MemoryLog:
         self.lines: list[str] = []
         self.closed = False
 
-    def write(self, message: str, flush: bool = True) -> None:
+    def write(self, message: str, flush: bool = True, platform: bool = False) -> None:
         self.lines.append(message)
 
     def close(self) -> None:

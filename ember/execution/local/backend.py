@@ -15,20 +15,22 @@ from ember.execution.backend import BackendStats, ListenerFactory
 from ember.execution.environment import Environment
 from ember.execution.local.sandbox import Sandboxes
 from ember.execution.model import EnvironmentSpec
-from ember.observe.log_stream import LogStream, new_stream_name
+from ember.observe.log_stream import DEFAULT_MAX_BYTES, LogStream, new_stream_name
 
 
 class LocalBackend:
     """Environments on this machine, each in the sandbox `sandboxes` makes for it."""
 
-    def __init__(self, logs_dir: Path, open_listener: ListenerFactory, sandboxes: Sandboxes) -> None:
+    def __init__(self, logs_dir: Path, open_listener: ListenerFactory, sandboxes: Sandboxes,
+                 max_log_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.logs_dir = logs_dir
+        self.max_log_bytes = max_log_bytes
         self.open_listener = open_listener
         self.sandboxes = sandboxes
         self._live: set[Environment] = set()
 
     async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None]) -> Environment:
-        log = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version))
+        log = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version), self.max_log_bytes)
         sandbox = self.sandboxes.prepare(spec)
 
         def died(env: Environment) -> None:
