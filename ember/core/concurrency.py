@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ember.core.functions import FunctionRegistry
 from ember.errors import InvalidParameterValueException, TooManyRequestsException
@@ -36,6 +36,11 @@ class ConcurrencyLimiter:
         self.provisioned: dict[tuple[str, str], int] = {}  # (function, version) → provisioned concurrency
         self.provisioned_in_flight: Counter[tuple[str, str]] = Counter()
         self._provisioned_total: Counter[str] = Counter()
+        self._release_listeners: list[Callable[[str], None]] = []
+
+    def on_release(self, listener: Callable[[str], None]) -> None:
+        """Be told the function's name whenever one of its calls gives its slot back."""
+        self._release_listeners.append(listener)
 
     @property
     def min_unreserved(self) -> int:
@@ -108,6 +113,8 @@ class ConcurrencyLimiter:
             self.unreserved_in_flight -= shared
             if on_provisioned:
                 self.provisioned_in_flight[key] -= 1
+            for listener in self._release_listeners:
+                listener(name)
 
     def _throttle(self, name: str, reason: str) -> TooManyRequestsException:
         """The one place a call is refused a slot, so every throttle is counted."""

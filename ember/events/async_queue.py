@@ -2,14 +2,20 @@
 
 An event is committed to SQLite before Invoke answers 202, run through the same invoker as any
 call, and deleted only once its run finished. Rows still marked `running` when the server stops
-(or dies) are queued again at the next start, so no accepted event is lost. A throttled event
-goes back to the queue and runs later, backing off from 1 s to at most 5 minutes (as AWS does).
+(or dies) are queued again at the next start, so no accepted event is lost.
+
+A throttled event goes back to the queue and backs off, as on AWS, from 1 s up to 5 minutes (with
+jitter, so a function's events don't all come back at once). Unlike AWS, Ember does not make it
+wait that long when it needn't: whenever a call of that function gives its concurrency slot back,
+its oldest throttled event is released at once, so a queue behind a small reservation drains as
+fast as the reservation allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import sqlite3
 import time
 
@@ -27,6 +33,8 @@ class EventQueue:
         self.invoker = invoker
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._throttled: set[str] = set()  # functions with throttled events waiting for a slot
+        invoker.limiter.on_release(self._slot_freed)
 
     def enqueue(self, request_id: str, function: str, qualifier: str | None, payload: bytes) -> None:
         """Durable on return: the row is committed (WAL) before the caller is told 202."""
@@ -78,13 +86,26 @@ class EventQueue:
         try:
             await self.invoker.invoke(request)
         except TooManyRequestsException:
-            delay = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** row["throttles"])
+            delay = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** row["throttles"]) * random.uniform(0.5, 1.0)
             self.db.execute("UPDATE event_queue SET state = 'queued', not_before = ?, throttles = throttles + 1 "
                             "WHERE seq = ?", (time.time() + delay, row["seq"]))
+            self._throttled.add(row["function"])
             return
         except AwsError as error:
             log.warning("dropping event %s for %s: %s", row["request_id"], row["function"], error.message)
         self.db.execute("DELETE FROM event_queue WHERE seq = ?", (row["seq"],))
+
+    def _slot_freed(self, function: str) -> None:
+        """A call of `function` ended: its oldest throttled event may run now, not after its back-off."""
+        if function not in self._throttled:
+            return
+        released = self.db.execute(
+            "UPDATE event_queue SET not_before = 0 WHERE seq = (SELECT seq FROM event_queue WHERE function = ? "
+            "AND state = 'queued' AND not_before > 0 ORDER BY seq LIMIT 1)", (function,)).rowcount
+        if released:
+            self._wake.set()
+        else:
+            self._throttled.discard(function)
 
     def _until_next_due(self) -> float | None:
         """Seconds until the earliest backed-off event is due; None if none is waiting (or no room)."""
