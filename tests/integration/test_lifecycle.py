@@ -140,3 +140,40 @@ def test_a_zygote_that_dies_is_replaced(ember_with):
     assert response["Payload"].read() == b'"ok"'
     assert "Init Duration" in base64.b64decode(response["LogResult"]).decode(), "a cold start in a new zygote"
     assert server.proc.poll() is None
+
+
+TICKING = Collector.SEND + """
+import time
+def handler(event, context):
+    for tick in range(40):
+        send({"i": event["i"], "tick": tick, "at": time.time()})
+        time.sleep(0.05)
+    return "ok"
+"""
+
+
+def test_after_kill_9_no_environment_runs_on_and_only_running_events_run_twice(tmp_path, collector):
+    """Under load: 40 events ticking to the outside host when the server is SIGKILLed. Nothing ticks
+    after the kill (environments died with it), and only events that had started run again."""
+    data = tmp_path / "data"
+    server = EmberProcess(data).start()
+    client = lambda_client(server.url)
+    create(client, "ticking", TICKING, collector.url)
+    for i in range(40):
+        client.invoke(FunctionName="ticking", InvocationType="Event", Payload=json.dumps({"i": i}))
+    assert wait_for(lambda: len({line["i"] for line in collector.lines}) >= 10)
+    server.stop(signal.SIGKILL)
+    killed_at = time.time()
+    time.sleep(1.0)
+    late = [line for line in collector.lines if line["at"] > killed_at + 0.05]
+    started_before = {line["i"] for line in collector.lines}
+    assert late == [], f"{len(late)} ticks from environments that outlived the server"
+    restarted = EmberProcess(data).start()
+    try:
+        assert wait_for(lambda: {line["i"] for line in collector.lines if line["tick"] == 39} == set(range(40)),
+                        timeout=60)
+        first_ticks = [line["i"] for line in collector.lines if line["tick"] == 0]
+        twice = {i for i in first_ticks if first_ticks.count(i) > 1}
+        assert twice <= started_before, "an event that had not started ran twice"
+    finally:
+        restarted.stop()

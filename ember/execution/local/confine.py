@@ -110,6 +110,7 @@ def _drop_privileges(uid: int | None) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    die_with_parent()  # changing credentials cleared the parent-death signal armed in `prepare`
     no_new_privileges()
 
 
