@@ -76,6 +76,10 @@ class Backend(Protocol):
 
     def stats(self) -> BackendStats: ...
 
+    def reap(self, idle_s: float) -> None:
+        """Give back what environments gone for `idle_s` left behind (their /tmp)."""
+        ...
+
     def close(self) -> None:
         """Stop everything; every environment dies."""
         ...

@@ -40,6 +40,7 @@ class PoolManager:
 
     def reap_once(self) -> int:
         reaped = sum(pool.reap_idle(self.keep_alive_s) for pool in self._all)
+        self.backend.reap(self.keep_alive_s)
         self._all = {pool for pool in self._all if not (pool.retired and pool.size == 0)}
         return reaped
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 from conftest import ROLE, EmberProcess, lambda_client, make_zip
@@ -146,3 +147,25 @@ def test_rlimits_isolation_says_so_and_still_caps_memory(ember_with):
                                                                   "    x = bytearray(300 << 20)\n    return 1\n"})})
     response = client.invoke(FunctionName="r")
     assert json.loads(response["Payload"].read())["errorType"] == "MemoryError"
+
+
+def test_idle_tmp_goes_back_to_the_host_after_the_keep_alive(ember_with):
+    """The audit's case: /tmp of reaped environments stayed in host RAM until the function was deleted."""
+    import psutil
+
+    server = ember_with("--keep-alive", "1")
+    client = lambda_client(server.url)
+    source = "def handler(e, c):\n    open('/tmp/big', 'wb').write(b'x' * (20 << 20))\n    return 1\n"
+    client.create_function(FunctionName="tmp-user", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                           Code={"ZipFile": make_zip({"index.py": source})}, MemorySize=256)
+    client.invoke(FunctionName="tmp-user")
+    zygote = next(p for p in psutil.Process(server.proc.pid).children() if "zygote" in " ".join(p.cmdline()))
+
+    def slot_mounts() -> int:
+        return sum("/sandbox/tmp/" in line for line in Path(f"/proc/{zygote.pid}/mountinfo").read_text().splitlines())
+
+    assert slot_mounts() == 1
+    deadline = time.monotonic() + 15
+    while slot_mounts() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert slot_mounts() == 0, "the slot's tmpfs is unmounted once no environment has used it for the keep-alive"

@@ -158,6 +158,9 @@ class FakeBackend:
     def forget(self, function_name: str, version: str | None) -> None:
         self.forgotten.append((function_name, version))
 
+    def reap(self, idle_s: float) -> None:
+        pass
+
     def stats(self) -> BackendStats:
         live = [env for env in self.created if env not in self.dead]
         return BackendStats(len(live), sum(env.spec.memory_mb for env in live))

@@ -52,6 +52,9 @@ class LocalBackend:
     def forget(self, function_name: str, version: str | None) -> None:
         self.sandboxes.forget(function_name, version)
 
+    def reap(self, idle_s: float) -> None:
+        self.sandboxes.expire(idle_s)
+
     def stats(self) -> BackendStats:
         return BackendStats(len(self._live), sum(env.spec.memory_mb for env in self._live))
 

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -38,32 +39,50 @@ UID_COUNT = 65_536
 @dataclass
 class TmpSlots:
     """Each function revision's /tmp slots; a released slot is the next one handed out, so the
-    environment that replaces a crashed or timed-out one finds the same files (as on AWS)."""
+    environment that replaces a crashed or timed-out one finds the same files (as on AWS). A free
+    slot waits for a new environment at most `expire`'s idle time, and a revision keeps at most
+    MAX_FREE of them: past that its memory goes back to the host (see ARCHITECTURE.md)."""
 
-    free: dict[str, list[str]] = field(default_factory=dict)
+    MAX_FREE = 2
+
+    free: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # key -> (slot, released at)
     counts: dict[str, int] = field(default_factory=dict)
     retired: set[str] = field(default_factory=set)
 
     def acquire(self, key: str) -> str:
-        free = self.free.setdefault(key, [])
+        free = self.free.get(key)
         if free:
-            return free.pop()
+            return free.pop()[0]
         self.counts[key] = self.counts.get(key, 0) + 1
         return f"{hashlib.sha256(key.encode()).hexdigest()[:16]}-{self.counts[key]}"
 
-    def release(self, key: str, slot: str) -> bool:
-        """Back on the free list; False when its revision is retired and the slot should be unmounted."""
+    def release(self, key: str, slot: str, now: float | None = None) -> list[str]:
+        """Back on the free list; returns the slots to unmount now (its revision is retired, or it
+        holds more than MAX_FREE free ones: the oldest go)."""
         if key in self.retired:
-            return False
-        self.free.setdefault(key, []).append(slot)
-        return True
+            return [slot]
+        free = self.free.setdefault(key, [])
+        free.append((slot, time.monotonic() if now is None else now))
+        extra, self.free[key] = free[:-self.MAX_FREE], free[-self.MAX_FREE:]
+        return [name for name, _ in extra]
+
+    def expire(self, idle_s: float, now: float | None = None) -> list[str]:
+        """Free slots no environment took within `idle_s`: to unmount now."""
+        cutoff = (time.monotonic() if now is None else now) - idle_s
+        dropped = []
+        for key, free in list(self.free.items()):
+            dropped += [slot for slot, released in free if released < cutoff]
+            self.free[key] = [(slot, released) for slot, released in free if released >= cutoff]
+            if not self.free[key]:
+                del self.free[key]
+        return dropped
 
     def forget(self, prefix: str) -> list[str]:
         """Retire every key starting with `prefix`; returns their free slots, to unmount now."""
         dropped = []
         for key in [key for key in self.counts if key.startswith(prefix)]:
             self.retired.add(key)
-            dropped.extend(self.free.pop(key, []))
+            dropped.extend(slot for slot, _ in self.free.pop(key, []))
         return dropped
 
 
@@ -98,6 +117,10 @@ class Sandboxes:
         """A function version changed or went away: its unused /tmp slots are unmounted."""
         prefix = f"{function_name}:{version}:" if version is not None else f"{function_name}:"
         self.spawner.drop_tmp(self.tmp.forget(prefix))
+
+    def expire(self, idle_s: float) -> None:
+        """Unmount /tmp slots no environment took within `idle_s` (the keep-alive)."""
+        self.spawner.drop_tmp(self.tmp.expire(idle_s))
 
     def close(self) -> None:
         """Stop the zygote (every environment dies with it), then remove the cgroup tree."""
@@ -222,8 +245,7 @@ class Sandbox:
     def _give_back_tmp(self) -> None:
         """Idempotent; the next environment of this revision gets the slot."""
         if self._tmp_slot is not None:
-            if not self.owner.tmp.release(self._tmp_key, self._tmp_slot):
-                self.owner.spawner.drop_tmp([self._tmp_slot])
+            self.owner.spawner.drop_tmp(self.owner.tmp.release(self._tmp_key, self._tmp_slot))
             self._tmp_slot = None
 
     def _plan(self, env: dict[str, str]) -> LaunchPlan:
