@@ -14,10 +14,12 @@ import resource
 import signal
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import uvicorn
 
 from ember.api.app import build_app
+from ember.api.guarded_protocol import GuardedHttpToolsProtocol
 from ember.api.nested_api import NestedApi
 from ember.api.runtime_api import RuntimeApiServer
 from ember.api.services import Services
@@ -107,11 +109,17 @@ async def sweep_logs(config: ServerConfig) -> None:
         await asyncio.sleep(log_retention.SWEEP_INTERVAL_S)
 
 
-def raise_fd_limit() -> None:
-    """Each environment holds a listener, a pipe and a pidfd; allow many."""
+def raise_fd_limit(wanted: int = 1 << 20) -> None:
+    """Each environment holds listeners, a pipe and a pidfd, and every client a socket: allow many,
+    raising the hard limit too where the server may (root), and say so once where it can't."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
+    try:
+        ceiling = min(wanted, int(Path("/proc/sys/fs/nr_open").read_text()))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, max(hard, ceiling)))
+    except (OSError, ValueError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        if hard < 65536:
+            log.warning("open files are limited to %d (RLIMIT_NOFILE): the server refuses connections past it", hard)
 
 
 async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[[], None]) -> None:
@@ -149,6 +157,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     sandboxes.serve_api = NestedApi(build_app(services, credentials, open_paths=False)).open
     sandboxes.host_api_url = host_url(sock)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
+                                     http=GuardedHttpToolsProtocol,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(sweep_logs(config), name="log retention"),

@@ -1,0 +1,42 @@
+"""Idle and slow clients cost the server a bounded while: the audit held 1,100 idle sockets (and a
+body shorter than its Content-Length for 90 s) and the server stopped answering."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from conftest import ROLE, lambda_client, make_zip
+
+from ember.api.guarded_protocol import BODY_IDLE_S, HEAD_TIMEOUT_S
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    sock.settimeout(0.01)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+def test_idle_and_slow_connections_neither_stall_the_server_nor_stay(ember_with):
+    server = ember_with()
+    host, port = server.url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port))) for _ in range(1100)]
+    lying = socket.create_connection((host, int(port)))
+    lying.sendall(b"POST /2015-03-31/functions/x/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+                  b"only ten b")
+    client = lambda_client(server.url)
+    client.create_function(FunctionName="alive", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                           Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})})
+    started = time.monotonic()
+    assert client.invoke(FunctionName="alive")["Payload"].read() == b"1"
+    assert time.monotonic() - started < 5, "the server answers with 1,101 idle sockets open"
+    time.sleep(HEAD_TIMEOUT_S + 1)
+    assert all(closed_by_server(sock) for sock in idle), "connections that never sent a request are closed"
+    time.sleep(max(0.0, BODY_IDLE_S - HEAD_TIMEOUT_S))
+    assert closed_by_server(lying), "a body that stopped arriving is not waited for"
+    for sock in [*idle, lying]:
+        sock.close()
