@@ -79,10 +79,9 @@ class LogsApi:
         return directory
 
     def filter_log_events(self, body: dict[str, Any]) -> dict[str, Any]:
-        directory = self._function_dir(body.get("logGroupName", ""))
-        events = read_events(directory, _integer(body, "startTime"), _integer(body, "endTime"),
-                             _string(body, "filterPattern"))
+        start, end, pattern = _integer(body, "startTime"), _integer(body, "endTime"), _string(body, "filterPattern")
         streams = [_checked_name(s, "logStreamNames", STREAM_RE) for s in _list(body, "logStreamNames")]
+        events = read_events(self._function_dir(body.get("logGroupName", "")), start, end, pattern)
         if streams:
             events = [e for e in events if e.stream in streams]
         offset = _offset(body.get("nextToken"))
