@@ -91,8 +91,9 @@ class CodeStore:
         """Remove every digest not in `keep` and not being stored; the files go in a background thread."""
         with self._lock:
             doomed = sorted(d for d in self.digests() - keep if not self._held[d])
-            trash = [self._to_trash(path) for d in doomed for path in (self.tree(d), self.root / f"{d}.zip")]
-        threading.Thread(target=self._remove, args=([p for p in trash if p],), name="code-gc", daemon=True).start()
+            trash = [t for d in doomed for p in (self.tree(d), self.root / f"{d}.zip") if (t := self._to_trash(p))]
+        if trash:
+            threading.Thread(target=self._remove, args=(trash,), name="code-gc", daemon=True).start()
         return doomed
 
     def _put_held(self, zip_bytes: bytes) -> StoredCode:

@@ -58,7 +58,8 @@ def _stream_files(function_dir: Path) -> Iterator[int]:
         return
     try:
         with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if STREAM_FILE_RE.fullmatch(e.name) and e.is_file(follow_symlinks=False))
+            names = sorted(entry.name for entry in entries
+                           if STREAM_FILE_RE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False))
         for name in names:
             fd = _open_regular(name, directory)
             if fd is not None:
