@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ember.api import sigv4
+from ember.api.body_limit import limited
 from ember.api.code_links import CodeLinks
 from ember.api.query_protocol import error_response
 from ember.api.responses import aws_error
@@ -83,6 +84,7 @@ class AwsApiMiddleware:
             await send(message)
 
         try:
+            receive = limited(scope, receive)  # before any byte of the body is read
             receive = await self._authenticate(scope, receive)
             await self.app(scope, receive, send_tracking)
         except AwsError as error:

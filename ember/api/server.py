@@ -26,6 +26,7 @@ from ember.api.services import Services
 from ember.billing.prices import get_model
 from ember.config import ServerConfig
 from ember.core.aliases import AliasStore
+from ember.core.code_gc import CodeCollector
 from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
@@ -148,6 +149,9 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     # Provisioned concurrency: stored configs are provisioned again at every start.
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
+    collector = CodeCollector(db, registry.code, pools.code_in_use)
+    registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
+    collector.collect()  # code left unreferenced by an earlier run
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles)
@@ -161,7 +165,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(sweep_logs(config), name="log retention"),
-                  asyncio.create_task(events.run(), name="events")]
+                  asyncio.create_task(events.run(), name="events"),
+                  asyncio.create_task(collector.run(), name="code-gc")]
     try:
         await server.serve(sockets=[sock])
     finally:

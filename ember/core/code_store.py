@@ -1,20 +1,35 @@
-"""Content-addressed function code: each zip stored once under its sha256, unpacked once, modes kept."""
+"""Content-addressed function code: each zip stored once under its sha256, unpacked once, modes kept.
+
+Unpacking runs in a worker thread (`storing`), never on the event loop. Code nothing references any
+more is removed (`collect`); a digest being stored is held until its caller has recorded it, so a
+collection running meanwhile cannot take it away.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
-import io
 import os
+import re
 import shutil
-import stat
-import zipfile
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.errors import InvalidParameterValueException
+from ember.core.zip_extract import BAD_ZIP, UNZIPPED_LIMIT, extract
+from ember.errors import ResourceNotFoundException
+from ember.paths import PathEscape, child
 
-BAD_ZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
+__all__ = ["BAD_ZIP", "CodeStore", "StoredCode"]
+
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+ENTRY_RE = re.compile(r"(?P<digest>[0-9a-f]{64})(\.zip)?")
+STAGING, TRASH = ".staging-", ".trash-"
 
 
 @dataclass(frozen=True)
@@ -31,49 +46,102 @@ class StoredCode:
 class CodeStore:
     """Zips live at `<root>/<sha>.zip`; their unpacked trees at `<root>/<sha>/` (read-only)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, unzipped_limit: int = UNZIPPED_LIMIT) -> None:
         self.root = root
+        self.unzipped_limit = unzipped_limit
+        self._lock = threading.Lock()
+        self._held: Counter[str] = Counter()
         root.mkdir(parents=True, exist_ok=True)
+        self._remove([p for p in root.iterdir() if p.name.startswith((STAGING, TRASH))])  # a crash's leftovers
 
     def put(self, zip_bytes: bytes) -> StoredCode:
-        """Check, store and unpack a zip; the same bytes twice cost nothing the second time."""
-        digest = hashlib.sha256(zip_bytes).hexdigest()
-        if not self.tree(digest).exists():
-            _unpack(zip_bytes, self.root, digest)
-        return StoredCode(digest, len(zip_bytes))
+        """Check, store and unpack a zip (blocking); the same bytes twice cost nothing the second time."""
+        stored = self._put_held(zip_bytes)
+        self.release(stored.sha256_hex)
+        return stored
+
+    @asynccontextmanager
+    async def storing(self, zip_bytes: bytes) -> AsyncIterator[StoredCode]:
+        """`put` in a worker thread; the code is held from collection until the block ends."""
+        stored = await asyncio.to_thread(self._put_held, zip_bytes)
+        try:
+            yield stored
+        finally:
+            self.release(stored.sha256_hex)
+
+    def release(self, digest: str) -> None:
+        with self._lock:
+            self._held -= Counter({digest: 1})
 
     def tree(self, sha256_hex: str) -> Path:
         return self.root / sha256_hex
 
     def zip_path(self, sha256_hex: str) -> Path:
-        return self.root / f"{sha256_hex}.zip"
+        """The stored zip of a digest, refusing anything that is not one (the download route's input)."""
+        try:
+            return child(self.root, f"{sha256_hex}.zip", re.compile(rf"{DIGEST_RE.pattern}\.zip"))
+        except PathEscape as exc:
+            raise ResourceNotFoundException("Code not found") from exc
+
+    def digests(self) -> set[str]:
+        """Every digest with a zip or a tree in the store."""
+        return {m["digest"] for p in self.root.iterdir() if (m := ENTRY_RE.fullmatch(p.name))}
+
+    def collect(self, keep: set[str]) -> list[str]:
+        """Remove every digest not in `keep` and not being stored; the files go in a background thread."""
+        with self._lock:
+            doomed = sorted(d for d in self.digests() - keep if not self._held[d])
+            trash = [t for d in doomed for p in (self.tree(d), self.root / f"{d}.zip") if (t := self._to_trash(p))]
+        if trash:
+            threading.Thread(target=self._remove, args=(trash,), name="code-gc", daemon=True).start()
+        return doomed
+
+    def _put_held(self, zip_bytes: bytes) -> StoredCode:
+        digest = hashlib.sha256(zip_bytes).hexdigest()
+        with self._lock:
+            self._held[digest] += 1
+            done = self.tree(digest).is_dir()
+        try:
+            if not done:
+                self._unpack(zip_bytes, digest)
+        except BaseException:
+            self.release(digest)
+            raise
+        return StoredCode(digest, len(zip_bytes))
+
+    def _unpack(self, zip_bytes: bytes, digest: str) -> None:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.root))
+        try:
+            os.chmod(staging, 0o755)
+            extract(zip_bytes, staging, self.unzipped_limit)
+            _zip_beside(staging).write_bytes(zip_bytes)
+            self._publish(digest, staging)
+        finally:
+            self._remove([staging, _zip_beside(staging)])
+
+    def _publish(self, digest: str, staging: Path) -> None:
+        """The zip first, then the tree: a tree that exists always has its zip."""
+        with self._lock:
+            if not self.tree(digest).is_dir():
+                os.replace(_zip_beside(staging), self.root / f"{digest}.zip")
+                os.replace(staging, self.tree(digest))
+
+    def _to_trash(self, path: Path) -> Path | None:
+        if not os.path.lexists(path):
+            return None
+        trash = self.root / f"{TRASH}{path.name}-{os.urandom(4).hex()}"
+        os.replace(path, trash)
+        return trash
+
+    @staticmethod
+    def _remove(paths: list[Path]) -> None:
+        """Delete files and trees without following any symlink in them (rmtree unlinks links)."""
+        for path in paths:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.lexists(path):
+                path.unlink(missing_ok=True)
 
 
-def _unpack(zip_bytes: bytes, root: Path, digest: str) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(zip_bytes))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise InvalidParameterValueException(BAD_ZIP) from exc
-    staging = root / f".{digest}.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        for member in members:
-            _extract_member(archive, member, staging)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise InvalidParameterValueException(BAD_ZIP) from exc
-    (root / f"{digest}.zip").write_bytes(zip_bytes)
-    staging.mkdir(exist_ok=True)
-    os.replace(staging, root / digest)
-
-
-def _extract_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path) -> None:
-    """Extract one entry, refusing paths that escape the tree, keeping the Unix mode bits."""
-    target = (dest / member.filename).resolve()
-    if not str(target).startswith(str(dest.resolve())):
-        raise ValueError(f"unsafe path in zip: {member.filename}")
-    archive.extract(member, dest)
-    mode = (member.external_attr >> 16) & 0o7777
-    if mode and not member.is_dir():
-        os.chmod(target, mode | stat.S_IRUSR)
+def _zip_beside(staging: Path) -> Path:
+    return staging.parent / f"{staging.name}.zip"

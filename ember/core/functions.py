@@ -7,12 +7,14 @@ environments that run stale code or configuration.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -113,30 +115,44 @@ class FunctionRegistry:
     def list(self) -> list[FunctionRecord]:
         return [self._records[name] for name in sorted(self._records)]
 
-    def create(self, request: dict[str, Any]) -> FunctionRecord:
+    async def create(self, request: dict[str, Any]) -> FunctionRecord:
+        """Validate first, then unpack the code off the event loop, then record the function."""
         name = request.get("FunctionName", "")
         validation.check_function_name(name)
         validation.check_role(request.get("Role", ""))
-        if name in self._records:
-            raise ResourceConflictException(f"Function already exist: {name}")
+        self._check_new(name)
         config = self._base_config(name)
         self._apply_configuration(config, request)
-        stored = self.code.put(decode_zip(request.get("Code", {})))
-        record = FunctionRecord(config, stored.sha256_hex, dict(request.get("Tags") or {}))
-        self._set_code(record, stored)
-        self._save(record)
+        async with self._storing(request.get("Code", {})) as stored:
+            self._check_new(name)  # another create may have finished while this one unpacked
+            record = FunctionRecord(config, stored.sha256_hex, dict(request.get("Tags") or {}))
+            self._set_code(record, stored)
+            self._save(record)
         return record
 
-    def update_code(self, name: str, request: dict[str, Any]) -> FunctionRecord:
-        record = self.get(name)
-        check_revision(record, request.get("RevisionId"))
-        stored = self.code.put(decode_zip(request))
+    async def update_code(self, name: str, request: dict[str, Any]) -> FunctionRecord:
+        check_revision(self.get(name), request.get("RevisionId"))
         if "Architectures" in request:  # UpdateFunctionCode is where AWS lets the architecture change
             validation.check_architectures(list(request["Architectures"] or []))
-            record.config["Architectures"] = list(request["Architectures"])
-        self._set_code(record, stored)
-        self._touch(record)
+        async with self._storing(request) as stored:
+            record = self.get(name)  # it may have been deleted or changed while the code unpacked
+            check_revision(record, request.get("RevisionId"))
+            if "Architectures" in request:
+                record.config["Architectures"] = list(request["Architectures"])
+            self._set_code(record, stored)
+            self._touch(record)
         return record
+
+    @asynccontextmanager
+    async def _storing(self, code: dict[str, Any]) -> AsyncIterator[StoredCode]:
+        """Decode and unpack in worker threads: a 50 MB zip must not stall every other request."""
+        zip_bytes = await asyncio.to_thread(decode_zip, code)
+        async with self.code.storing(zip_bytes) as stored:
+            yield stored
+
+    def _check_new(self, name: str) -> None:
+        if name in self._records:
+            raise ResourceConflictException(f"Function already exist: {name}")
 
     def update_configuration(self, name: str, request: dict[str, Any]) -> FunctionRecord:
         record = self.get(name)

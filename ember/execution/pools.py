@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from ember.execution.backend import Backend, CredentialIssuer
 from ember.execution.model import EnvironmentSpec
@@ -37,6 +38,10 @@ class PoolManager:
         for key in [key for key in self._current if key[0] == name and version in (None, key[1])]:
             self._current.pop(key).retire("function updated")
         self.backend.forget(name, version)
+
+    def code_in_use(self) -> set[Path]:
+        """Code trees a live environment may still run from: the code store keeps them until it ends."""
+        return {pool.spec.code_dir for pool in self._all if pool.size or not pool.retired}
 
     def reap_once(self) -> int:
         reaped = sum(pool.reap_idle(self.keep_alive_s) for pool in self._all)

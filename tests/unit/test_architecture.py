@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "ember"
 LAYERS = ["cli", "api", "events", "core", "execution", "runtimes", "billing", "observe"]
-FOUNDATION = {"errors", "config", "arns"}
+FOUNDATION = {"errors", "config", "arns", "paths"}
 
 
 def imported_ember_packages(path: Path) -> set[str]:

@@ -32,7 +32,7 @@ def code_zip() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def build(tmp_path, backend: FakeBackend) -> tuple[Invoker, InvocationRecords, FunctionRegistry]:
+async def build(tmp_path, backend: FakeBackend) -> tuple[Invoker, InvocationRecords, FunctionRegistry]:
     db = open_database(tmp_path / "ember.db")
     registry = FunctionRegistry(db, CodeStore(tmp_path / "code"), "us-east-1")
     versions = VersionStore(db, registry)
@@ -41,7 +41,7 @@ def build(tmp_path, backend: FakeBackend) -> tuple[Invoker, InvocationRecords, F
     records = InvocationRecords(tmp_path / "ember.db")
     invoker = Invoker(registry, versions, aliases, ConcurrencyLimiter(registry, 1000, metrics),
                       PoolManager(backend, 60), records, "us-east-1", get_model("2025"), metrics)
-    registry.create({"FunctionName": "f", "Runtime": "python3.11", "Handler": "app.handler",
+    await registry.create({"FunctionName": "f", "Runtime": "python3.11", "Handler": "app.handler",
                      "Role": "arn:aws:iam::000000000000:role/test", "Code": {"ZipFile": code_zip()}})
     return invoker, records, registry
 
@@ -56,7 +56,7 @@ def test_one_call_is_reported_recorded_and_counted_from_one_record(tmp_path):
     backend = FakeBackend()
 
     async def scenario():
-        invoker, records, _ = build(tmp_path, backend)
+        invoker, records, _ = await build(tmp_path, backend)
         cold = await invoker.invoke(InvokeRequest("f", b'"hi"', tail=True))
         warm = await invoker.invoke(InvokeRequest("f", b"print", tail=True))
         metrics = invoker.metrics.exposition().decode()
@@ -78,7 +78,7 @@ def test_one_call_is_reported_recorded_and_counted_from_one_record(tmp_path):
 
 def test_a_crash_is_a_function_error_and_the_next_call_is_cold(tmp_path):
     async def scenario():
-        invoker, records, _ = build(tmp_path, FakeBackend())
+        invoker, records, _ = await build(tmp_path, FakeBackend())
         crashed = await invoker.invoke(InvokeRequest("f", b"crash"))
         after = await invoker.invoke(InvokeRequest("f", b"{}", tail=True))
         records.close()
@@ -94,7 +94,7 @@ def test_reserved_concurrency_zero_throttles_before_any_environment_starts(tmp_p
     backend = FakeBackend()
 
     async def scenario():
-        invoker, records, registry = build(tmp_path, backend)
+        invoker, records, registry = await build(tmp_path, backend)
         registry.set_reserved("f", 0)
         try:
             with pytest.raises(TooManyRequestsException):
@@ -108,7 +108,7 @@ def test_reserved_concurrency_zero_throttles_before_any_environment_starts(tmp_p
 
 def test_server_timing_names_every_phase(tmp_path):
     async def scenario():
-        invoker, records, _ = build(tmp_path, FakeBackend())
+        invoker, records, _ = await build(tmp_path, FakeBackend())
         result = await invoker.invoke(InvokeRequest("f", b"{}"))
         records.close()
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import json
 from collections.abc import Callable
@@ -19,14 +20,16 @@ from ember.errors import (
 
 T = TypeVar("T")
 PAGE_SIZE = 50
+BIG_BODY = 1 << 20  # parsed in a worker thread: a code upload must not stall the event loop
 
 
 async def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; its size was limited before it was read (ember.api.body_limit)."""
     raw = await request.body()
     if not raw:
         return {}
     try:
-        body = json.loads(raw)
+        body = await asyncio.to_thread(json.loads, raw) if len(raw) > BIG_BODY else json.loads(raw)
     except ValueError as exc:
         raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from exc
     if not isinstance(body, dict):

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import os
 import socket
+import stat
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -271,9 +272,11 @@ class Sandbox:
         a missing one is left to fail as AWS's does, with exit status 127."""
         if self.spec.runtime not in PROVIDED_RUNTIMES:
             return None
-        try:
-            mode = (self.spec.code_dir / "bootstrap").stat().st_mode
+        try:  # never through a symlink on the host: a link is resolved inside the sandbox, at exec
+            mode = os.lstat(self.spec.code_dir / "bootstrap").st_mode
         except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(mode):
             return None
         others_may_exec = mode & (0o001 if self.isolated else 0o111)  # the function's uid is not the owner
         return None if others_may_exec else f"fork/exec {self.task_root}/bootstrap: permission denied"
