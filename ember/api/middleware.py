@@ -113,13 +113,14 @@ class AwsApiMiddleware:
         request = Request(scope, receive)
         if self._exempt(request):
             return receive
+        _, service = api_of(scope["method"], scope["path"], request.headers)
+        region = expected_region(service, self.region) if self.region else None
+        sigv4.precheck(request.headers, self.keys, service, region)  # an unsigned body is never read
         body = await request.body()
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
         host = request.headers.get("host", "localhost")
         url = f"http://{host}{raw_path.decode('latin-1')}" + (f"?{query.decode('latin-1')}" if query else "")
-        _, service = api_of(scope["method"], scope["path"], request.headers)
-        region = expected_region(service, self.region) if self.region else None
         key = sigv4.verify(scope["method"], url, request.headers, body, self.keys, service, region)
         session = self.keys.session(key, request.headers.get("x-amz-security-token"))
         if session is not None:

@@ -36,6 +36,19 @@ def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, crede
     `url` must carry the path exactly as sent (still percent-encoded) and the raw query string.
     `service` and `region`, when given, are what the credential scope must name.
     """
+    match, secret = precheck(headers, credentials, service, region)
+    timestamp = headers.get("x-amz-date", "")
+    expected = _signature(method, url, headers, body, match, secret, timestamp)
+    if not hmac.compare_digest(expected, match["signature"]):
+        raise InvalidSignatureException(
+            "The request signature we calculated does not match the signature you provided. Check your AWS "
+            "Secret Access Key and signing method. Consult the service documentation for details.")
+    return match["key"]
+
+
+def precheck(headers: Mapping[str, str], credentials: Secrets, service: str | None = None,
+             region: str | None = None) -> tuple[re.Match[str], str]:
+    """Everything but the signature itself: a request failing here is refused before its body is read."""
     header = headers.get("authorization")
     if not header:
         raise UnrecognizedClientException("The security token included in the request is invalid.")
@@ -47,14 +60,8 @@ def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, crede
     if secret is None:
         raise UnrecognizedClientException("The security token included in the request is invalid.")
     _check_scope(match, service, region)
-    timestamp = headers.get("x-amz-date", "")
-    _check_clock(timestamp)
-    expected = _signature(method, url, headers, body, match, secret, timestamp)
-    if not hmac.compare_digest(expected, match["signature"]):
-        raise InvalidSignatureException(
-            "The request signature we calculated does not match the signature you provided. Check your AWS "
-            "Secret Access Key and signing method. Consult the service documentation for details.")
-    return match["key"]
+    _check_clock(headers.get("x-amz-date", ""))
+    return match, secret
 
 
 class _Verifier(SigV4Auth):

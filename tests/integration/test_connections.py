@@ -40,3 +40,17 @@ def test_idle_and_slow_connections_neither_stall_the_server_nor_stay(ember_with)
     assert closed_by_server(lying), "a body that stopped arriving is not waited for"
     for sock in [*idle, lying]:
         sock.close()
+
+
+def test_an_unsigned_body_is_refused_before_it_is_read(ember):
+    """The audit's case: an unsigned 1 GB POST was read into memory before its 403."""
+    host, port = ember.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(5)
+        sock.sendall(b"POST /2015-03-31/functions/any/invocations HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: 5000000\r\n\r\n")
+        started = time.monotonic()
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
+    assert b"UnrecognizedClientException" in answer
+    assert time.monotonic() - started < 2, "answered without waiting for the 5 MB that never came"
