@@ -4,8 +4,10 @@ Two steps. `prepare`, before any function is chosen (the zygote keeps such spare
 die with the zygote, join the environment's cgroups (so every later page is charged to it), and
 build the part of the root filesystem every function shares. `confine`, once the plan arrives
 (and the child has set its cgroup's memory limit): add the function's code and /tmp and switch
-root while still root, drop to the function's uid, then apply rlimits. Nothing here returns into
-the zygote: a failure is printed to the environment's log and the child exits 126.
+root while still root, empty the capability bounding set, drop to the function's uid, apply
+rlimits, and last (isolated only) check that no capability is left and install the seccomp
+allowlist (`seccomp.py`). Nothing here returns into the zygote: a failure is printed to the
+environment's log and the child exits 126.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ import socket
 import sys
 from dataclasses import asdict, dataclass
 
+from ember.execution.local import seccomp
 from ember.execution.local.linux import (
     MS_SLAVE,
+    capabilities,
+    clear_ambient_capabilities,
     die_with_parent,
+    drop_bounding_capabilities,
     mount,
     no_new_privileges,
     set_hostname,
@@ -65,17 +71,22 @@ def prepare(isolate: bool, network: str, new_root: str, slots_dir: str,
     return enter_own_network(egress=network == "egress") if network != "host" else []
 
 
-def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
-    """Turn this prepared process into the sandbox `plan` describes."""
+def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None,
+            seccomp_program: bytes | None = None) -> None:
+    """Turn this prepared process into the sandbox `plan` describes; `seccomp_program` None: the
+    zygote found no usable filter (said at start; `--isolation full` refuses to start then)."""
     os.setsid()
     _stdio(out_fd)
     if plan.isolate:
         enter_root(new_root, plan.code_dir, tmp_dir)
         set_hostname("sandbox")
+        drop_bounding_capabilities()  # needs CAP_SETPCAP, so before the uid changes
         _drop_privileges(plan.uid)
     _limit(plan)
     os.chdir(plan.cwd)
     os.closerange(3, NOFILE_LIMIT * 64)
+    if plan.isolate:
+        _harden(seccomp_program)
 
 
 def fail(exc: BaseException) -> None:
@@ -111,6 +122,17 @@ def _drop_privileges(uid: int | None) -> None:
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     no_new_privileges()
+
+
+def _harden(seccomp_program: bytes | None) -> None:
+    """Last, so nothing before it needs a refused call: no capability in any set, then the allowlist."""
+    clear_ambient_capabilities()
+    held = capabilities()
+    if any(held):
+        raise PermissionError(f"capabilities left after dropping to the function's uid "
+                              f"(effective, permitted, inheritable): {', '.join(map(hex, held))}")
+    if seccomp_program is not None:
+        seccomp.install(seccomp_program)
 
 
 def _limit(plan: LaunchPlan) -> None:
