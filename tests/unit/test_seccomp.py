@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from ember.execution.local import seccomp
-from ember.execution.local.linux import CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER, no_new_privileges
+from ember.execution.local.linux import CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER, SeccompProgram, no_new_privileges
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -25,11 +25,11 @@ X32_SYSCALL_BIT = 0x40000000
 
 
 @pytest.fixture(scope="module")
-def program() -> bytes:
-    return seccomp.compile_program()
+def program() -> SeccompProgram:
+    return SeccompProgram(seccomp.compile_program())
 
 
-def filtered(program: bytes, check: Callable[[], object]) -> tuple[object, int]:
+def filtered(program: SeccompProgram, check: Callable[[], object]) -> tuple[object, int]:
     """Run `check` in a child under the filter: (what it returned, the child's wait status)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -37,7 +37,7 @@ def filtered(program: bytes, check: Callable[[], object]) -> tuple[object, int]:
         os.close(read_end)
         try:
             no_new_privileges()
-            seccomp.install(program)
+            program.install()
             os.write(write_end, json.dumps(check()).encode())
         finally:
             os._exit(0)
@@ -57,8 +57,13 @@ def syscall_errno(name: str, *args: int) -> Callable[[], int]:
     return check
 
 
-def test_the_program_is_whole_bpf_instructions(program: bytes) -> None:
-    assert program and len(program) % 8 == 0 and len(program) // 8 < 4096  # the kernel's BPF_MAXINSNS
+def test_the_program_is_whole_bpf_instructions(program: SeccompProgram) -> None:
+    code = program.program
+    assert code and len(code) % 8 == 0 and len(code) // 8 < 4096  # the kernel's BPF_MAXINSNS
+
+
+def test_a_program_the_kernel_rejects_is_reported_not_installed() -> None:
+    assert seccomp.trial(SeccompProgram(b"\xff" * 8)) == "[Errno 22] seccomp: Invalid argument"
 
 
 @pytest.mark.parametrize("name, args", [
@@ -68,20 +73,20 @@ def test_the_program_is_whole_bpf_instructions(program: bytes) -> None:
     ("perf_event_open", (0, 0, 0, 0, 0)), ("reboot", (0, 0, 0, 0)), ("kexec_load", (0, 0, 0, 0)),
     ("init_module", (0, 0, 0)), ("pivot_root", (0, 0)), ("syslog", (3, 0, 0)),
 ])
-def test_refused_calls_fail_with_eperm(program: bytes, name: str, args: tuple[int, ...]) -> None:
+def test_refused_calls_fail_with_eperm(program: SeccompProgram, name: str, args: tuple[int, ...]) -> None:
     assert filtered(program, syscall_errno(name, *args)) == (errno.EPERM, 0)
 
 
-def test_clone3_says_enosys_so_libraries_fall_back_to_clone(program: bytes) -> None:
+def test_clone3_says_enosys_so_libraries_fall_back_to_clone(program: SeccompProgram) -> None:
     assert filtered(program, syscall_errno("clone3", 0, 0)) == (errno.ENOSYS, 0)
 
 
-def test_clone_into_a_new_namespace_is_refused(program: bytes) -> None:
+def test_clone_into_a_new_namespace_is_refused(program: SeccompProgram) -> None:
     for flags in (CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWNS | signal.SIGCHLD):
         assert filtered(program, syscall_errno("clone", flags, 0, 0, 0, 0)) == (errno.EPERM, 0)
 
 
-def test_threads_forks_and_execs_still_work(program: bytes) -> None:
+def test_threads_forks_and_execs_still_work(program: SeccompProgram) -> None:
     def check() -> list[object]:
         seen = []
         thread = threading.Thread(target=lambda: seen.append(threading.get_native_id()))
@@ -94,17 +99,17 @@ def test_threads_forks_and_execs_still_work(program: bytes) -> None:
     assert filtered(program, check) == ([1, 7], 0)
 
 
-def test_only_harmless_personalities(program: bytes) -> None:
+def test_only_harmless_personalities(program: SeccompProgram) -> None:
     assert filtered(program, syscall_errno("personality", 0xFFFFFFFF)) == (0, 0)
     assert filtered(program, syscall_errno("personality", 0x0040000)) == (errno.EPERM, 0)  # ADDR_NO_RANDOMIZE
 
 
-def test_vsock_sockets_are_refused_and_others_allowed(program: bytes) -> None:
+def test_vsock_sockets_are_refused_and_others_allowed(program: SeccompProgram) -> None:
     assert filtered(program, syscall_errno("socket", seccomp.AF_VSOCK, 1, 0)) == (errno.EPERM, 0)
     assert filtered(program, syscall_errno("socket", 1, 1, 0)) == (0, 0)  # AF_UNIX
 
 
-def test_an_x32_system_call_kills_the_process(program: bytes) -> None:
+def test_an_x32_system_call_kills_the_process(program: SeccompProgram) -> None:
     result, status = filtered(program, lambda: libc.syscall(X32_SYSCALL_BIT | SYS["getpid"]))
     assert result is None and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
 

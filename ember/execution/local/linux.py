@@ -52,6 +52,10 @@ _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
+_CapHeader = ctypes.c_uint32 * 2  # made once here: a new ctypes type costs tens of µs in a fresh child
+_CapData = ctypes.c_uint32 * 6
+
+
 class _SockFprog(ctypes.Structure):
     """`struct sock_fprog`: a classic BPF program, as PR_SET_SECCOMP takes it."""
 
@@ -117,15 +121,22 @@ def clear_ambient_capabilities() -> None:
 
 def capabilities() -> tuple[int, int, int]:
     """This process's (effective, permitted, inheritable) capability sets, as 64-bit masks."""
-    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
-    data = (ctypes.c_uint32 * 6)()  # two {effective, permitted, inheritable}: low then high 32 bits
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = _CapData()  # two {effective, permitted, inheritable}: low then high 32 bits
     _check(_libc.syscall(_SYS_CAPGET, header, data), "capget")
     return tuple(data[i] | data[i + 3] << 32 for i in range(3))  # type: ignore[return-value]
 
 
-def install_seccomp_filter(program: bytes) -> None:
-    """Install a compiled seccomp BPF program on this process and every process it starts; needs
-    no_new_privs (or CAP_SYS_ADMIN) first. Irreversible."""
-    buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))  # 8 bytes per instruction
-    _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
+class SeccompProgram:
+    """A compiled seccomp BPF program laid out as `struct sock_fprog` ahead (in the zygote), so that
+    installing it in a new environment is one prctl, not a copy (~0.1 ms less per cold start)."""
+
+    def __init__(self, program: bytes) -> None:
+        self.program = program
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._fprog = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))  # 8 bytes each
+        self._address = ctypes.addressof(self._fprog)
+
+    def install(self) -> None:
+        """Confine this process and all it starts to the program; needs no_new_privs first. Irreversible."""
+        _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, self._address, 0, 0), "seccomp")

@@ -10,7 +10,7 @@ the JVM fall back to `clone` only on ENOSYS. A call from another architecture (i
 x32) kills the process. What Python, Node.js, the JVM, Go and bash + curl need is allowed.
 
 The filter is built with libseccomp (`pyseccomp`) once, in the zygote, and compiled to its BPF
-program; each environment installs those bytes as the last step of its confinement, so a cold
+program; each environment installs that program as the last step of its confinement, so a cold
 start does no libseccomp work.
 """
 
@@ -27,7 +27,7 @@ from ember.execution.local.linux import (
     CLONE_NEWPID,
     CLONE_NEWUSER,
     CLONE_NEWUTS,
-    install_seccomp_filter,
+    SeccompProgram,
     no_new_privileges,
 )
 
@@ -145,12 +145,7 @@ class _Fd:
         return self._fd
 
 
-def install(program: bytes) -> None:
-    """Confine this process (and whatever it starts) to the allowlist; irreversible."""
-    install_seccomp_filter(program)
-
-
-def trial(program: bytes) -> str | None:
+def trial(program: SeccompProgram) -> str | None:
     """Whether this kernel takes the program, tried in a throwaway child: None, or why not."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -158,7 +153,7 @@ def trial(program: bytes) -> str | None:
         try:
             os.close(read_end)
             no_new_privileges()
-            install(program)
+            program.install()
             os._exit(0)
         except BaseException as exc:  # noqa: B036 - reported to the parent, never returns into it
             os.write(write_end, str(exc).encode())
@@ -170,10 +165,10 @@ def trial(program: bytes) -> str | None:
     return None if status == 0 else problem or f"the trial child ended with status {status}"
 
 
-def prepare() -> tuple[bytes | None, str | None]:
+def prepare() -> tuple[SeccompProgram | None, str | None]:
     """The program every environment installs, compiled once and tried on this kernel; or why not."""
     try:
-        program = compile_program()
+        program = SeccompProgram(compile_program())
     except SeccompUnavailable as exc:
         return None, str(exc)
     problem = trial(program)
