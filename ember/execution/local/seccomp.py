@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import errno
 import os
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from ember.execution.local.linux import (
     CLONE_NEWCGROUP,
@@ -30,6 +32,9 @@ from ember.execution.local.linux import (
     SeccompProgram,
     no_new_privileges,
 )
+
+if TYPE_CHECKING:
+    import pyseccomp
 
 NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
     CLONE_NEWCGROUP
@@ -94,13 +99,13 @@ class SeccompUnavailable(Exception):
     """The filter cannot be built or loaded here (no libseccomp, or a kernel without seccomp filters)."""
 
 
-def build():  # type: ignore[no-untyped-def]
+def build() -> pyseccomp.SyscallFilter:
     """The filter as libseccomp holds it: default EPERM, the allowlist, the argument rules."""
     import pyseccomp as sc  # loads libseccomp.so.2 (RuntimeError without it): only where a filter is wanted
 
     allowlist = sc.SyscallFilter(sc.ERRNO(errno.EPERM))
     allowlist.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
-    allowlist.set_attr(sc.Attr.CTL_OPTIMIZE, 2)  # a binary tree: ~9 comparisons per call, not up to 300
+    allowlist.set_attr(sc.Attr.CTL_OPTIMIZE, 2)  # a binary search on the number, not a list of ~300 tests
     for name in ALLOWED:
         allowlist.add_rule(sc.ALLOW, _number(sc, name))
     for number in NEWER_THAN_LIBSECCOMP.values():
@@ -113,7 +118,7 @@ def build():  # type: ignore[no-untyped-def]
     return allowlist
 
 
-def _number(sc, name: str) -> int:  # type: ignore[no-untyped-def]
+def _number(sc: ModuleType, name: str) -> int:
     """The native syscall number; a name libseccomp does not know is a bug in ALLOWED."""
     number = sc.resolve_syscall(sc.Arch.NATIVE, name)
     if number < 0:
@@ -127,22 +132,10 @@ def compile_program() -> bytes:
         allowlist = build()
     except (RuntimeError, OSError) as exc:
         raise SeccompUnavailable(f"cannot build the seccomp filter: {exc}") from exc
-    fd = os.memfd_create("ember-seccomp")
-    try:
-        allowlist.export_bpf(_Fd(fd))
-        return os.pread(fd, os.fstat(fd).st_size, 0)
-    finally:
-        os.close(fd)
-
-
-class _Fd:
-    """What `export_bpf` writes to: anything with a `fileno()`."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    def fileno(self) -> int:
-        return self._fd
+    with open(os.memfd_create("ember-seccomp"), "w+b") as program:
+        allowlist.export_bpf(program)  # writes to the descriptor, past Python's buffer
+        program.seek(0)
+        return program.read()
 
 
 def trial(program: SeccompProgram) -> str | None:
