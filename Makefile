@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,tune]'
+	ldconfig -p | grep -q 'libseccomp\.so\.2 ' || (apt-get update && apt-get install -y libseccomp2)  # pyseccomp loads it: the environments' seccomp filter
 	touch $(STAMP)
 
 java: $(STAMP)  # the Java runtimes, where there is a JDK: Gson from Debian, Ember's Java bootstrap compiled once

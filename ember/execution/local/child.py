@@ -15,12 +15,13 @@ import traceback
 
 from ember.execution.local import confine as confinement
 from ember.execution.local.cgroups import EnvironmentCgroup
+from ember.execution.local.linux import SeccompProgram
 
 MAX_MESSAGE = 1 << 20
 
 
 def run_spare(plan_channel: socket.socket, isolated: bool, network: str, stage: str,
-              group: EnvironmentCgroup | None) -> None:
+              group: EnvironmentCgroup | None, seccomp_program: SeccompProgram | None = None) -> None:
     """A spare's life: prepare, hand its listeners to the zygote, wait for a plan and the log pipe,
     become that environment."""
     listeners: list[socket.socket] = []
@@ -55,13 +56,15 @@ def run_spare(plan_channel: socket.socket, isolated: bool, network: str, stage: 
     except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
         os.dup2(fds[0], 2)
         confinement.fail(exc)
-    run_child(plan, fds[0], f"{stage}/root", f"{stage}/tmp/{plan.tmp_slot}" if plan.tmp_slot else None)
+    run_child(plan, fds[0], f"{stage}/root", f"{stage}/tmp/{plan.tmp_slot}" if plan.tmp_slot else None,
+              seccomp_program)
 
 
-def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None) -> None:
+def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None,
+              seccomp_program: SeccompProgram | None = None) -> None:
     """The environment's side of the clone: confine, then exec the runtime or run the preloaded one."""
     try:
-        confinement.confine(plan, out_fd, new_root, tmp_dir)
+        confinement.confine(plan, out_fd, new_root, tmp_dir, seccomp_program)
     except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
         confinement.fail(exc)
     if plan.argv is not None:

@@ -3,13 +3,15 @@
 The probe is Ember's Python runtime in a sandbox made by the same zygote and `Sandboxes` as any
 environment; it initialises a one-line handler and then waits on a Runtime API that never answers.
 Every verdict is read from the probe's own /proc/<pid> (its cgroups and their limits, namespace
-inodes compared with ours, uid, /tmp and code mounts, parent and command line), never inferred
-from `euid == 0`: a feature is `active` only if the probe shows it.
+inodes compared with ours, uid, no_new_privs, capability sets and seccomp mode, /tmp and code
+mounts, parent and command line), never inferred from `euid == 0`: a feature is `active` only if
+the probe shows it. Whether user namespaces are blocked, the probe tries itself at import and prints.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import sys
@@ -25,9 +27,17 @@ from ember.execution.local.sandbox import Sandbox, Sandboxes
 from ember.execution.variables import lambda_environment
 from ember.runtimes import language_summary
 
-FEATURES = ("cgroups", "namespaces", "network", "uid", "tmp", "zygote", "runtimes")
+FEATURES = ("cgroups", "namespaces", "network", "uid", "no_new_privs", "capabilities", "seccomp", "userns", "tmp",
+            "zygote", "runtimes")
 PROBE_MEMORY_MB = 128
 PROBE_TMP_MB = 512
+USERNS_MARK = "ember-doctor userns errno "
+PROBE_CODE = f"""import ctypes
+_libc = ctypes.CDLL(None, use_errno=True)
+print("{USERNS_MARK}" + str(0 if _libc.unshare(0x10000000) == 0 else ctypes.get_errno()), flush=True)
+def handler(event, context):
+    return event
+"""  # 0x10000000: CLONE_NEWUSER
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class Finding:
     detail: str
 
     def line(self) -> str:
-        return f"{self.feature:<11} {'active' if self.active else 'inactive'} — {self.detail}"
+        return f"{self.feature:<13} {'active' if self.active else 'inactive'} — {self.detail}"
 
 
 async def examine(isolation: str = "auto", zygote: bool = True) -> list[Finding]:
@@ -45,7 +55,7 @@ async def examine(isolation: str = "auto", zygote: bool = True) -> list[Finding]
     with tempfile.TemporaryDirectory(prefix="ember-doctor-") as scratch:
         code = Path(scratch, "code")
         code.mkdir(mode=0o755)
-        (code / "probe.py").write_text("def handler(event, context):\n    return event\n")
+        (code / "probe.py").write_text(PROBE_CODE)
         settings = SandboxSettings(isolation, DEFAULT_PRELOADS if zygote else None)
         sandboxes = await open_sandboxes(Path(scratch, "sandbox"), settings)
         try:
@@ -70,6 +80,7 @@ async def _probe(sandboxes: Sandboxes, code: Path) -> list[Finding]:
     listener.setblocking(False)
     try:
         waiting = await _wait_for_next(listener, exited)
+        await _wait_for_output(output, USERNS_MARK)
         return _findings(probe, sandbox, sandboxes, waiting, "".join(output))
     finally:
         await _stop(probe, exited, sandbox)
@@ -86,6 +97,14 @@ async def _wait_for_next(listener: socket.socket, exited: asyncio.Future[int]) -
     return accept.result()[0]
 
 
+async def _wait_for_output(output: list[str], mark: str) -> None:
+    """The probe printed `mark` before asking for an event; its pipe may not have been read yet."""
+    for _ in range(200):
+        if mark in "".join(output):
+            return
+        await asyncio.sleep(0.01)
+
+
 async def _stop(probe: SandboxProcess, exited: asyncio.Future[int], sandbox: Sandbox) -> None:
     probe.kill()
     await exited
@@ -100,8 +119,9 @@ def _findings(probe: SandboxProcess, sandbox: Sandbox, sandboxes: Sandboxes, con
     try:  # read everything while the probe waits on this connection: closing it ends the probe
         pid = probe.pid
         mounts = _mounts(pid)
-        return [_cgroups(pid, sandbox), _namespaces(pid), _network(pid, sandboxes), _uid(pid), _tmp(mounts),
-                _zygote(pid, sandboxes), _runtimes(mounts)]
+        return [_cgroups(pid, sandbox), _namespaces(pid), _network(pid, sandboxes), _uid(pid), _no_new_privs(pid),
+                _capabilities(pid), _seccomp(pid), _userns(output), _tmp(mounts), _zygote(pid, sandboxes),
+                _runtimes(mounts)]
     finally:
         connection.close()
 
@@ -150,6 +170,37 @@ def _uid(pid: int) -> Finding:
     if uid == os.geteuid():
         return Finding("uid", False, f"the probe runs as the server's uid {uid}")
     return Finding("uid", uid != 0, f"the probe runs as uid {uid}")
+
+
+def _no_new_privs(pid: int) -> Finding:
+    if _status(pid, "NoNewPrivs") != "1":
+        return Finding("no_new_privs", False, "a setuid binary or file capability could raise the probe's privileges")
+    return Finding("no_new_privs", True, "set: no execve can gain privileges")
+
+
+def _capabilities(pid: int) -> Finding:
+    sets = {name: int(_status(pid, f"Cap{name}") or "0", 16) for name in ("Bnd", "Eff", "Prm", "Amb")}
+    held = {name: f"{mask:x}" for name, mask in sets.items() if mask}
+    if held:
+        return Finding("capabilities", False, "the probe holds " + ", ".join(f"Cap{n} {m}" for n, m in held.items()))
+    return Finding("capabilities", True, "bounding, effective, permitted and ambient sets all empty")
+
+
+def _seccomp(pid: int) -> Finding:
+    mode = _status(pid, "Seccomp")
+    if mode != "2":
+        return Finding("seccomp", False, f"no seccomp filter (mode {mode or 'unknown'}): every system call is open")
+    return Finding("seccomp", True, "a filter (Seccomp 2): Ember's allowlist, anything else fails with EPERM")
+
+
+def _userns(output: str) -> Finding:
+    line = next((line for line in output.splitlines() if line.startswith(USERNS_MARK)), None)
+    if line is None:
+        return Finding("userns", False, "the probe did not report its unshare(CLONE_NEWUSER) attempt")
+    error = int(line.removeprefix(USERNS_MARK))
+    if error == 0:
+        return Finding("userns", False, "the probe could create a user namespace")
+    return Finding("userns", True, f"unshare(CLONE_NEWUSER) fails in the probe ({errno.errorcode.get(error, error)})")
 
 
 def _tmp(mounts: dict[str, tuple[str, str]]) -> Finding:

@@ -48,7 +48,8 @@ async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
         if cgroups is not None:
             cgroups.remove()
         raise
-    missing = {"cgroups": cgroup_error, "namespaces": info.isolation_error, "egress": network_error}
+    missing = {"cgroups": cgroup_error, "namespaces": info.isolation_error, "egress": network_error,
+               "seccomp": info.seccomp_error}
     missing = {feature: reason for feature, reason in missing.items() if reason is not None}
     if level == "full" and missing:
         spawner.close()

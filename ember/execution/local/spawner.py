@@ -44,6 +44,7 @@ class ZygoteInfo:
     pid: int
     isolation_error: str | None  # None: environments get their own namespaces and root filesystem
     preloaded: list[str]
+    seccomp_error: str | None = None  # None: isolated environments run under the seccomp allowlist
 
 
 class Spawner:
@@ -171,7 +172,8 @@ class Spawner:
         op = message["op"]
         if op == "ready" and self._ready is not None and not self._ready.done():
             self._ready.set_result(ZygoteInfo(int(message["pid"]), message["isolation_error"],  # type: ignore[arg-type]
-                                              list(message["preloaded"])))  # type: ignore[call-overload]
+                                              list(message["preloaded"]),  # type: ignore[call-overload]
+                                              message.get("seccomp_error")))  # type: ignore[arg-type]
         elif op == "spawned":
             future, on_exit = self._pending.pop(int(message["id"]))  # type: ignore[call-overload]
             if "error" in message:

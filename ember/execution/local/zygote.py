@@ -14,7 +14,7 @@ Protocol: one JSON object per SEQPACKET message, file descriptors alongside.
               or {"op": "spawned", "id", "error"})
     server → {"op": "drop_tmp", "slots"}
     zygote → {"op": "exit", "pid", "status"} for every child it reaps
-    zygote → {"op": "ready", "pid", "isolation_error", "preloaded"} once, first
+    zygote → {"op": "ready", "pid", "isolation_error", "seccomp_error", "preloaded"} once, first
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from ember.execution.local import seccomp
 from ember.execution.local.cgroups import CgroupError, CgroupTree, EnvironmentCgroup
 from ember.execution.local.child import MAX_MESSAGE, run_spare
 from ember.execution.local.linux import (
@@ -68,6 +69,7 @@ class Zygote:
         self.cgroups = cgroups
         self.isolation_error = self._enter_private_namespace() if isolate else "not requested"
         self.isolated = self.isolation_error is None
+        self.seccomp_program, self.seccomp_error = seccomp.prepare() if self.isolated else (None, None)
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, int] = {}  # pidfd -> pid
         self.spares: list[Spare] = []
@@ -92,7 +94,7 @@ class Zygote:
     def serve(self, preloaded: list[str]) -> None:
         """Answer the server; whenever nothing is waiting, top up the spares."""
         self.send({"op": "ready", "pid": os.getpid(), "isolation_error": self.isolation_error,
-                   "preloaded": preloaded})
+                   "seccomp_error": self.seccomp_error, "preloaded": preloaded})
         self.selector.register(self.channel, selectors.EVENT_READ)
         refill = True  # until making a spare fails; then again after the next message
         while True:
@@ -144,7 +146,8 @@ class Zygote:
                 group.remove()
             raise
         if pid == 0:
-            run_spare(theirs, self.isolated, self.network if self.isolated else "host", self.stage, group)
+            run_spare(theirs, self.isolated, self.network if self.isolated else "host", self.stage, group,
+                      self.seccomp_program)  # never returns
         theirs.close()
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = pid
