@@ -6,9 +6,22 @@ from __future__ import annotations
 import socket
 import time
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from conftest import ROLE, lambda_client, make_zip
 
 from ember.api.guarded_protocol import BODY_IDLE_S, HEAD_TIMEOUT_S
+
+
+def signed_head(url: str, path: str, body: bytes) -> bytes:
+    """A correctly signed request head for `body`, so the server waits for that body after it."""
+    request = AWSRequest(method="POST", url=url + path, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials("test", "test"), "lambda", "us-east-1").add_auth(request)
+    host = url.removeprefix("http://")
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}",
+             *(f"{name}: {value}" for name, value in request.headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def closed_by_server(sock: socket.socket) -> bool:
@@ -26,8 +39,7 @@ def test_idle_and_slow_connections_neither_stall_the_server_nor_stay(ember_with)
     host, port = server.url.removeprefix("http://").split(":")
     idle = [socket.create_connection((host, int(port))) for _ in range(1100)]
     lying = socket.create_connection((host, int(port)))
-    lying.sendall(b"POST /2015-03-31/functions/x/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
-                  b"only ten b")
+    lying.sendall(signed_head(server.url, "/2015-03-31/functions/x/invocations", b"x" * 1000) + b"only ten b")
     client = lambda_client(server.url)
     client.create_function(FunctionName="alive", Runtime="python3.11", Role=ROLE, Handler="index.handler",
                            Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})})
