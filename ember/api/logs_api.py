@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ember.api.authorization import Authorizer
+from ember.api.lambda_api.body import parse_object
 from ember.api.middleware import request_id_of
 from ember.api.services import Services
 from ember.config import ACCOUNT_ID
-from ember.errors import AwsError, InvalidParameterValueException, UnknownOperation
+from ember.core.validation import check_logs_request
+from ember.errors import AwsError, InvalidParameterValueException, SerializationException, UnknownOperation
 from ember.observe.log_reader import read_events
 
 GROUP_PREFIX = "/aws/lambda/"
@@ -40,7 +42,7 @@ class LogsApi:
             operation)
         if not target.startswith("Logs_20140328.") or handler is None:
             raise UnknownOperation(f"Unknown operation {target or '(no X-Amz-Target)'}")
-        body = json.loads(await request.body() or b"{}")
+        body = check_logs_request(operation, parse_object(await request.body(), SerializationException))
         self.authorizer.check(request, f"logs:{operation}", self._group_arn(body.get("logGroupName", "")))
         result = handler(body)
         return Response(json.dumps(result).encode(), media_type="application/x-amz-json-1.1",

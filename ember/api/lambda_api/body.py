@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from ember.arns import FunctionRef, parse_function_ref
+from ember.core.validation import check_request
 from ember.errors import (
+    AwsError,
     InvalidParameterValueException,
     InvalidRequestContentException,
     ResourceNotFoundException,
@@ -21,16 +23,23 @@ T = TypeVar("T")
 PAGE_SIZE = 50
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
+async def json_body(request: Request, operation: str | None = None) -> dict[str, Any]:
+    """The body as a JSON object; with `operation`, typed and validated against its input shape."""
+    body = parse_object(await request.body())
+    return check_request(operation, body) if operation else body
+
+
+def parse_object(raw: bytes, error: type[AwsError] = InvalidRequestContentException) -> dict[str, Any]:
+    """A JSON object, or AWS's "Could not parse request body into json" (too deep to parse included)."""
+    if not raw.strip():
         return {}
     try:
         body = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        detail = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise error(f"Could not parse request body into json: {detail}") from None
     if not isinstance(body, dict):
-        raise InvalidRequestContentException("Could not parse request body into json: expected an object")
+        raise error("Could not parse request body into json: the body must be a JSON object")
     return body
 
 
