@@ -26,7 +26,7 @@ from ember.api.middleware import (
     METRICS_PATH,
     PUBLIC_PREFIX,
     AwsApiMiddleware,
-    not_found,
+    NotFound,
 )
 from ember.api.services import Services
 from ember.api.signing import api_of
@@ -93,7 +93,8 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
         Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
-        Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        # Every method: a path or method no operation has is UnknownOperationException, never a 405.
+        Route("/{path:path}", NotFound()),
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.

@@ -145,5 +145,8 @@ def request_id_of(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
-async def not_found(request: Request) -> Response:
-    raise UnknownOperation(f"No Lambda operation at {request.method} {request.url.path}")
+class NotFound:
+    """The catch-all route: as an ASGI app, not a function, Starlette lets it match every method."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise UnknownOperation(f"No Lambda operation at {scope['method']} {scope['path']}")

@@ -15,12 +15,14 @@ import socket
 import uvicorn
 from uvicorn.server import ServerState
 
+from ember.api.http_protocol import AwsHttpProtocol
 from ember.api.middleware import AwsApiMiddleware
 
 
 class NestedApi:
     def __init__(self, app: AwsApiMiddleware) -> None:
-        self._config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False)
+        self._config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
+                                      http=AwsHttpProtocol)
         self._config.load()
         self._state = ServerState()
 

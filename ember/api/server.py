@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 import uvicorn
 
 from ember.api.app import build_app
+from ember.api.http_protocol import AwsHttpProtocol
 from ember.api.nested_api import NestedApi
 from ember.api.runtime_api import RuntimeApiServer
 from ember.api.services import Services
@@ -138,6 +139,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     sandboxes.serve_api = NestedApi(build_app(services, credentials, open_paths=False)).open
     sandboxes.host_api_url = host_url(sock)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
+                                     http=AwsHttpProtocol,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(events.run(), name="events")]
