@@ -15,7 +15,7 @@ import hmac
 import logging
 import uuid
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -89,6 +89,8 @@ class AwsApiMiddleware:
             if started:
                 raise
             await _error_response(scope, error, request_id)(scope, receive, send)
+        except ClientDisconnect:
+            return  # the caller left before its body arrived: nobody is there to answer
         except Exception:
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             if started:
