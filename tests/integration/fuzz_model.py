@@ -58,7 +58,18 @@ def operation(name: str) -> OperationModel:
 
 
 def value_of(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
-    """A value for `shape`: mostly valid by its constraints, sometimes at or past their edges."""
+    """A value for `shape`: mostly valid by its constraints, sometimes at or past their edges (built once:
+    making strategies costs Hypothesis more than drawing from them)."""
+    key = (shape.name, shape.type_name, depth)
+    if key not in _BUILT:
+        _BUILT[key] = _value_of(shape, depth)
+    return _BUILT[key]
+
+
+_BUILT: dict[tuple[str, str, int], st.SearchStrategy[Any]] = {}
+
+
+def _value_of(shape: Shape, depth: int) -> st.SearchStrategy[Any]:
     kind = shape.type_name
     if kind == "structure":
         if depth > 3:
@@ -145,12 +156,16 @@ EVENTS = st.one_of(JSON_VALUES.map(lambda v: json.dumps(v).encode()), st.binary(
 def _placed(model: OperationModel, name: str, member: Shape) -> st.SearchStrategy[Any]:
     """Path, query and header members: the module's functions mostly, anything sometimes."""
     if member.serialization.get("location") == "uri" and member.name in ("FunctionName", "NamespacedFunctionName"):
-        names = (INVOKED,) if model.name.startswith("Invoke") else TARGETS
-        return st.one_of(st.sampled_from(names), st.sampled_from(HOSTILE), ODD_TEXT)
+        return INVOKED_NAMES if model.name.startswith("Invoke") else TARGET_NAMES
     if member.serialization.get("location") == "uri" and member.name == "TaggableResource":
-        return st.one_of(st.sampled_from([f"arn:aws:lambda:us-east-1:000000000000:function:{n}" for n in TARGETS]),
-                         st.sampled_from(HOSTILE))
+        return TAGGABLE
     return value_of(member)
+
+
+TARGET_NAMES = st.one_of(st.sampled_from(TARGETS), st.sampled_from(HOSTILE), ODD_TEXT)
+INVOKED_NAMES = st.one_of(st.just(INVOKED), st.sampled_from(HOSTILE), ODD_TEXT)
+TAGGABLE = st.one_of(st.sampled_from([f"arn:aws:lambda:us-east-1:000000000000:function:{n}" for n in TARGETS]),
+                     st.sampled_from(HOSTILE))
 
 
 def _has_body(model: OperationModel) -> bool:

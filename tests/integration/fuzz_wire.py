@@ -15,7 +15,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 TIMEOUT_S = 30  # an answer later than this is a hang
-VALIDATION = re.compile(r"^\d+ validation errors? detected: (Value .*? at '[^']+' failed to satisfy constraint: .+)$")
+VALIDATION = re.compile(r"^\d+ validation errors? detected: Value (.*? )?at '[^']+' failed to satisfy constraint: .+$",
+                        re.DOTALL)
 
 
 @dataclass
