@@ -205,4 +205,5 @@ def serialize(model: OperationModel, params: dict[str, Any], payload: bytes) -> 
             headers[wire] = re.sub(r"[^\x20-\x7e]", "?", str(value))[:200]
     if payload:
         headers["Content-Type"] = "application/json"
-    return Built(model.name, model.http["method"], uri + ("?" + urlencode(query, errors="surrogatepass") if query else ""), payload, headers)
+    path = uri + ("?" + urlencode(query, errors="surrogatepass") if query else "")
+    return Built(model.name, model.http["method"], path, payload, headers)
