@@ -16,6 +16,8 @@
     │   ├── AccessDeniedException               403 (a session's role may not; not modelled by botocore)
     │   ├── UnknownOperation                    404 (a path no Lambda operation has)
     │   ├── ServiceException                    500
+    │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
+    │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -108,6 +110,14 @@ class ServiceException(AwsError):
 
 class UnknownOperation(AwsError):
     code, status_code, sender_fault, message_key = "UnknownOperationException", 404, True, "message"
+
+
+class LogsInvalidParameter(AwsError):
+    code, status_code, sender_fault, message_key = "InvalidParameterException", 400, True, "message"
+
+
+class SerializationException(AwsError):
+    code, status_code, sender_fault, message_key = "SerializationException", 400, True, "message"
 
 
 class IamError(AwsError):

@@ -26,7 +26,7 @@ from ember.api.middleware import (
     METRICS_PATH,
     PUBLIC_PREFIX,
     AwsApiMiddleware,
-    not_found,
+    NotFound,
 )
 from ember.api.services import Services
 from ember.api.signing import api_of
@@ -93,11 +93,13 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
         Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
-        Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+        # Every method: a path or method no operation has is UnknownOperationException, never a 405
+        # (and the Router's default for what no route matches, such as a path with a newline).
+        Route("/{path:path}", NotFound()),
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
-    return AwsApiMiddleware(Router(routes=routes), credentials=credentials, sessions=services.sessions,
+    return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials, sessions=services.sessions,
                             code_links=services.code_links, region=services.region, open_paths=open_paths)
 
 

@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol with the read timeouts it lacks.
+"""Ember's HTTP protocol (AWS's error shapes, ember.api.http_protocol) with the read timeouts uvicorn lacks.
 
 uvicorn times out only an idle keep-alive connection after a response. A connection that never
 sends a complete request head, or a body that stops arriving (a `Content-Length` larger than what
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from ember.api.http_protocol import AwsHttpProtocol
 
 HEAD_TIMEOUT_S = 20.0
 BODY_IDLE_S = 30.0
 
 
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(AwsHttpProtocol):
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

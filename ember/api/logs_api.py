@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ember.api.authorization import Authorizer
+from ember.api.lambda_api.body import parse_object
 from ember.api.middleware import request_id_of
 from ember.api.services import Services
 from ember.config import ACCOUNT_ID
-from ember.errors import AwsError, InvalidParameterValueException, UnknownOperation
+from ember.core.validation import check_logs_request
+from ember.errors import AwsError, InvalidParameterValueException, SerializationException, UnknownOperation
 from ember.observe.log_reader import function_log_dir, read_events
 
 GROUP_PREFIX = "/aws/lambda/"
@@ -40,12 +42,6 @@ class LogsInvalidParameter(AwsError):
     code, status_code, sender_fault, message_key = "InvalidParameterException", 400, True, "message"
 
 
-class SerializationException(AwsError):
-    """What a JSON 1.1 service answers for a body that is not a JSON object."""
-
-    code, status_code, sender_fault, message_key = "SerializationException", 400, True, "Message"
-
-
 class LogsApi:
     def __init__(self, services: Services, authorizer: Authorizer) -> None:
         self.services = services
@@ -58,7 +54,7 @@ class LogsApi:
             operation)
         if not target.startswith("Logs_20140328.") or handler is None:
             raise UnknownOperation(f"Unknown operation {target or '(no X-Amz-Target)'}")
-        body = _json_object(await request.body())
+        body = check_logs_request(operation, parse_object(await request.body(), SerializationException))
         group = _checked_name(body.get("logGroupName"), "logGroupName", GROUP_RE)
         self.authorizer.check(request, f"logs:{operation}", self._group_arn(group))
         result = handler(body)
@@ -119,16 +115,6 @@ def _offset(token: str | None) -> int:
     if not token.isdigit():
         raise InvalidParameterValueException("The specified nextToken is invalid.")
     return int(token)
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
-        raise SerializationException("Could not parse the request body as JSON") from exc
-    if not isinstance(body, dict):
-        raise SerializationException("The request body must be a JSON object")
-    return body
 
 
 def _checked_name(value: object, member: str, pattern: re.Pattern[str]) -> str:

@@ -15,7 +15,7 @@ import hmac
 import logging
 import uuid
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -91,6 +91,8 @@ class AwsApiMiddleware:
             if started:
                 raise
             await _error_response(scope, error, request_id)(scope, receive, send)
+        except ClientDisconnect:
+            return  # the caller left before its body arrived: nobody is there to answer
         except Exception:
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             if started:
@@ -148,5 +150,8 @@ def request_id_of(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
-async def not_found(request: Request) -> Response:
-    raise UnknownOperation(f"No Lambda operation at {request.method} {request.url.path}")
+class NotFound:
+    """The catch-all route: as an ASGI app, not a function, Starlette lets it match every method."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise UnknownOperation(f"No Lambda operation at {scope['method']} {scope['path']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import Response
@@ -27,3 +28,10 @@ def aws_error(error: AwsError, request_id: str) -> Response:
     body = {"__type": error.code, **error.body()}
     return Response(json.dumps(body).encode(), status_code=error.status_code, media_type=JSON,
                     headers=headers)
+
+
+def http_bytes(response: Response) -> bytes:
+    """A whole HTTP/1.1 response on the wire, for answers given before any ASGI app runs; closes the connection."""
+    lines = [f"HTTP/1.1 {response.status_code} {HTTPStatus(response.status_code).phrase}".encode()]
+    lines += [name + b": " + value for name, value in response.raw_headers]
+    return b"\r\n".join([*lines, b"connection: close", b"", response.body])

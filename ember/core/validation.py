@@ -5,8 +5,18 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from typing import Any
+
+from botocore.model import ServiceModel
+
 from ember.arns import NAME_RE
-from ember.errors import InvalidParameterValueException, ValidationException
+from ember.core.shapes import Checker
+from ember.errors import (
+    InvalidParameterValueException,
+    LogsInvalidParameter,
+    SerializationException,
+    ValidationException,
+)
 from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
@@ -19,15 +29,49 @@ RESERVED_ENV_KEYS = frozenset({
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
 ENV_LIMIT_BYTES = 4096
+# botocore's ranges also cover Lambda Managed Instances (MemorySize up to 32768) and leave Timeout
+# open; each member's documentation gives a standard function's: 128-10240 MB, 1-900 s.
+STANDARD_RANGES = {"MemorySize": (128, 10240), "Timeout": (1, 900)}
+# AWS answers a bad Runtime with InvalidParameterValueException in words of its own (check_runtime).
+OWN_CHECKS = frozenset({"Runtime"})
 
 
 @lru_cache(maxsize=1)
 def aws_runtime_enum() -> tuple[str, ...]:
     """Every value of AWS's Runtime enum, from botocore's model rather than from memory."""
+    return tuple(lambda_model().shape_for("Runtime").enum)
+
+
+@lru_cache(maxsize=1)
+def lambda_model() -> ServiceModel:
+    """botocore's Lambda service model: the shapes, ranges and patterns AWS validates against."""
     import botocore.session
 
-    model = botocore.session.get_session().get_service_model("lambda")
-    return tuple(model.shape_for("Runtime").enum)
+    return botocore.session.get_session().get_service_model("lambda")
+
+
+@lru_cache(maxsize=1)
+def _checker() -> Checker:
+    return Checker(STANDARD_RANGES, own_checks=OWN_CHECKS)
+
+
+def check_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda operation's JSON body, typed and in range as its input shape says (nulls dropped)."""
+    return _checker().check(lambda_model().operation_model(operation).input_shape, body)
+
+
+@lru_cache(maxsize=1)
+def _logs() -> tuple[ServiceModel, Checker]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("logs")
+    return model, Checker(type_error=SerializationException, constraint_error=LogsInvalidParameter)
+
+
+def check_logs_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A CloudWatch Logs body, as Logs checks it: SerializationException, then InvalidParameterException."""
+    model, checker = _logs()
+    return checker.check(model.operation_model(operation).input_shape, body)
 
 
 def constraint_error(value: object, field: str, rule: str) -> ValidationException:
@@ -69,6 +113,8 @@ def check_runtime(runtime: str) -> None:
 def check_handler(handler: str) -> None:
     if not handler or len(handler) > 128 or not HANDLER_RE.match(handler):
         raise constraint_error(handler, "handler", "Member must satisfy regular expression pattern: [^\\s]+")
+    if "\0" in handler:  # [^\s]+ lets it through; no runtime could load such a module name
+        raise InvalidParameterValueException("The handler must not contain a null character.")
 
 
 def check_limits(memory: int, timeout: int) -> None:
@@ -81,6 +127,11 @@ def check_limits(memory: int, timeout: int) -> None:
 
 
 def check_environment(variables: dict[str, str]) -> None:
+    """After the model's checks (string values, keys [a-zA-Z]([a-zA-Z0-9_])+): what AWS adds."""
+    if any("\0" in value for value in variables.values()):  # execve(2) would cut the value short
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables "
+            "you have provided contains a null character.")
     reserved = sorted(RESERVED_ENV_KEYS & variables.keys())
     if reserved:
         raise InvalidParameterValueException(

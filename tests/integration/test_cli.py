@@ -48,7 +48,7 @@ def test_aws_cli_lists_and_reads_logs(ember):
 
 
 def test_ember_deploy_invoke_ls_logs_rm(ember):
-    deployed = ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "flow", "--memory", "256", "--env", "A=1")
+    deployed = ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "flow", "--memory", "256", "--env", "AB=1")
     assert deployed.returncode == 0 and "deployed flow" in deployed.stdout
     invoked = ember_cli(ember, "invoke", "flow", "--payload", '{"name": "Ada"}', "--tail")
     assert invoked.returncode == 0

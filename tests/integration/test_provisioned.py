@@ -75,7 +75,7 @@ def test_an_alias_provisions_its_version(client, deploy):
                                                   ProvisionedConcurrentExecutions=1)
     [listed] = client.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"]
     assert listed["FunctionArn"].endswith(f":function:{name}:live") and listed["Status"] == "READY"
-    client.update_function_configuration(FunctionName=name, Environment={"Variables": {"V": "2"}})
+    client.update_function_configuration(FunctionName=name, Environment={"Variables": {"VERSION": "2"}})
     second = client.publish_version(FunctionName=name)["Version"]
     assert second != version
     client.update_alias(FunctionName=name, Name="live", FunctionVersion=second)

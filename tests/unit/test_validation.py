@@ -107,3 +107,12 @@ def test_bad_function_name_is_a_validation_error(name):
     with pytest.raises(ValidationException) as caught:
         check_function_name(name)
     assert "functionName" in caught.value.message
+
+
+def test_a_nul_in_the_handler_or_a_variable_is_refused():
+    from ember.core.validation import check_handler
+
+    with pytest.raises(InvalidParameterValueException, match="null character"):
+        check_handler("index\x00.handler")
+    with pytest.raises(InvalidParameterValueException, match="contains a null character"):
+        check_environment({"KEY": "a\x00b"})

@@ -19,7 +19,7 @@ class AliasesApi:
         return function_ref(request, self.services.region).name
 
     async def create(self, request: Request) -> Response:
-        config = self.services.aliases.create(self._name(request), await json_body(request))
+        config = self.services.aliases.create(self._name(request), await json_body(request, "CreateAlias"))
         return aws_json(config, 201, request_id_of(request))
 
     async def get(self, request: Request) -> Response:
@@ -28,7 +28,7 @@ class AliasesApi:
 
     async def update(self, request: Request) -> Response:
         config = self.services.aliases.update(self._name(request), request.path_params["alias"],
-                                              await json_body(request))
+                                              await json_body(request, "UpdateAlias"))
         return aws_json(config, 200, request_id_of(request))
 
     async def delete(self, request: Request) -> Response:

@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from ember.arns import FunctionRef, parse_function_ref
+from ember.core.validation import check_request
 from ember.errors import (
+    AwsError,
     InvalidParameterValueException,
     InvalidRequestContentException,
     ResourceNotFoundException,
@@ -23,17 +25,25 @@ PAGE_SIZE = 50
 BIG_BODY = 1 << 20  # parsed in a worker thread: a code upload must not stall the event loop
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The body as a JSON object; its size was limited before it was read (ember.api.body_limit)."""
+async def json_body(request: Request, operation: str | None = None) -> dict[str, Any]:
+    """The body as a JSON object; with `operation`, typed and validated against its input shape. Its
+    size was limited before it was read (ember.api.body_limit); a big one is parsed off the loop."""
     raw = await request.body()
-    if not raw:
+    body = await asyncio.to_thread(parse_object, raw) if len(raw) > BIG_BODY else parse_object(raw)
+    return check_request(operation, body) if operation else body
+
+
+def parse_object(raw: bytes, error: type[AwsError] = InvalidRequestContentException) -> dict[str, Any]:
+    """A JSON object, or AWS's "Could not parse request body into json" (too deep to parse included)."""
+    if not raw.strip():
         return {}
     try:
-        body = await asyncio.to_thread(json.loads, raw) if len(raw) > BIG_BODY else json.loads(raw)
-    except ValueError as exc:
-        raise InvalidRequestContentException(f"Could not parse request body into json: {exc}") from exc
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        detail = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise error(f"Could not parse request body into json: {detail}") from None
     if not isinstance(body, dict):
-        raise InvalidRequestContentException("Could not parse request body into json: expected an object")
+        raise error("Could not parse request body into json: the body must be a JSON object")
     return body
 
 

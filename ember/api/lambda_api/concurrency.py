@@ -27,7 +27,7 @@ class ConcurrencyApi:
 
     async def put(self, request: Request) -> Response:
         name = self._name(request)
-        reserved = (await json_body(request)).get("ReservedConcurrentExecutions")
+        reserved = (await json_body(request, "PutFunctionConcurrency")).get("ReservedConcurrentExecutions")
         if not isinstance(reserved, int) or reserved < 0:
             raise constraint_error(reserved, "reservedConcurrentExecutions",
                                    "Member must have value greater than or equal to 0")

@@ -35,7 +35,7 @@ class FunctionsApi:
         return self.services.versions.publish(record.name, {}) if body.get("Publish") else record
 
     async def create(self, request: Request) -> Response:
-        body = await json_body(request)
+        body = await json_body(request, "CreateFunction")
         self._check_role(body)
         record = self._published(await self.registry.create(body), body)
         return aws_json(record.config, 201, request_id_of(request))
@@ -76,13 +76,13 @@ class FunctionsApi:
 
     async def update_code(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
-        body = await json_body(request)
+        body = await json_body(request, "UpdateFunctionCode")
         record = self._published(await self.registry.update_code(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request))
 
     async def update_configuration(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
-        body = await json_body(request)
+        body = await json_body(request, "UpdateFunctionConfiguration")
         self._check_role(body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request))

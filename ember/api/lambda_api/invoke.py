@@ -64,9 +64,10 @@ async def request_payload(request: Request, kind: str) -> bytes:
     if body.strip():
         try:
             json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than Python parses
+            detail = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
             raise InvalidRequestContentException(
-                f"Could not parse request body into json: Could not parse payload into json: {exc}") from exc
+                f"Could not parse request body into json: Could not parse payload into json: {detail}") from None
     return body or b"{}"
 
 

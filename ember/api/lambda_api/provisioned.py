@@ -18,7 +18,8 @@ class ProvisionedApi:
 
     async def put(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
-        requested = (await json_body(request)).get("ProvisionedConcurrentExecutions")
+        body = await json_body(request, "PutProvisionedConcurrencyConfig")
+        requested = body.get("ProvisionedConcurrentExecutions")
         if requested is None:
             raise constraint_error(None, "provisionedConcurrentExecutions", "Member must not be null")
         if not isinstance(requested, int) or isinstance(requested, bool) or requested < 1:

@@ -32,7 +32,7 @@ class TagsApi:
     async def tag(self, request: Request) -> Response:
         name = self._name(request)
         tags = dict(self.services.registry.get(name).tags)
-        tags.update((await json_body(request)).get("Tags") or {})
+        tags.update((await json_body(request, "TagResource")).get("Tags") or {})
         if len(tags) > MAX_TAGS:
             raise InvalidParameterValueException(f"A function can have at most {MAX_TAGS} tags.")
         self.services.registry.set_tags(name, tags)

@@ -18,7 +18,7 @@ class VersionsApi:
 
     async def publish(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
-        record = self.services.versions.publish(ref.name, await json_body(request))
+        record = self.services.versions.publish(ref.name, await json_body(request, "PublishVersion"))
         return aws_json(record.config, 201, request_id_of(request))
 
     async def list(self, request: Request) -> Response:
