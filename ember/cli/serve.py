@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ember.api.server import bind, serve
 from ember.billing.prices import PriceModelError, get_model
+from ember.cli.client import DEFAULT_ENDPOINT
 from ember.cli.deploy import DeploySpec, deploy, function_name
 from ember.config import (
     LogLimits,
@@ -129,6 +130,8 @@ async def _announce(endpoint: str, deploy_path: Path | None) -> None:
             print(f"ember: deploy of {deploy_path} failed: {exc}", file=sys.stderr, flush=True)
             name = None
     print(f"Ember endpoint: {endpoint}", flush=True)
+    if endpoint != DEFAULT_ENDPOINT:  # `ember logs`, `invoke`, `ls`… would otherwise call port 9000
+        print(f"For the ember CLI in another shell:\n  export EMBER_ENDPOINT_URL={endpoint}", flush=True)
     if name:
         print(_usage(endpoint, name), flush=True)
 
