@@ -22,7 +22,8 @@ from ember.config import (
 )
 from ember.execution.local.isolation import LEVELS, IsolationUnavailable
 from ember.execution.local.network import MODES as NETWORK_MODES
-from ember.runtimes.jvm import java_problem
+from ember.runtimes import SUPPORTED_RUNTIMES, runtime_version
+from ember.runtimes.jvm import JAVA_RUNTIMES, java_problem
 
 
 class StartupError(Exception):
@@ -113,9 +114,11 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
 
 def _prepare_runtimes() -> None:
     """Builds the Java runtime (once) before any sandbox is prepared, as sandboxes show its build folder."""
+    for runtime in SUPPORTED_RUNTIMES:  # INIT_START's labels, worked out before the event loop runs
+        runtime_version(runtime)
     problem = java_problem()
     if problem:
-        print(f"ember: note: java17 and java21 can't run here: {problem}", file=sys.stderr, flush=True)
+        print(f"ember: note: {', '.join(JAVA_RUNTIMES)} can't run here: {problem}", file=sys.stderr, flush=True)
 
 
 async def _announce(endpoint: str, deploy_path: Path | None) -> None:

@@ -11,7 +11,8 @@ import threading
 import zipfile
 from pathlib import Path
 
-JAVA_RUNTIMES = ("java17", "java21")  # both on this machine's JDK; classes newer than it fail at Init
+JAVA_RUNTIMES = ("java17", "java21", "java25")  # all on this machine's JDK (a newer one warns); classes
+# newer than the JDK fail at Init
 JAVA = "/usr/bin/java"
 JAVAC = "/usr/bin/javac"
 GSON = "/usr/share/java/gson.jar"  # Debian's libgoogle-gson-java: the JSON mapping of POJO handlers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -55,3 +56,28 @@ def test_every_result_is_the_bytes_awslambdaric_answers(client, pair):
             assert (our_error, our_body) == (None, ric_body), case
     raw_utf8 = "José".encode() in answer(client, ours, "unicode")[1]
     assert raw_utf8 == (runtime == "python3.12"), "raw UTF-8 from python3.12 on, \\u escapes before"
+
+
+@pytest.mark.parametrize("runtime, handler, file, source", [
+    ("python3.14", "index.handler", "index.py", b"def handler(event, context):\n    return 'ok'\n"),
+    ("python3.12", "index.handler", "index.py", b"def handler(event, context):\n    return 'ok'\n"),
+    ("nodejs24.x", "index.handler", "index.js", b"exports.handler = async () => 'ok';\n"),
+])
+def test_a_runtime_newer_than_what_runs_says_what_runs(ember, client, runtime, handler, file, source):
+    name = f"newer-{uuid.uuid4().hex[:8]}"
+    client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                           Code={"ZipFile": make_zip({file: source})})
+    try:
+        response = client.invoke(FunctionName=name, LogType="Tail")
+        assert response["Payload"].read() == b'"ok"' and "FunctionError" not in response
+        time.sleep(0.2)  # the log stream is written as lines arrive
+        log = "".join(json.loads(line)["m"] for path in (ember.data_dir / "logs" / name).rglob("*")
+                      if path.is_file() for line in path.read_text().splitlines())
+        if runtime.startswith("python"):
+            real = f"python:3.{sys.version_info.minor}.v{sys.version_info.micro}"
+            assert f"INIT_START Runtime Version: {real}\t" in log, log
+            assert f"{runtime} runs on this machine's Python {sys.version.split()[0]}" in log, log
+        else:
+            assert "INIT_START Runtime Version: nodejs:" in log and "nodejs24.x runs on this machine's Node.js" in log
+    finally:
+        client.delete_function(FunctionName=name)
