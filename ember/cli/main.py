@@ -98,7 +98,8 @@ def deploy(
                                                   "Timeout": timeout}.items() if v is not None}
     if env:
         settings["Environment"] = {"Variables": _pairs(env)}
-    config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint))
+    config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint),
+                   lambda warning: errors.print(f"ember: warning: {warning}", markup=False))
     console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
                   f"{config['Timeout']} s) sha256 {config['CodeSha256']}")
 

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -203,3 +204,22 @@ def test_aws_cli_versions_aliases_and_concurrency(ember, tmp_path):
     throttled = run(*aws, "invoke", "--function-name", "cli-versions", "--cli-read-timeout", "5", str(out),
                     env={"AWS_MAX_ATTEMPTS": "1"})
     assert throttled.returncode != 0 and "TooManyRequestsException" in throttled.stderr
+
+
+def test_deploy_warns_of_extensions_built_for_another_python(ember_with, tmp_path):
+    server = ember_with()
+    folder = tmp_path / "compiled"
+    (folder / "fastlib").mkdir(parents=True)
+    (folder / "index.py").write_text("def handler(e, c):\n    return 1\n")
+    other = f"cpython-3{sys.version_info.minor + 1}-x86_64-linux-gnu"
+    (folder / "fastlib" / f"_speedups.{other}.so").write_bytes(b"\x7fELF")
+    for _ in range(2):  # CreateFunction, then UpdateFunctionCode
+        deployed = ember_cli(server, "deploy", str(folder), "--runtime", "python3.12")
+        assert deployed.returncode == 0, deployed.stderr
+        warning = [line for line in deployed.stderr.splitlines() if line.startswith("ember: warning: ")]
+        assert len(warning) == 1 and f"fastlib/_speedups.{other}.so" in warning[0], deployed.stderr
+        assert f"Python {sys.version.split()[0]}" in warning[0]
+    server.stop()
+    assert server.proc is not None and server.proc.stdout is not None
+    logged = [line for line in server.proc.stdout.read().splitlines() if f"_speedups.{other}.so" in line]
+    assert len(logged) == 2 and all(line.startswith("ember: WARNING") for line in logged), logged
