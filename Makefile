@@ -26,7 +26,7 @@ run: install
 
 test: install
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
-	$(MAKE) java
+	$(MAKE) java  # again: an apt upgrade of the JDK above makes the class-data archive stale, and this rebuilds it
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
 	$(BIN)/python -m pytest tests
 

@@ -97,7 +97,8 @@ def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]
     cgroups = sandboxes.cgroups
     return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
             "namespaces": sandboxes.isolate, "network": sandboxes.network, "cgroups": cgroups is not None,
-            "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies}
+            "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies,
+            "data_dir": str(config.data_dir)}  # where `ember cost` finds the calls this server recorded
 
 
 async def sweep_logs(config: ServerConfig) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from ember.billing.costs import Call, CostReport, FunctionCost, price_calls
 from ember.billing.prices import PriceModelError, get_model
+from ember.config import resolve_data_dir
 from ember.core.database import open_database
 
 WHAT_IF_NOTE = ("These are the measured durations re-priced at {mb} MB. Memory buys CPU: a CPU-bound function "
@@ -23,6 +26,24 @@ WHAT_IF_NOTE = ("These are the measured durations re-priced at {mb} MB. Memory b
 
 class CostError(Exception):
     """Bad arguments or no database; the message is the one line the user sees."""
+
+
+def find_data_dir(flag: str | None, endpoint: str) -> Path:
+    """The data dir of the flag or $EMBER_HOME, else the running server's (it says which in /ember/info), else
+    ./.ember: `ember cost` run from another folder must not read another, empty database."""
+    if flag or os.environ.get("EMBER_HOME"):
+        return resolve_data_dir(flag, create=False)
+    served = _served_data_dir(endpoint)
+    return Path(served) if served else resolve_data_dir(None, create=False)
+
+
+def _served_data_dir(endpoint: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/ember/info", timeout=2) as answer:  # noqa: S310
+            served = json.loads(answer.read()).get("data_dir")
+    except (OSError, ValueError):  # no server there, or one that signs /ember/info: the local default
+        return None
+    return served if isinstance(served, str) else None
 
 
 def month_bounds(month: str | None) -> tuple[float, float, str]:
@@ -66,18 +87,22 @@ def cost_report(data_dir: Path, month: str | None, model: str | None, free_tier:
 
 
 def render(report: CostReport, name: str | None, label: str, free_tier: bool, what_if_memory: int | None,
-           fmt: str) -> str:
+           fmt: str, data_dir: Path) -> str:
+    """The table or JSON, naming the database it read: which data dir was used is never a guess."""
+    database = data_dir / "ember.db"
     rows = [cost for fn, cost in sorted(report.functions.items()) if name in (None, fn)]
     if name is not None and not rows:
-        raise CostError(f"no recorded calls of {name} in {label}")
+        raise CostError(f"no recorded calls of {name} in {label} in {database}")
     total = report.total([row.function for row in rows])
     net = total.gross - (total.free_tier_used if free_tier else 0)
     if fmt == "json":
-        return json.dumps({"month": label, "model": report.model.name, "free_tier": free_tier,
+        return json.dumps({"database": str(database), "month": label, "model": report.model.name,
+                           "free_tier": free_tier,
                            "what_if_memory_mb": what_if_memory, "functions": [_json(row) for row in rows],
                            "total": {**_json(total), "net": f"{net:f}"}}, indent=1)
     text = _table(rows, total, net, f"Lambda cost, {label}, {report.model.name} price model"
                   + (f", re-priced at {what_if_memory} MB" if what_if_memory else ""), free_tier)
+    text += f"\ncalls recorded in {database}"
     if what_if_memory:
         text += "\n" + WHAT_IF_NOTE.format(mb=what_if_memory, name=name or "NAME")
     return text

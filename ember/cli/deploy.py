@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ember.cli.client import aws_client
 from ember.cli.java_build import has_java_sources, java_zip
@@ -36,8 +36,9 @@ def function_name(spec: DeploySpec) -> str:
     return spec.name or spec.path.resolve().name.removesuffix(".zip")
 
 
-def deploy(spec: DeploySpec, endpoint: str) -> dict[str, Any]:
-    """Create or update; returns the function's configuration once it can be invoked."""
+def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Create or update; returns the function's configuration once it can be invoked. `warn` gets what the
+    server warned of (extensions built for another Python)."""
     client = aws_client("lambda", endpoint)
     name = function_name(spec)
     settings = resolve_settings(spec)
@@ -45,13 +46,19 @@ def deploy(spec: DeploySpec, endpoint: str) -> dict[str, Any]:
     try:
         client.get_function(FunctionName=name)
     except client.exceptions.ResourceNotFoundException:
-        client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": zipped},
-                               **{**DEFAULTS, **settings})
+        _warnings(client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": zipped},
+                                         **{**DEFAULTS, **settings}), warn)
         client.get_waiter("function_active_v2").wait(FunctionName=name)
     else:
-        client.update_function_code(FunctionName=name, ZipFile=zipped)
+        _warnings(client.update_function_code(FunctionName=name, ZipFile=zipped), warn)
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
         if settings:
             client.update_function_configuration(FunctionName=name, **settings)
             client.get_waiter("function_updated_v2").wait(FunctionName=name)
     return client.get_function_configuration(FunctionName=name)
+
+
+def _warnings(response: dict[str, Any], warn: Callable[[str], None]) -> None:
+    warning = response["ResponseMetadata"]["HTTPHeaders"].get("x-ember-warning")
+    if warning:
+        warn(warning)

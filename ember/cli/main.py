@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from ember.cli.client import aws_client, endpoint_url
 
 OK, FUNCTION_ERROR, API_ERROR = 0, 1, 2
 STARTUP_FAILURE = 3
+LOCAL_ERROR = 4  # the user's own mistake, found before any call: a missing file, a malformed option or argument
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Ember: AWS Lambda that you run yourself.")
@@ -91,12 +93,13 @@ def deploy(
     from ember.cli.deploy import deploy as run_deploy
 
     if not path.exists():
-        _fail(f"no such file or folder: {path}", API_ERROR)
+        _fail(f"no such file or folder: {path}", LOCAL_ERROR)
     settings: dict[str, Any] = {k: v for k, v in {"Handler": handler, "Runtime": runtime, "MemorySize": memory,
                                                   "Timeout": timeout}.items() if v is not None}
     if env:
         settings["Environment"] = {"Variables": _pairs(env)}
-    config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint))
+    config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint),
+                   lambda warning: errors.print(f"ember: warning: {warning}", markup=False))
     console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
                   f"{config['Timeout']} s) sha256 {config['CodeSha256']}")
 
@@ -137,12 +140,24 @@ def invoke(
 def list_functions(endpoint: Optional[str] = EndpointOption) -> None:
     """List functions."""
     client = aws_client("lambda", endpoint_url(endpoint))
-    table = Table("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "HANDLER", "LAST MODIFIED", box=None)
+    table = Table(box=None, pad_edge=False)
+    for column in ("NAME", "RUNTIME", "MEMORY", "TIMEOUT", "HANDLER", "LAST MODIFIED"):
+        table.add_column(column, no_wrap=True)
     for page in _call(lambda: list(client.get_paginator("list_functions").paginate())):
         for fn in page["Functions"]:
             table.add_row(fn["FunctionName"], fn["Runtime"], f"{fn['MemorySize']} MB", f"{fn['Timeout']} s",
                           fn["Handler"], fn["LastModified"])
-    console.print(table)
+    _print_table(table)
+
+
+def _print_table(table: Table) -> None:
+    """On a terminal, fitted to it; piped, whole rows whatever their width, so `| grep` finds full names."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    wide = Console(file=io.StringIO(), width=100_000, highlight=False, color_system=None)
+    wide.print(table)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in wide.file.getvalue().splitlines()))
 
 
 @app.command("rm")
@@ -168,7 +183,7 @@ def logs(
     if since:
         seconds = parse_since(since)
         if seconds is None:
-            _fail(f"--since must look like 30s, 10m, 2h or 1d, not {since!r}", API_ERROR)
+            _fail(f"--since must look like 30s, 10m, 2h or 1d, not {since!r}", LOCAL_ERROR)
         start_ms = int((time.time() - seconds) * 1000)
     _call(print_events, client, name, start_ms, follow, sys.stdout)
 
@@ -217,7 +232,7 @@ def pricing(
         rows = price_rows(chosen, arch, _sizes(memory) if memory else None)
         sys.stdout.write(render(rows, chosen, arch, fmt) + "\n")
     except PriceModelError as exc:
-        _fail(str(exc), API_ERROR)
+        _fail(str(exc), LOCAL_ERROR)
 
 
 @app.command()
@@ -228,19 +243,21 @@ def cost(
     free_tier: bool = typer.Option(True, "--free-tier/--no-free-tier", help="Net the total of the monthly free tier."),
     what_if_memory: Optional[int] = typer.Option(None, "--what-if-memory", help="Re-price every call at this MB."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
-    data_dir: Optional[str] = typer.Option(None, envvar="EMBER_DATA_DIR", help="Default: $EMBER_HOME, else ./.ember"),
+    data_dir: Optional[str] = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                           help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
+    endpoint: Optional[str] = EndpointOption,
 ) -> None:
     """What recorded calls cost, per function and in total, from the data dir (no server needed)."""
-    from ember.cli.cost import CostError, cost_report, render
-    from ember.config import resolve_data_dir
+    from ember.cli.cost import CostError, cost_report, find_data_dir, render
 
     try:
         if fmt not in ("table", "json"):
             raise CostError(f"--format must be table or json, not {fmt!r}")
-        report, label = cost_report(resolve_data_dir(data_dir, create=False), month, model, free_tier, what_if_memory)
-        sys.stdout.write(render(report, name, label, free_tier, what_if_memory, fmt) + "\n")
+        found = find_data_dir(data_dir, endpoint_url(endpoint))
+        report, label = cost_report(found, month, model, free_tier, what_if_memory)
+        sys.stdout.write(render(report, name, label, free_tier, what_if_memory, fmt, found) + "\n")
     except CostError as exc:
-        _fail(str(exc), API_ERROR)
+        _fail(str(exc), LOCAL_ERROR)
 
 
 @app.command()
@@ -262,14 +279,14 @@ def tune(
 
     url = endpoint_url(endpoint)
     sizes = _sizes(memory)
+    if runs < 1 or not sizes or len(name) + len(f"--tune-{max(sizes)}") > 64:
+        _fail("--runs must be at least 1, --memory non-empty, and the name short enough for "
+              f"{name}--tune-<MB> (64 characters)", LOCAL_ERROR)
     try:
         info = server_info(url)
         if not info.get("cpu_quota"):
             raise TuneError("the server does not enforce CPU quotas (no cpu cgroup), so durations would not "
                             "change with memory and the chart would lie; see `ember doctor`")
-        if runs < 1 or not sizes or len(name) + len(f"--tune-{max(sizes)}") > 64:
-            raise TuneError("--runs must be at least 1, --memory non-empty, and the name short enough for "
-                            f"{name}--tune-<MB> (64 characters)")
         model = get_model(str(info["price_model"]))
         client = aws_client("lambda", url)
         with Progress(console=errors, transient=True) as progress:
@@ -288,7 +305,7 @@ def _sizes(raw: str) -> list[int]:
     try:
         return [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
-        _fail(f"--memory takes comma-separated whole MB, not {raw!r}", API_ERROR)
+        _fail(f"--memory takes comma-separated whole MB, not {raw!r}", LOCAL_ERROR)
         raise
 
 
@@ -298,7 +315,7 @@ def _payload(raw: Optional[str]) -> bytes:
     if raw.startswith("@"):
         path = Path(raw[1:])
         if not path.exists():
-            _fail(f"no such payload file: {path}", API_ERROR)
+            _fail(f"no such payload file: {path}", LOCAL_ERROR)
         return path.read_bytes()
     return raw.encode()
 
@@ -308,13 +325,14 @@ def _pairs(items: list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            _fail(f"--env wants K=V, got {item!r}", API_ERROR)
+            _fail(f"--env wants K=V, got {item!r}", LOCAL_ERROR)
         pairs[key] = value
     return pairs
 
 
 def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a client call; any AWS or connection error becomes one line and exit 2."""
+    """Run a client call; an AWS or connection error becomes one line and exit 2, a local one (a file that
+    can't be read, sources javac refuses) exit 4."""
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
     try:
@@ -327,7 +345,7 @@ def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
     except BotoCoreError as exc:
         _fail(f"{type(exc).__name__}: {exc}", API_ERROR)
     except (OSError, ValueError) as exc:
-        _fail(f"{type(exc).__name__}: {exc}", API_ERROR)
+        _fail(f"{type(exc).__name__}: {exc}", LOCAL_ERROR)
 
 
 def _fail(message: str, code: int) -> None:
@@ -337,8 +355,12 @@ def _fail(message: str, code: int) -> None:
 
 def main() -> None:
     try:
-        app()
-    except KeyboardInterrupt:
+        sys.exit(app(standalone_mode=False) or OK)
+    except typer.TyperException as exc:  # a missing argument, an unknown option: click's own message (typer
+        show = getattr(exc, "show", None)  # vendors click), and the local mistake's code, not the API error's
+        show() if show else errors.print(f"ember: {exc.format_message()}", markup=False)
+        sys.exit(LOCAL_ERROR)
+    except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
     except Exception as exc:  # the last net: one line, never a traceback
         errors.print(f"ember: {type(exc).__name__}: {exc}", markup=False, soft_wrap=True)

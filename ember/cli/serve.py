@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ember.api.server import bind, serve
 from ember.billing.prices import PriceModelError, get_model
+from ember.cli.client import DEFAULT_ENDPOINT
 from ember.cli.deploy import DeploySpec, deploy, function_name
 from ember.config import (
     LogLimits,
@@ -21,7 +22,8 @@ from ember.config import (
 )
 from ember.execution.local.isolation import LEVELS, IsolationUnavailable
 from ember.execution.local.network import MODES as NETWORK_MODES
-from ember.runtimes.jvm import java_problem
+from ember.runtimes import SUPPORTED_RUNTIMES, runtime_version
+from ember.runtimes.jvm import JAVA_RUNTIMES, java_problem
 
 
 class StartupError(Exception):
@@ -112,9 +114,11 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
 
 def _prepare_runtimes() -> None:
     """Builds the Java runtime (once) before any sandbox is prepared, as sandboxes show its build folder."""
+    for runtime in SUPPORTED_RUNTIMES:  # INIT_START's labels, worked out before the event loop runs
+        runtime_version(runtime)
     problem = java_problem()
     if problem:
-        print(f"ember: note: java17 and java21 can't run here: {problem}", file=sys.stderr, flush=True)
+        print(f"ember: note: {', '.join(JAVA_RUNTIMES)} can't run here: {problem}", file=sys.stderr, flush=True)
 
 
 async def _announce(endpoint: str, deploy_path: Path | None) -> None:
@@ -129,6 +133,8 @@ async def _announce(endpoint: str, deploy_path: Path | None) -> None:
             print(f"ember: deploy of {deploy_path} failed: {exc}", file=sys.stderr, flush=True)
             name = None
     print(f"Ember endpoint: {endpoint}", flush=True)
+    if endpoint != DEFAULT_ENDPOINT:  # `ember logs`, `invoke`, `ls`… would otherwise call port 9000
+        print(f"For the ember CLI in another shell:\n  export EMBER_ENDPOINT_URL={endpoint}", flush=True)
     if name:
         print(_usage(endpoint, name), flush=True)
 

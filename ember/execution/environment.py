@@ -40,6 +40,7 @@ from ember.execution.violations import (
 )
 from ember.observe.log_stream import TailBuffer
 from ember.observe.platform_lines import end_line, init_start_line, start_line, timeout_line
+from ember.runtimes import runtime_version
 
 InitResult = CallRecord | str | None  # None: initialised; a record: the runtime's init error; str: it exited
 
@@ -87,7 +88,7 @@ class Environment:
             address = self._listener.address
         variables = lambda_environment(self.spec, address, self.log.name, self.sandbox.task_root,
                                        self.sandbox.runtime_dir, self.sandbox.api_url)
-        self.log.write(init_start_line(self.spec.runtime, self.spec.region), platform=True)
+        self.log.write(init_start_line(runtime_version(self.spec.runtime), self.spec.region), platform=True)
         self._started = time.perf_counter()
         problem = self.sandbox.entrypoint_problem()
         if problem is not None:

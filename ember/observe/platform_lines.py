@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 from dataclasses import dataclass
 
 
-def runtime_version(runtime: str) -> str:
-    """Ember's runtime version label, e.g. `python:3.11.v7` (served by the interpreter Ember runs on)."""
-    language = runtime.rstrip("0123456789.x")
-    return f"{language}:{sys.version_info.major}.{sys.version_info.minor}.v{sys.version_info.micro}"
-
-
-def init_start_line(runtime: str, region: str) -> str:
-    label = runtime_version(runtime)
+def init_start_line(label: str, region: str) -> str:
+    """`label` names what really runs (ember.runtimes.runtime_version), e.g. `python:3.11.v7`."""
     digest = hashlib.sha256(label.encode()).hexdigest()
     return f"INIT_START Runtime Version: {label}\tRuntime Version ARN: arn:aws:lambda:{region}::runtime:{digest}\n"
 

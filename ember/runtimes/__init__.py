@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
-from ember.runtimes.jvm import BUILD, JAVA, JAVA_RUNTIMES, java_command, java_problem
+from ember.runtimes.jvm import BUILD, JAVA, JAVA_RUNTIMES, java_command, java_problem, jdk_identity
 
 RUNTIMES_DIR = Path(__file__).resolve().parent
 
 
-PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
-NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x")  # all on this machine's `node` (a newer one warns)
+# Every python3.x runs on the interpreter Ember runs on, every nodejs on this machine's `node`: a runtime newer
+# than what really runs says so in its log (the bootstraps compare AWS_EXECUTION_ENV with their own version).
+PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
 PROVIDED_RUNTIMES = ("provided", "provided.al2", "provided.al2023")  # the function's own `bootstrap`
 SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + NODE_RUNTIMES + JAVA_RUNTIMES + PROVIDED_RUNTIMES
 NODE = "/usr/bin/node"
@@ -37,6 +41,39 @@ def language_summary() -> str:
     node = runtime_problem(NODE_RUNTIMES[0]) or _first_line([NODE, "--version"])
     java = runtime_problem(JAVA_RUNTIMES[0]) or _first_line([JAVA, "-version"])
     return f"{', '.join(NODE_RUNTIMES)} on Node.js {node}; {', '.join(JAVA_RUNTIMES)} on {java}"
+
+
+def runtime_version(runtime: str) -> str:
+    """INIT_START's label in AWS's shape (`python:3.12.v38`), naming what really runs: the interpreter Ember runs
+    on (a python3.12 function on Python 3.11.7 says `python:3.11.v7`), this machine's Node.js or JDK, or the
+    custom runtime's Amazon Linux generation. Computed once per runtime (`node --version` is a process)."""
+    return _runtime_version(runtime)
+
+
+@cache
+def _runtime_version(runtime: str) -> str:
+    if is_python(runtime):
+        return f"python:{sys.version_info.major}.{sys.version_info.minor}.v{sys.version_info.micro}"
+    if runtime in NODE_RUNTIMES:  # v20.20.2 -> nodejs:20.v20
+        major, minor, *_ = _numbers(_version_of([NODE, "--version"]))
+        return f"nodejs:{major}.v{minor}"
+    if runtime in JAVA_RUNTIMES:  # 17.0.15+6-Debian-1deb12u1 -> java:17.v15
+        feature, *_, update = _numbers(jdk_identity().split()[1].partition("+")[0])
+        return f"java:{feature}.v{update}"
+    return f"provided:{runtime.partition('.')[2] or 'al1'}.v1"
+
+
+def _numbers(version: str) -> list[int]:
+    """The release numbers of a version string, at least two (0 for what it lacks)."""
+    found = [int(part) for part in re.findall(r"\d+", version)]
+    return found + [0] * (2 - len(found))
+
+
+def _version_of(argv: list[str]) -> str:
+    try:
+        return _first_line(argv)
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return ""
 
 
 def _first_line(argv: list[str]) -> str:

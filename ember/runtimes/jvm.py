@@ -3,6 +3,7 @@ machine's JDK with a class-data archive of its cold start, and the JVM flags tha
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
@@ -10,7 +11,8 @@ import threading
 import zipfile
 from pathlib import Path
 
-JAVA_RUNTIMES = ("java17", "java21")  # both on this machine's JDK; classes newer than it fail at Init
+JAVA_RUNTIMES = ("java17", "java21", "java25")  # all on this machine's JDK (a newer one warns); classes
+# newer than the JDK fail at Init
 JAVA = "/usr/bin/java"
 JAVAC = "/usr/bin/javac"
 GSON = "/usr/share/java/gson.jar"  # Debian's libgoogle-gson-java: the JSON mapping of POJO handlers
@@ -24,6 +26,8 @@ HEAP_PERCENT = 70  # of MemorySize; the rest is metaspace, code cache, thread st
 # dumps the archive must use the same ones.
 JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xss512k", "-Xshare:auto")
 _building = threading.Lock()
+_rebuilding: set[str] = set()  # the JDK identities a rebuild was started for, so each is said once
+log = logging.getLogger("ember.runtimes.jvm")
 
 
 class JavaRuntimeMissing(RuntimeError):
@@ -45,20 +49,59 @@ def java_problem() -> str | None:
 
 
 def built_runtime() -> Path:
-    """The bootstrap's jar, built now if the sources are newer (`make install`, server start, first use)."""
+    """The bootstrap's jar, built now if the sources are newer or another JDK built it (`make install`,
+    server start, first use): an apt upgrade of the JDK makes the class-data archive unusable."""
     with _building:
         if _is_stale():
             _build()
         return JAR
 
 
+def jdk_identity() -> str:
+    """The JDK's version and build, and its libjvm's size and time: HotSpot refuses an archive dumped by any
+    other build ("created by a different version or build of HotSpot"). Two small reads, cheap per cold start."""
+    home = Path(os.path.realpath(JAVA)).parent.parent
+    try:
+        release = (home / "release").read_text()
+        libjvm = (home / "lib" / "server" / "libjvm.so").stat()
+    except OSError:
+        return f"{home} unreadable"
+    version = next((line.split("=", 1)[1].strip('"') for line in release.splitlines()
+                    if line.startswith("JAVA_RUNTIME_VERSION=")), "unknown")
+    return f"{home} {version} libjvm {libjvm.st_size}:{libjvm.st_mtime_ns}"
+
+
 def java_command(memory_mb: int) -> list[str]:
     """The JVM's argv: MemorySize is its RAM and the heap stops short of it, so a full heap is Java's own
     OutOfMemoryError rather than the cgroup's kill. The jar is built before any function can be created
-    (server start, CreateFunction's runtime check), so a cold start only looks whether the archive exists."""
-    archive = [f"-XX:SharedArchiveFile={ARCHIVE}", "-Xlog:cds=off,cds+dynamic=off"] if ARCHIVE.exists() else []
+    (server start, CreateFunction's runtime check); the archive is passed only while it fits this JDK."""
+    archive = [f"-XX:SharedArchiveFile={ARCHIVE}", "-Xlog:cds=off,cds+dynamic=off"] if _archive_fits() else []
     return [JAVA, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", *JVM_FLAGS, *archive,
             "-cp", f"{JAR}:{GSON}", "ember.runtime.Bootstrap"]
+
+
+def _archive_fits() -> bool:
+    """Whether the archive was dumped by the JDK that runs now; if not (the JDK was upgraded under a running
+    server), the JVMs start without it and a rebuild starts in the background, said once."""
+    if not ARCHIVE.exists():
+        return False
+    built_by, running = _built_by(), jdk_identity()
+    if built_by == running:
+        return True
+    if running not in _rebuilding:
+        _rebuilding.add(running)
+        log.warning("the Java class-data archive was built by another JDK (%s; this one is %s): Java cold "
+                    "starts run without it until it is rebuilt, now, in the background", built_by, running)
+        threading.Thread(target=built_runtime, name="jvm-archive-rebuild", daemon=True).start()
+    return False
+
+
+def _built_by() -> str:
+    """The JDK identity the stamp records (empty for a stamp of an older Ember, so it counts as stale)."""
+    try:
+        return (BUILD / ".built").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _sources() -> list[Path]:
@@ -67,7 +110,7 @@ def _sources() -> list[Path]:
 
 def _is_stale() -> bool:
     stamp = BUILD / ".built"
-    if not stamp.exists():
+    if not stamp.exists() or _built_by() != jdk_identity():
         return True
     built = stamp.stat().st_mtime
     return any(source.stat().st_mtime > built for source in _sources())
@@ -94,7 +137,7 @@ def _build() -> None:
             raise JavaRuntimeMissing(f"javac failed on Ember's Java runtime: {result.stderr.strip()}")
         _write_jar(Path(staging), JAR)
     _dump_archive()
-    (BUILD / ".built").touch()
+    (BUILD / ".built").write_text(jdk_identity() + "\n")
 
 
 def _write_jar(classes: Path, jar: Path) -> None:

@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,8 +112,40 @@ def test_function_error_exits_1_and_api_error_exits_2(ember, tmp_path):
 ])
 def test_cli_errors_are_one_line(ember, argv):
     result = ember_cli(ember, *argv)
-    assert result.returncode != 0
+    assert result.returncode == 4, "a local mistake, not the API error's 2"
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["invoke"], ["ls", "--bogus"], ["deploy", ".", "--memory", "lots"],
+                                  ["deploy", str(EXAMPLES / "hello"), "--env", "A"], ["pricing", "--model", "1999"]])
+def test_usage_mistakes_have_their_own_exit_code(ember, argv):
+    result = ember_cli(ember, *argv)
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ls_piped_prints_whole_names(ember):
+    name = "a-function-whose-name-is-far-too-long-for-eighty-columns-" + "x" * 7
+    assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", name).returncode == 0
+    listed = ember_cli(ember, "ls")
+    assert listed.returncode == 0 and "…" not in listed.stdout
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(name))
+    assert row.split()[1:4] == ["python3.11", "128", "MB"], row
+    assert ember_cli(ember, "rm", name).returncode == 0
+
+
+def test_a_server_off_the_default_port_prints_the_export_line_the_cli_needs(tmp_path):
+    server = EmberProcess(tmp_path / "data").start()
+    try:
+        assert server.proc is not None and server.proc.stdout is not None
+        following: list[str] = []
+        reader = threading.Thread(target=lambda: following.extend(server.proc.stdout.readline() for _ in range(2)),
+                                  daemon=True)
+        reader.start()
+        reader.join(timeout=10)
+        assert following[1:] == [f"  export EMBER_ENDPOINT_URL={server.url}\n"], following
+    finally:
+        server.stop()
 
 
 def test_unreachable_endpoint_is_one_line():
@@ -170,3 +204,22 @@ def test_aws_cli_versions_aliases_and_concurrency(ember, tmp_path):
     throttled = run(*aws, "invoke", "--function-name", "cli-versions", "--cli-read-timeout", "5", str(out),
                     env={"AWS_MAX_ATTEMPTS": "1"})
     assert throttled.returncode != 0 and "TooManyRequestsException" in throttled.stderr
+
+
+def test_deploy_warns_of_extensions_built_for_another_python(ember_with, tmp_path):
+    server = ember_with()
+    folder = tmp_path / "compiled"
+    (folder / "fastlib").mkdir(parents=True)
+    (folder / "index.py").write_text("def handler(e, c):\n    return 1\n")
+    other = f"cpython-3{sys.version_info.minor + 1}-x86_64-linux-gnu"
+    (folder / "fastlib" / f"_speedups.{other}.so").write_bytes(b"\x7fELF")
+    for _ in range(2):  # CreateFunction, then UpdateFunctionCode
+        deployed = ember_cli(server, "deploy", str(folder), "--runtime", "python3.12")
+        assert deployed.returncode == 0, deployed.stderr
+        warning = [line for line in deployed.stderr.splitlines() if line.startswith("ember: warning: ")]
+        assert len(warning) == 1 and f"fastlib/_speedups.{other}.so" in warning[0], deployed.stderr
+        assert f"Python {sys.version.split()[0]}" in warning[0]
+    server.stop()
+    assert server.proc is not None and server.proc.stdout is not None
+    logged = [line for line in server.proc.stdout.read().splitlines() if f"_speedups.{other}.so" in line]
+    assert len(logged) == 2 and all(line.startswith("ember: WARNING") for line in logged), logged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import time
@@ -54,4 +55,25 @@ def test_what_if_memory_says_durations_would_change_and_bad_input_is_one_line(em
     for args in (["--month", "11-2026"], ["--model", "1999"], ["--what-if-memory", "5000", "--model", "2018"],
                  ["nosuchfunction"]):
         bad = ember_cost(server.data_dir, *args)
-        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, (args, bad.stderr)
+        assert bad.returncode == 4 and len(bad.stderr.strip().splitlines()) == 1, (args, bad.stderr)
+
+
+def test_cost_run_elsewhere_reads_the_running_servers_data_dir_and_says_which(ember_with, tmp_path):
+    server = ember_with()
+    client = lambda_client(server.url)
+    client.create_function(FunctionName="elsewhere", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                           Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})})
+    client.invoke(FunctionName="elsewhere")
+    time.sleep(0.5)  # records are written in batches
+    elsewhere = tmp_path / "another-folder"
+    elsewhere.mkdir()
+    env = {**os.environ, "EMBER_HOME": "", "EMBER_DATA_DIR": "", "EMBER_ENDPOINT_URL": server.url}
+    result = subprocess.run([str(BIN / "ember"), "cost", "--format", "json"], capture_output=True, text=True,
+                            timeout=60, cwd=elsewhere, env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["database"] == str(server.data_dir.resolve() / "ember.db")
+    assert [row["function"] for row in report["functions"]] == ["elsewhere"]
+    table = subprocess.run([str(BIN / "ember"), "cost", "--data-dir", str(server.data_dir)], capture_output=True,
+                           text=True, timeout=60, cwd=elsewhere, env=env)
+    assert f"calls recorded in {server.data_dir.resolve() / 'ember.db'}" in table.stdout

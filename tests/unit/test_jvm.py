@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import zipfile
 
 from ember.runtimes import jvm, runtime_command
@@ -33,3 +34,32 @@ def test_the_archive_matches_the_classpath_the_runtime_starts_with():
     strict = [arg if arg != "-Xshare:auto" else "-Xshare:on" for arg in argv[:-1]]
     checked = subprocess.run([*strict, "-version"], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def _pretend_another_jdk_built_it() -> None:
+    """What an apt upgrade of the JDK leaves behind: a build stamped by a JDK that no longer runs."""
+    jvm.built_runtime()
+    (jvm.BUILD / ".built").write_text("/usr/lib/jvm/java-17-openjdk-amd64 17.0.1+12-Debian-1 libjvm 1:1\n")
+
+
+def test_a_jdk_upgrade_makes_the_build_stale_and_it_is_rebuilt_for_the_new_jdk():
+    _pretend_another_jdk_built_it()
+    jvm.built_runtime()
+    assert (jvm.BUILD / ".built").read_text().strip() == jvm.jdk_identity(), "rebuilt by the JDK that runs"
+    assert jvm.jdk_identity().split()[1] in subprocess.run([jvm.JAVA, "-version"], capture_output=True,
+                                                           text=True).stderr, "the identity names the build"
+    test_the_archive_matches_the_classpath_the_runtime_starts_with()
+
+
+def test_a_runtime_whose_archive_another_jdk_built_starts_without_it_says_so_once_and_rebuilds(caplog):
+    _pretend_another_jdk_built_it()
+    jvm._rebuilding.clear()
+    with caplog.at_level("WARNING", logger="ember.runtimes.jvm"):
+        first = runtime_command("java17", "/var/task", "/var/runtime", 256)
+        second = runtime_command("java17", "/var/task", "/var/runtime", 256)
+    assert not any(arg.startswith("-XX:SharedArchiveFile") for arg in first + second), "never silently ignored"
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1 == len(caplog.records)
+    assert "built by another JDK" in caplog.records[0].message
+    for thread in [t for t in threading.enumerate() if t.name == "jvm-archive-rebuild"]:
+        thread.join(timeout=120)
+    assert f"-XX:SharedArchiveFile={jvm.ARCHIVE}" in runtime_command("java17", "/var/task", "/var/runtime", 256)

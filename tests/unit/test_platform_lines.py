@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 from ember.observe.platform_lines import (
     Report,
@@ -47,8 +46,8 @@ def test_end_line():
 
 
 def test_init_start_line_format():
-    line = init_start_line("python3.12", "us-east-1")
-    version = rf"python:3\.{sys.version_info.minor}\.v{sys.version_info.micro}"
+    line = init_start_line("python:3.11.v7", "us-east-1")
+    version = r"python:3\.11\.v7"
     assert re.fullmatch(
         rf"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{{64}}\n",
         line,
@@ -56,8 +55,8 @@ def test_init_start_line_format():
 
 
 def test_init_start_line_uses_the_given_region():
-    assert "arn:aws:lambda:eu-west-1::runtime:" in init_start_line("python3.12", "eu-west-1")
+    assert "arn:aws:lambda:eu-west-1::runtime:" in init_start_line("python:3.11.v7", "eu-west-1")
 
 
 def test_init_start_line_is_stable_for_the_same_runtime():
-    assert init_start_line("python3.12", "us-east-1") == init_start_line("python3.12", "us-east-1")
+    assert init_start_line("python:3.11.v7", "us-east-1") == init_start_line("python:3.11.v7", "us-east-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 
@@ -16,6 +17,10 @@ from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
 from ember.core.validation import check_role
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
+from ember.runtimes.python_abi import abi_warning
+
+WARNING_HEADER = "X-Ember-Warning"
+log = logging.getLogger("ember.api.functions")
 
 
 class FunctionsApi:
@@ -38,7 +43,16 @@ class FunctionsApi:
         body = await json_body(request, "CreateFunction")
         self._check_role(body)
         record = self._published(await self.registry.create(body), body)
-        return aws_json(record.config, 201, request_id_of(request))
+        return aws_json(record.config, 201, request_id_of(request), await self._code_warning(record))
+
+    async def _code_warning(self, record: FunctionRecord) -> dict[str, str]:
+        """Extensions for another Python: logged, and sent to `ember deploy` as an Ember header (no AWS field fits)."""
+        tree = self.registry.code.tree(record.code_sha_hex)
+        warning = await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree)
+        if warning is None:
+            return {}
+        log.warning("%s", warning)
+        return {WARNING_HEADER: warning.encode("ascii", "backslashreplace").decode()}
 
     def _check_role(self, body: dict) -> None:
         """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
@@ -78,7 +92,7 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionCode")
         record = self._published(await self.registry.update_code(ref.name, body), body)
-        return aws_json(record.config, 200, request_id_of(request))
+        return aws_json(record.config, 200, request_id_of(request), await self._code_warning(record))
 
     async def update_configuration(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)

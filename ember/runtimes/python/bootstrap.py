@@ -9,6 +9,7 @@ next → handle → post response or error.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -29,6 +30,20 @@ USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
 HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
 MARSHAL_ERROR = "Runtime.MarshalError"
 UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+
+
+def _sibling(name: str) -> Any:
+    """A module beside this file, loaded by path: an exec'd runtime runs with -P (this folder is not on
+    sys.path, where it could shadow the function's modules), and no `ember` package is imported."""
+    location = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_ember_runtime_{name}", location)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+marshalling = _sibling("marshalling")
 
 
 class RuntimeApiRefused(Exception):
@@ -67,15 +82,14 @@ class RuntimeClient:
             raise RuntimeApiRefused(f"Runtime API next answered {status}: {body.decode(errors='replace')}")
         return body, headers
 
-    def post_response(self, request_id: str, body: bytes) -> None:
-        self._post(f"{API_PREFIX}/invocation/{request_id}/response", body)
+    def post_response(self, request_id: str, body: bytes, content_type: str = "application/json") -> None:
+        self._post(f"{API_PREFIX}/invocation/{request_id}/response", body, {"Content-Type": content_type})
 
-    def post_error(self, request_id: str, error: dict[str, Any]) -> None:
-        self._post(f"{API_PREFIX}/invocation/{request_id}/error", json.dumps(error).encode(),
-                   {ERROR_TYPE_HEADER: error["errorType"]})
+    def post_error(self, request_id: str, error: bytes, error_type: str) -> None:
+        self._post(f"{API_PREFIX}/invocation/{request_id}/error", error, {ERROR_TYPE_HEADER: error_type})
 
-    def post_init_error(self, error: dict[str, Any]) -> None:
-        self._post(f"{API_PREFIX}/init/error", json.dumps(error).encode(), {ERROR_TYPE_HEADER: error["errorType"]})
+    def post_init_error(self, error: bytes, error_type: str) -> None:
+        self._post(f"{API_PREFIX}/init/error", error, {ERROR_TYPE_HEADER: error_type})
 
     def _post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         """A refused post (413 for a response too large) is said on stderr; the next event follows."""
@@ -272,7 +286,7 @@ def setup_logging() -> RequestIdFilter:
 
 
 def handle(client: RuntimeClient, handler: Callable[[Any, Any], Any], body: bytes,
-           headers: dict[str, str]) -> None:
+           headers: dict[str, str], marshaller: Any) -> None:
     """Run one request and post its result or its error."""
     request_id = headers.get("lambda-runtime-aws-request-id", "")
     os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
@@ -283,18 +297,26 @@ def handle(client: RuntimeClient, handler: Callable[[Any, Any], Any], body: byte
             raise FaultException(UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from exc
         result = handler(event, LambdaContext(headers))
         try:
-            payload = json.dumps(result).encode()
-        except (TypeError, ValueError) as exc:
-            raise FaultException(MARSHAL_ERROR, f"Unable to marshal response: {exc}") from exc
+            payload, content_type = marshaller.response(result)
+        except marshalling.MarshalError as exc:
+            raise FaultException(MARSHAL_ERROR, str(exc)) from exc
     except FaultException as fault:
         error = make_error(fault.message, fault.error_type, fault.trace, request_id)
     except Exception as exc:  # the function's own exception: reported, never fatal
         error = make_error(str(exc), type(exc).__name__, user_trace(exc.__traceback__), request_id)
     else:
-        client.post_response(request_id, payload)
+        client.post_response(request_id, payload, content_type)
         return
     log_error(error)
-    client.post_error(request_id, error)
+    client.post_error(request_id, marshaller.dumps(error).encode(errors="backslashreplace"), error["errorType"])
+
+
+def warn_if_newer_than_this_python(execution_env: str) -> None:
+    """A runtime newer than the interpreter runs on it, and says so, as the Node runtime does."""
+    wanted = execution_env.removeprefix("AWS_Lambda_python3.")
+    if wanted.isdigit() and int(wanted) > sys.version_info.minor:
+        print(f"python3.{wanted} runs on this machine's Python {sys.version.split()[0]}", file=sys.stderr,
+              flush=True)
 
 
 def main() -> None:
@@ -302,6 +324,8 @@ def main() -> None:
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
     stamp = setup_logging()
+    marshaller = marshalling.Marshaller(os.environ.get("AWS_EXECUTION_ENV", ""))
+    warn_if_newer_than_this_python(os.environ.get("AWS_EXECUTION_ENV", ""))
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except FaultException as fault:
@@ -316,9 +340,9 @@ def main() -> None:
                 print(refused, file=sys.stderr)
                 sys.exit(1)
             stamp.request_id = headers.get("lambda-runtime-aws-request-id", "")
-            handle(client, handler, body, headers)
+            handle(client, handler, body, headers, marshaller)
     log_error(error)
-    client.post_init_error(error)
+    client.post_init_error(marshaller.dumps(error).encode(errors="backslashreplace"), error["errorType"])
     sys.exit(1)
 
 
