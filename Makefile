@@ -30,6 +30,7 @@ test: install
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
+	for lib in go-aws rust java-aws java-sdk; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
 	$(BIN)/python -m pytest tests
 
 unit: install
