@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 9000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration bench clean examples java
+.PHONY: install run test unit integration bench clean examples java node-sdk
 
-install: $(STAMP) java
+install: $(STAMP) java node-sdk
 
 $(STAMP): pyproject.toml
 	command -v nft >/dev/null || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || (apt-get update && apt-get install -y nftables)  # environments' egress NAT
@@ -21,6 +21,9 @@ java: $(STAMP)  # the Java runtimes, where there is a JDK: Gson from Debian, Emb
 	! command -v javac >/dev/null || test -f /usr/share/java/gson.jar || (apt-get update && apt-get install -y libgoogle-gson-java)
 	! command -v javac >/dev/null || $(BIN)/python -c 'from ember.runtimes.jvm import built_runtime; built_runtime()'
 
+node-sdk:  # AWS's JavaScript SDK v3, preinstalled for Node.js functions at /var/runtime/node_modules (where there is npm)
+	! command -v npm >/dev/null || test ember/runtimes/node_modules/.package-lock.json -nt ember/runtimes/package-lock.json || npm ci --prefix ember/runtimes --no-audit --no-fund --loglevel=error
+
 run: install
 	$(BIN)/ember serve --port $(PORT) --deploy examples/hello
 
@@ -28,6 +31,7 @@ test: install
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java  # again: an apt upgrade of the JDK above makes the class-data archive stale, and this rebuilds it
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
+	for lib in go-aws rust java-aws java-sdk; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
 	$(BIN)/python -m pytest tests
 
 unit: install
@@ -42,7 +46,7 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .ember build *.egg-info ember/runtimes/java/build tests/integration/runtimes/aws-lambda-ric/node_modules
+	rm -rf $(VENV) .ember build *.egg-info ember/runtimes/java/build ember/runtimes/node_modules tests/integration/runtimes/aws-lambda-ric/node_modules
 
 examples:  # build what the examples need before `ember deploy`: the Go one's bootstrap binary
 	command -v go >/dev/null || (apt-get update && apt-get install -y golang-go)

@@ -67,11 +67,11 @@ def test_nodes_error_shape_and_import_errors(client, deploy):
     assert body["errorType"] == "Runtime.ImportModuleError" and "Cannot find module 'index'" in body["errorMessage"]
     not_exported = deploy({"index.js": "exports.other = () => 1;"}, runtime="nodejs20.x", handler="index.handler")
     assert invoke(client, not_exported)[1]["errorType"] == "Runtime.HandlerNotFound"
-    no_sdk = deploy({"index.js": "const { S3 } = require('@aws-sdk/client-s3');\nexports.handler = async () => 1;"},
-                    runtime="nodejs20.x", handler="index.handler")
-    _, body = invoke(client, no_sdk)
+    not_there = deploy({"index.js": "const x = require('left-pad');\nexports.handler = async () => 1;"},
+                       runtime="nodejs20.x", handler="index.handler")
+    _, body = invoke(client, not_there)
     assert body["errorType"] == "Runtime.ImportModuleError"
-    assert body["errorMessage"].startswith("Error: Cannot find module '@aws-sdk/client-s3'")
+    assert body["errorMessage"].startswith("Error: Cannot find module 'left-pad'")
     broken = deploy({"index.mjs": "export const handler = async () => {;"}, runtime="nodejs20.x", handler="index.handler")
     _, body = invoke(client, broken)
     assert body["errorType"] == "Runtime.UserCodeSyntaxError" and body["errorMessage"].startswith("SyntaxError: ")

@@ -1,7 +1,9 @@
 """The spine's behaviour, the same on every runtime path: Ember's Python runtime, AWS's awslambdaric,
 a bash + curl bootstrap, a Go binary, Ember's Node.js runtime (CommonJS, ES module and callback handlers),
-AWS's Node.js aws-lambda-ric (a bootstrap bundling node_modules) and Ember's Java runtime
-(RequestStreamHandler and a RequestHandler POJO), each speaking the Runtime API (tests/integration/runtimes/)."""
+AWS's Node.js aws-lambda-ric (a bootstrap bundling node_modules), Ember's Java runtime (RequestStreamHandler
+and a RequestHandler POJO), and AWS's own libraries from their registries: aws-lambda-go's lambda.Start, Rust's
+lambda_runtime and AWS's Java runtime interface client with aws-lambda-java-core; each speaking the Runtime API
+(tests/integration/runtimes/)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any, Callable
 
 import pytest
 from aws_lambda_ric import ric_files
+from aws_libraries import go_binary, java_ric_files, rust_bootstrap
 from conftest import ROLE, make_zip
 from test_metering import rows
 
@@ -27,9 +30,9 @@ from ember.runtimes.jvm import GSON
 
 RUNTIMES = Path(__file__).parent / "runtimes"
 PATHS = ("python", "awslambdaric", "bash", "go", "node", "node-esm", "node-callback",
-         "aws-lambda-ric", "java-stream", "java-pojo")
+         "aws-lambda-ric", "java-stream", "java-pojo", "aws-lambda-go", "rust", "java-ric")
 EXECUTABLE = {"bootstrap": 0o755}
-MEMORY = {"java-stream": 1024, "java-pojo": 1024}  # as AWS advises for Java: 128 MB is 0.07 vCPU
+MEMORY = {"java-stream": 1024, "java-pojo": 1024, "java-ric": 1024}  # as AWS advises for Java: 128 MB is 0.07 vCPU
 
 
 def package(path: str, build: Callable[[str], Any]) -> tuple[str, str, bytes]:
@@ -57,6 +60,12 @@ def package(path: str, build: Callable[[str], Any]) -> tuple[str, str, bytes]:
         return "java17", "example.StreamHandler::handleRequest", java_zip(build("java_classes"), "Stream")
     if path == "java-pojo":
         return "java21", "example.PojoHandler", java_zip(build("java_classes"), "Pojo")
+    if path == "aws-lambda-go":
+        return "provided.al2023", "bootstrap", make_zip({"bootstrap": go_binary("behaviour")}, EXECUTABLE)
+    if path == "rust":
+        return "provided.al2023", "bootstrap", make_zip({"bootstrap": rust_bootstrap()}, EXECUTABLE)
+    if path == "java-ric":
+        return "provided.al2023", "example.AwsHandler::handleRequest", make_zip(java_ric_files(), EXECUTABLE)
     return "provided.al2023", "main", make_zip({"bootstrap": build("go_bootstrap")}, EXECUTABLE)
 
 
@@ -110,7 +119,9 @@ def test_a_function_error_is_lambdas_error_payload(client, runtime_function):
 
 def test_an_init_error_fails_the_call(client, runtime_function):
     response, body = call(client, runtime_function(env={"FAIL_INIT": "1"}), {"op": "count"})
-    assert response["FunctionError"] == "Unhandled" and "init failed" in body["errorMessage"]
+    # AWS's Java RIC names only the class ("Error loading class …"); the cause is in the log, as on AWS
+    assert response["FunctionError"] == "Unhandled" and ("init failed" in body["errorMessage"] or
+                                                         body["errorType"] == "java.lang.ExceptionInInitializerError")
 
 
 def test_timeout_and_crash_end_only_that_environment(client, runtime_function):
@@ -150,3 +161,16 @@ def test_every_call_is_metered_as_its_report_says(ember, client, runtime_functio
         assert abs(Decimal(str(record["cost_usd"])) - expected) < Decimal("1e-15")
     cold_record = records[responses[0]["ResponseMetadata"]["RequestId"]]
     assert cold_record["init_ms"] > 0 and cold_record["billed_ms"] >= cold_record["init_ms"], "Init is billed (2025)"
+
+
+CONTEXT_PATHS = {"python", "awslambdaric", "aws-lambda-go", "rust", "java-ric"}  # the others answer "context" with an echo
+
+
+def test_the_context_names_the_request_and_its_deadline(client, runtime_function, request):
+    if request.node.callspec.params["runtime_function"] not in CONTEXT_PATHS:
+        pytest.skip("this path's handler has no context operation")
+    name = runtime_function(timeout=5)
+    response, found = call(client, name, {"op": "context"})
+    arn = client.get_function_configuration(FunctionName=name)["FunctionArn"]
+    assert found["request_id"] == response["ResponseMetadata"]["RequestId"] and found["function_arn"] == arn
+    assert 3000 < found["remaining_ms"] <= 5000

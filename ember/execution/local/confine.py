@@ -31,6 +31,7 @@ from ember.execution.local.linux import (
 )
 from ember.execution.local.network import enter_own_network
 from ember.execution.local.rootfs import enter_root, prepare_root
+from ember.execution.local.users import add_user
 
 CONFINE_FAILED = 126
 NOFILE_LIMIT = 1024  # Lambda's file descriptor limit
@@ -81,6 +82,8 @@ def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None,
     os.setsid()
     _stdio(out_fd)
     if plan.isolate:
+        if plan.uid is not None:
+            add_user(new_root, plan.uid)
         enter_root(new_root, plan.code_dir, tmp_dir)
         set_hostname("sandbox")
         _drop_privileges(plan.uid)

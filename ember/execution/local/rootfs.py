@@ -2,6 +2,7 @@
 
     /                 a 1 MB tmpfs, read-only once built
     /usr /etc         the host's, read-only; /bin /lib /lib64 /sbin as on the host (links or read-only)
+    /etc/passwd,group the host's plus the sandbox user's entry (users.py), read-only
     <interpreter>     the interpreter's installation and the packages it provides, read-only, same path
     <java build>      Ember's Java runtime jar and class-data archive, read-only, same path
     /var/task         the function's code, read-only (LAMBDA_TASK_ROOT)
@@ -31,6 +32,7 @@ from ember.execution.local.linux import (
     pivot_root,
     umount,
 )
+from ember.execution.local.users import prepare_files
 from ember.runtimes import RUNTIMES_DIR, runtime_host_paths
 
 TASK_ROOT = "/var/task"
@@ -47,6 +49,7 @@ def prepare_root(new_root: str) -> None:
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID, "size=1m,mode=755")
     for path in [*HOST_DIRS, *host_read_only(under_tmp=False)]:
         _bind(path, new_root + path, _READ_ONLY)
+    prepare_files(new_root)
     for path in HOST_LINKS:
         _mirror(path, new_root)
     _bind(str(RUNTIMES_DIR), new_root + RUNTIME_DIR, _READ_ONLY)

@@ -25,4 +25,7 @@ def handler(event, context):
         os._exit(3)
     if op == "whoami":
         return {"uid": os.getuid(), "task_root": os.environ["LAMBDA_TASK_ROOT"]}
+    if op == "context":
+        return {"request_id": context.aws_request_id, "function_arn": context.invoked_function_arn,
+                "remaining_ms": context.get_remaining_time_in_millis()}
     return {"echo": op}
