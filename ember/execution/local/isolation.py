@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.execution.local.cgroups import CgroupError, CgroupTree, open_tree
-from ember.execution.local.network import MODES, NetworkUnavailable, prepare_host
+from ember.execution.local.network import MODES, NetworkUnavailable, prepare_host, resolver_problem
 from ember.execution.local.sandbox import Sandboxes
 from ember.execution.local.spawner import Spawner
 
@@ -77,6 +77,9 @@ def _open_network(mode: str) -> tuple[str, str | None]:
         prepare_host()
     except NetworkUnavailable as exc:
         return "none", f"{exc}; environments get loopback only"
+    problem = resolver_problem()
+    if problem is not None:
+        log.warning("%s", problem)
     return "egress", None
 
 

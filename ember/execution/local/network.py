@@ -21,6 +21,7 @@ import ipaddress
 import os
 import socket
 import subprocess
+from pathlib import Path
 
 from ember.execution.local.linux import CLONE_NEWNET, unshare
 from ember.execution.local.netlink import Netlink
@@ -72,6 +73,20 @@ def prepare_host() -> None:
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = exc.stderr.decode().strip() if isinstance(exc, subprocess.CalledProcessError) else str(exc)
         raise NetworkUnavailable(f"nftables refused the sandbox rules: {detail}") from exc
+
+
+def resolver_problem(resolv_conf: Path = Path("/etc/resolv.conf")) -> str | None:
+    """Sandboxes see the host's /etc/resolv.conf: a resolver on the host's loopback (systemd-resolved's
+    127.0.0.53) is out of their reach, so names would not resolve; say so rather than fail quietly."""
+    try:
+        servers = [line.split()[1] for line in resolv_conf.read_text().splitlines()
+                   if line.startswith("nameserver") and len(line.split()) > 1]
+    except OSError:
+        return f"{resolv_conf} is unreadable: functions cannot resolve names"
+    if servers and all(ipaddress.ip_address(server.split("%")[0]).is_loopback for server in servers):
+        return (f"the host's resolvers ({', '.join(servers)}) are on its loopback, which functions cannot "
+                f"reach: name its upstream resolver in {resolv_conf} for functions to resolve names")
+    return None
 
 
 def enter_own_network(egress: bool) -> list[socket.socket]:
