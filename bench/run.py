@@ -19,13 +19,15 @@ import density
 import fibonacci
 import harness
 import init_burst
+import many_functions
 import runtimes
 import throughput
 import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
-              "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "density": density}
+              "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "many_functions": many_functions,
+              "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -41,6 +43,7 @@ RATIOS = [
     ("ratio_warm_invoke_over_bare_post_p50", "warm_invoke_ms", "bare_uvicorn_post_ms", 50),
     ("ratio_warm_invoke_over_bare_post_p99", "warm_invoke_ms", "bare_uvicorn_post_ms", 99),
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
+    ("ratio_warm_1000_functions_over_1_p50", "warm_invoke_1000_functions_ms", "warm_invoke_1_function_ms", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
     ("ratio_idle_env_uss_exec_over_zygote_p50", "idle_env_uss_exec_mb", "idle_env_uss_mb", 50),
     ("ratio_init_quota_over_burst_p50", "init_duration_quota_ms", "init_duration_burst_ms", 50),

@@ -97,6 +97,7 @@ class FunctionRegistry:
         self.region = region
         self._records: dict[str, FunctionRecord] = {}
         self._listeners: list[Listener] = []
+        self.writes = 0  # bumped by every change, so what is derived from all functions can be cached
         for row in db.execute("SELECT name, config FROM functions WHERE version = ?", (LATEST,)):
             self._records[row["name"]] = FunctionRecord.from_json(row["config"])
 
@@ -179,6 +180,7 @@ class FunctionRegistry:
     def delete(self, name: str) -> None:
         self.get(name)
         del self._records[name]
+        self.writes += 1
         self.db.execute("DELETE FROM functions WHERE name = ?", (name,))
         self.db.execute("DELETE FROM version_counters WHERE name = ?", (name,))
         self.notify(name, None)
@@ -241,6 +243,7 @@ class FunctionRegistry:
             (record.name, LATEST, record.to_json()),
         )
         self._records[record.name] = record
+        self.writes += 1
 
     def notify(self, name: str, version: str | None) -> None:
         for listener in self._listeners:

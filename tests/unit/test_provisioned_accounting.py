@@ -15,11 +15,14 @@ from ember.errors import InvalidParameterValueException, TooManyRequestsExceptio
 class Registry:
     def __init__(self, **reserved: int | None) -> None:
         self.records = {name: SimpleNamespace(name=name, reserved=r) for name, r in reserved.items()}
+        self.writes = 0
+        self.listed = 0
 
     def get(self, name: str) -> SimpleNamespace:
         return self.records[name]
 
     def list(self) -> list[SimpleNamespace]:
+        self.listed += 1
         return list(self.records.values())
 
 
@@ -53,3 +56,15 @@ def test_provisioned_concurrency_fits_the_reservation_or_the_unreserved_minimum(
         limiter.check_provisioned("b", 16)
     limiter.set_provisioned("a", {})
     assert limiter.provisioned == {} and limiter.unreserved_limit() == 17
+
+
+def test_a_slot_does_not_walk_every_function():
+    """The hot path is O(1) in the number of functions; the sum is kept until a function changes."""
+    registry = Registry(**{f"f{n}": (1 if n % 2 else None) for n in range(1000)})
+    limiter = ConcurrencyLimiter(registry, account_limit=1000)
+    for _ in range(100):
+        with limiter.slot("f0", "$LATEST"):
+            pass
+    assert registry.listed == 1 and limiter.unreserved_limit() == 500
+    registry.records["f0"].reserved, registry.writes = 10, registry.writes + 1
+    assert limiter.unreserved_limit() == 490 and registry.listed == 2
