@@ -9,7 +9,6 @@ from starlette.routing import Route, Router
 
 from ember.api.authorization import Authorizer
 from ember.api.iam_api import IamApi
-
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi

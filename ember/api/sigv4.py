@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from botocore.auth import SigV4Auth
@@ -108,10 +108,10 @@ def _check_scope(match: re.Match[str], service: str | None, region: str | None) 
 
 def _check_clock(timestamp: str) -> None:
     try:
-        signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError as exc:
         raise InvalidSignatureException("Missing or malformed X-Amz-Date header.") from exc
-    skew = abs((datetime.now(timezone.utc) - signed_at).total_seconds())
+    skew = abs((datetime.now(UTC) - signed_at).total_seconds())
     if skew > MAX_SKEW_S:
         raise InvalidSignatureException(f"Signature expired: {timestamp} is now earlier or later than "
                                         "15 minutes from the current time.")

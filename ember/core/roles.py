@@ -7,7 +7,7 @@ import re
 import secrets
 import sqlite3
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ember.config import ACCOUNT_ID
@@ -55,7 +55,7 @@ class RoleStore:
         parse_document(document)
         role = {"Path": path, "RoleName": name, "RoleId": "AROA" + _random_id(17),
                 "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}",
-                "CreateDate": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "CreateDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "AssumeRolePolicyDocument": document, "Description": request.get("Description", ""),
                 "MaxSessionDuration": int(request.get("MaxSessionDuration") or 3600)}
         if request.get("Tags"):
