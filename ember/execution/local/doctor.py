@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ember.execution.local.isolation import DEFAULT_PRELOADS, SandboxSettings, open_sandboxes
-from ember.execution.model import EnvironmentSpec
 from ember.execution.local.process import SandboxProcess
 from ember.execution.local.rootfs import TASK_ROOT
 from ember.execution.local.sandbox import Sandbox, Sandboxes
+from ember.execution.model import EnvironmentSpec
 from ember.execution.variables import lambda_environment
 from ember.runtimes import language_summary
 

@@ -21,12 +21,13 @@ from typing import Protocol
 
 from ember.execution.local.cgroups import CgroupTree, EnvironmentCgroup
 from ember.execution.local.confine import LaunchPlan
-from ember.execution.model import EnvironmentSpec
 from ember.execution.local.network import EMBER_API, RUNTIME_API
 from ember.execution.local.process import SandboxProcess
 from ember.execution.local.rootfs import RUNTIME_DIR, TASK_ROOT
 from ember.execution.local.spawner import Spawner
+from ember.execution.model import EnvironmentSpec
 from ember.runtimes import PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
+
 
 class Closeable(Protocol):
     def close(self) -> None: ...
