@@ -21,9 +21,9 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from outside import OutsideHost
 
 from ember.runtimes.jvm import GSON, JAVAC, built_runtime
-from outside import OutsideHost
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"

@@ -9,6 +9,7 @@ import sqlite3
 import zipfile
 
 import pytest
+from fake_backend import FakeBackend
 
 from ember.billing.prices import get_model
 from ember.core.aliases import AliasStore
@@ -16,13 +17,12 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
-from ember.core.invoker import InvokeRequest, Invoker
+from ember.core.invoker import Invoker, InvokeRequest
 from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.errors import TooManyRequestsException
 from ember.execution.pools import PoolManager
 from ember.observe.metrics import Metrics
-from fake_backend import FakeBackend
 
 
 def code_zip() -> str:
