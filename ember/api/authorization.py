@@ -32,7 +32,8 @@ class Authorizer:
         self.region = region
         self._unknown_roles: set[str] = set()
 
-    def check(self, request: Request, action: str, resource: str, resource_policy: dict[str, Any] | None = None) -> None:
+    def check(self, request: Request, action: str, resource: str,
+              resource_policy: dict[str, Any] | None = None) -> None:
         """Raise AWS's AccessDeniedException unless the caller may; the operator always may."""
         session = session_of(request)
         if session is None:

@@ -46,12 +46,14 @@ def serve_command(
     preload: str = typer.Option("boto3", envvar="EMBER_PRELOAD", show_default=True,
                                 help="Modules the zygote imports ahead (comma-separated; missing ones skipped)."),
     init_burst: str = typer.Option("on", envvar="EMBER_INIT_BURST", show_default=True,
-                                   help="on: Init runs without the CPU quota (AWS's init burst); off: quota from the start."),
+                                   help="on: Init runs without the CPU quota (AWS's init burst); "
+                                        "off: quota from the start."),
     spares: int = typer.Option(2, envvar="EMBER_SPARES", show_default=True,
                                help="Sandboxes kept cloned and prepared ahead of cold starts (0-64)."),
     network: str = typer.Option("egress", envvar="EMBER_NETWORK", show_default=True,
                                 help="egress: each environment's own network with NAT out, nothing of the host; "
-                                     "none: loopback only; host: the host's network (no network isolation: benchmarks only)."),
+                                     "none: loopback only; "
+                                     "host: the host's network (no network isolation: benchmarks only)."),
     price_model: str | None = typer.Option(None, "--price-model", envvar="EMBER_PRICE_MODEL",
                                            help="How calls are billed: 2018, 2020 or 2025 (default: today's)."),
     strict_roles: bool = typer.Option(False, "--strict-roles", envvar="EMBER_STRICT_ROLES",
