@@ -230,7 +230,8 @@ def go_bootstrap(tmp_path_factory) -> bytes:
     assert shutil.which("go"), "go is not installed: `make test` installs golang-go"
     out = tmp_path_factory.mktemp("go") / "bootstrap"
     env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
-    subprocess.run(["go", "build", "-o", str(out), "."], cwd=Path(__file__).parent / "runtimes" / "go", env=env, check=True, timeout=300)
+    subprocess.run(["go", "build", "-o", str(out), "."], cwd=Path(__file__).parent / "runtimes" / "go", env=env,
+                   check=True, timeout=300)
     return out.read_bytes()
 
 

@@ -29,7 +29,8 @@ def test_cost_of_recorded_calls_matches_the_records(ember_with):
     client.invoke(FunctionName="other")
     time.sleep(0.5)  # records are written in batches
     with sqlite3.connect(server.data_dir / "ember.db") as db:
-        recorded = [Decimal(str(c)) for (c,) in db.execute("SELECT cost_usd FROM invocations WHERE function = 'priced'")]
+        rows = db.execute("SELECT cost_usd FROM invocations WHERE function = 'priced'")
+        recorded = [Decimal(str(c)) for (c,) in rows]
     result = ember_cost(server.data_dir, "priced", "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

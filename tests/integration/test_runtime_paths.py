@@ -88,7 +88,8 @@ def runtime_function(request, client):
         runtime, handler, code = package(request.param, request.getfixturevalue)
         name = f"rt-{request.param}-{uuid.uuid4().hex[:8]}"
         client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Timeout=timeout,
-                               MemorySize=MEMORY.get(request.param, 128), Code={"ZipFile": code}, Environment={"Variables": env or {}})
+                               MemorySize=MEMORY.get(request.param, 128), Code={"ZipFile": code},
+                               Environment={"Variables": env or {}})
         created.append(name)
         return name
 
@@ -164,7 +165,8 @@ def test_every_call_is_metered_as_its_report_says(ember, client, runtime_functio
     assert cold_record["init_ms"] > 0 and cold_record["billed_ms"] >= cold_record["init_ms"], "Init is billed (2025)"
 
 
-CONTEXT_PATHS = {"python", "awslambdaric", "aws-lambda-go", "rust", "java-ric"}  # the others answer "context" with an echo
+# The others answer "context" with an echo.
+CONTEXT_PATHS = {"python", "awslambdaric", "aws-lambda-go", "rust", "java-ric"}
 
 
 def test_the_context_names_the_request_and_its_deadline(client, runtime_function, request):

@@ -103,7 +103,8 @@ def test_init_runs_unthrottled_unless_init_burst_is_off(ember, client, ember_wit
 
 def test_cpu_time_of_each_call_is_recorded_from_the_cgroup(ember, client, deploy):
     name = deploy("import time\ndef handler(e, c):\n    end = time.monotonic() + e['s']\n"
-                  "    while e['busy'] and time.monotonic() < end:\n        pass\n    time.sleep(max(0, end - time.monotonic()))\n"
+                  "    while e['busy'] and time.monotonic() < end:\n        pass\n"
+                  "    time.sleep(max(0, end - time.monotonic()))\n"
                   "    return c.aws_request_id\n", memory=1769)
     busy = json.loads(client.invoke(FunctionName=name, Payload=b'{"s": 0.3, "busy": true}')["Payload"].read())
     idle = json.loads(client.invoke(FunctionName=name, Payload=b'{"s": 0.3, "busy": false}')["Payload"].read())
