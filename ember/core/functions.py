@@ -43,11 +43,13 @@ class FunctionRecord:
 
     @property
     def name(self) -> str:
-        return self.config["FunctionName"]
+        name: str = self.config["FunctionName"]
+        return name
 
     @property
     def version(self) -> str:
-        return self.config["Version"]
+        version: str = self.config["Version"]
+        return version
 
     def to_json(self) -> str:
         return json.dumps({"config": self.config, "code": self.code_sha_hex, "tags": self.tags,
