@@ -64,7 +64,7 @@ def precheck(headers: Mapping[str, str], credentials: Secrets, service: str | No
     return match, secret
 
 
-class _Verifier(SigV4Auth):
+class _Verifier(SigV4Auth):  # type: ignore[misc]  # botocore ships no types: SigV4Auth is Any to mypy
     """botocore's signer, but over exactly the headers the client says it signed (no blacklist)."""
 
     def __init__(self, credentials: Credentials, service: str, region: str, signed: list[str]) -> None:
@@ -87,7 +87,8 @@ def _signature(method: str, url: str, headers: Mapping[str, str], body: bytes, m
     request.context["timestamp"] = timestamp
     signer = _Verifier(Credentials(match["key"], secret), match["service"], match["region"], names)
     canonical = signer.canonical_request(request)
-    return signer.signature(signer.string_to_sign(request, canonical), request)
+    signature: str = signer.signature(signer.string_to_sign(request, canonical), request)
+    return signature
 
 
 def _check_payload_hash(headers: Mapping[str, str], body: bytes) -> None:
