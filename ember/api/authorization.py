@@ -23,7 +23,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def session_of(request: Request) -> Session | None:
-    return request.scope.get("state", {}).get("session")
+    session: Session | None = request.scope.get("state", {}).get("session")
+    return session
 
 
 class Authorizer:
