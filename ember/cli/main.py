@@ -7,7 +7,7 @@ import io
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -157,9 +157,10 @@ def _print_table(table: Table) -> None:
     if console.is_terminal:
         console.print(table)
         return
-    wide = Console(file=io.StringIO(), width=100_000, highlight=False, color_system=None)
+    buffer = io.StringIO()
+    wide = Console(file=buffer, width=100_000, highlight=False, color_system=None)
     wide.print(table)
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in wide.file.getvalue().splitlines()))
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
 @app.command("rm")
@@ -350,7 +351,7 @@ def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
         _fail(f"{type(exc).__name__}: {exc}", LOCAL_ERROR)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     errors.print(f"ember: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
