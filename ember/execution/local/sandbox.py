@@ -81,7 +81,7 @@ class TmpSlots:
 
     def forget(self, prefix: str) -> list[str]:
         """Retire every key starting with `prefix`; returns their free slots, to unmount now."""
-        dropped = []
+        dropped: list[str] = []
         for key in [key for key in self.counts if key.startswith(prefix)]:
             self.retired.add(key)
             dropped.extend(slot for slot, _ in self.free.pop(key, []))
