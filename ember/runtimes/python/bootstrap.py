@@ -132,7 +132,7 @@ class RuntimeClient:
         return self._take(int(headers.get("content-length", "0")))
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self._take_line().split(";")[0], 16)
             if size == 0:
