@@ -7,6 +7,7 @@ import base64
 import io
 import sqlite3
 import zipfile
+from contextlib import closing
 
 import pytest
 from fake_backend import FakeBackend
@@ -47,9 +48,9 @@ async def build(tmp_path, backend: FakeBackend) -> tuple[Invoker, InvocationReco
 
 
 def rows(tmp_path) -> list[sqlite3.Row]:
-    db = sqlite3.connect(tmp_path / "ember.db")
-    db.row_factory = sqlite3.Row
-    return db.execute("SELECT * FROM invocations ORDER BY started_at").fetchall()
+    with closing(sqlite3.connect(tmp_path / "ember.db")) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM invocations ORDER BY started_at").fetchall()
 
 
 def test_one_call_is_reported_recorded_and_counted_from_one_record(tmp_path):
