@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 from aws_lambda_ric import ric_files
 from aws_libraries import go_binary, java_ric_files, rust_bootstrap
-from conftest import ROLE, make_zip
+from conftest import ROLE, make_zip, wait_for
 from test_metering import rows
 
 from ember.billing.prices import get_model
@@ -140,8 +139,9 @@ def test_concurrent_calls_get_their_own_environments(ember, client, runtime_func
     with ThreadPoolExecutor(3) as pool:
         calls = [pool.submit(call, client, name, {"op": "sleep", "s": 0.5}) for _ in range(3)]
         assert [c.result()[1] for c in calls] == ["slept"] * 3
-    time.sleep(0.2)
-    assert len(list((ember.data_dir / "logs" / name).iterdir())) == 3, "one log stream per environment"
+    streams = ember.data_dir / "logs" / name
+    assert wait_for(lambda: len(list(streams.iterdir())) >= 3, timeout=10)
+    assert len(list(streams.iterdir())) == 3, "one log stream per environment"
 
 
 def test_every_path_runs_in_the_sandbox(client, runtime_function):
