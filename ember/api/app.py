@@ -9,7 +9,6 @@ from starlette.routing import Route, Router
 
 from ember.api.authorization import Authorizer
 from ember.api.iam_api import IamApi
-
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
@@ -99,8 +98,9 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
-    return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials, sessions=services.sessions,
-                            code_links=services.code_links, region=services.region, open_paths=open_paths)
+    return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
+                            sessions=services.sessions, code_links=services.code_links, region=services.region,
+                            open_paths=open_paths)
 
 
 class RootApi:

@@ -23,7 +23,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def session_of(request: Request) -> Session | None:
-    return request.scope.get("state", {}).get("session")
+    session: Session | None = request.scope.get("state", {}).get("session")
+    return session
 
 
 class Authorizer:
@@ -32,7 +33,8 @@ class Authorizer:
         self.region = region
         self._unknown_roles: set[str] = set()
 
-    def check(self, request: Request, action: str, resource: str, resource_policy: dict[str, Any] | None = None) -> None:
+    def check(self, request: Request, action: str, resource: str,
+              resource_policy: dict[str, Any] | None = None) -> None:
         """Raise AWS's AccessDeniedException unless the caller may; the operator always may."""
         session = session_of(request)
         if session is None:

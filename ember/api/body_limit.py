@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.types import Receive, Scope
+from starlette.types import Message, Receive, Scope
 
 from ember.errors import RequestEntityTooLargeException
 from ember.execution.model import MAX_PAYLOAD_BYTES
@@ -42,7 +42,7 @@ def limited(scope: Scope, receive: Receive) -> Receive:
         raise too_large(operation, limit)
     received = 0
 
-    async def counting() -> dict:
+    async def counting() -> Message:
         nonlocal received
         message = await receive()
         received += len(message.get("body", b""))

@@ -58,6 +58,7 @@ def _parse_error(parser: Any) -> AwsError:
 
 def _method(parser: Any) -> str | None:
     try:
-        return parser.get_method().decode("latin-1")
+        method: str = parser.get_method().decode("latin-1")
+        return method
     except Exception:  # httptools has no method until the request line parsed
         return None

@@ -17,7 +17,7 @@ import uuid
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ember.api import sigv4
 from ember.api.body_limit import limited
@@ -78,7 +78,7 @@ class AwsApiMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = False
 
-        async def send_tracking(message: dict) -> None:
+        async def send_tracking(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -97,8 +97,8 @@ class AwsApiMiddleware:
             log.exception("unexpected error in %s %s", scope["method"], scope["path"])
             if started:
                 raise
-            error = ServiceException("An internal error occurred.")
-            await _error_response(scope, error, request_id)(scope, receive, send)
+            internal = ServiceException("An internal error occurred.")
+            await _error_response(scope, internal, request_id)(scope, receive, send)
 
     def _exempt(self, request: Request) -> bool:
         """No signature needed: --auth none, open metrics/info, or a download this server presigned."""
@@ -129,7 +129,7 @@ class AwsApiMiddleware:
             scope["state"]["session"] = session
         sent = False
 
-        async def replay() -> dict:
+        async def replay() -> Message:
             nonlocal sent
             if sent:
                 return await receive()
@@ -147,7 +147,8 @@ def _error_response(scope: Scope, error: AwsError, request_id: str) -> Response:
 
 
 def request_id_of(request: Request) -> str:
-    return request.scope.get("state", {}).get("request_id", "")
+    request_id: str = request.scope.get("state", {}).get("request_id", "")
+    return request_id
 
 
 class NotFound:

@@ -30,4 +30,6 @@ class NestedApi:
         """Serve the public app on one sandbox's listening socket until the returned server is closed."""
         protocol = self._config.http_protocol_class
         return await asyncio.get_running_loop().create_server(
-            lambda: protocol(config=self._config, server_state=self._state, app_state={}), sock=sock)
+            # uvicorn types the class as a bare asyncio.Protocol (its own server.py ignores this too)
+            lambda: protocol(config=self._config, server_state=self._state,  # type: ignore[call-arg]
+                             app_state={}), sock=sock)

@@ -20,7 +20,8 @@ from ember.errors import AwsError
 
 XML = "text/xml"
 # The codes IAM answers with for errors raised before or outside the IAM API itself.
-IAM_CODES = {"UnrecognizedClientException": "InvalidClientTokenId", "InvalidSignatureException": "SignatureDoesNotMatch",
+IAM_CODES = {"UnrecognizedClientException": "InvalidClientTokenId",
+             "InvalidSignatureException": "SignatureDoesNotMatch",
              "AccessDeniedException": "AccessDenied", "ServiceException": "ServiceFailure",
              "UnknownOperationException": "InvalidAction"}
 POLICY_SHAPE = "policyDocumentType"  # botocore url-decodes and parses members of this shape

@@ -18,6 +18,7 @@ import socket
 from collections.abc import Callable
 
 import uvicorn
+from starlette.types import Receive, Scope, Send
 from uvicorn.server import ServerState
 
 from ember.errors import RuntimeApiError
@@ -68,10 +69,12 @@ class RuntimeApiServer:
         protocol = self._config.http_protocol_class
         app_state = {"environment": env}
         server = await asyncio.get_running_loop().create_server(
-            lambda: protocol(config=self._config, server_state=self._state, app_state=app_state), sock=sock)
+            # uvicorn types the class as a bare asyncio.Protocol (its own server.py ignores this too)
+            lambda: protocol(config=self._config, server_state=self._state,  # type: ignore[call-arg]
+                             app_state=app_state), sock=sock)
         return Listener(server, f"{host}:{port}")
 
-    async def app(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route by method and path; every Runtime API violation is answered as AWS's emulator does."""
         try:
             env = scope["state"]["environment"]
@@ -86,8 +89,8 @@ class RuntimeApiServer:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _dispatch(self, env: RuntimeEndpoint, scope: dict,
-                        receive: Callable) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    async def _dispatch(self, env: RuntimeEndpoint, scope: Scope,
+                        receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         method, path = scope["method"], scope["path"]
         if not path.startswith(PREFIX):
             raise RuntimeApiError(404, "NotFound", f"No Runtime API endpoint at {path}")
@@ -141,7 +144,7 @@ def _next_headers(invocation: Invocation) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def _error_trailers(scope: dict) -> tuple[str | None, bytes]:
+def _error_trailers(scope: Scope) -> tuple[str | None, bytes]:
     """A stream that failed says so in trailers after its last chunk: the error type, and the error
     body base64-encoded. uvicorn's httptools protocol appends trailers to the request's header list,
     which is where they are read from once the body is done (tests/integration/test_streaming.py)."""
@@ -154,7 +157,7 @@ def _error_trailers(scope: dict) -> tuple[str | None, bytes]:
     return error_type, body
 
 
-async def _stream_body(receive: Callable, on_chunk: Callable[[bytes], None]) -> None:
+async def _stream_body(receive: Receive, on_chunk: Callable[[bytes], None]) -> None:
     """Hand each piece of a chunked body on as it arrives (a streamed response)."""
     while True:
         message = await receive()
@@ -166,7 +169,7 @@ async def _stream_body(receive: Callable, on_chunk: Callable[[bytes], None]) -> 
             return
 
 
-async def _read_body(scope: dict, receive: Callable, limit: int) -> bytes:
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The body, or its first `limit + 1` bytes once it is longer: enough for the environment to refuse
     it (413, and Function.ResponseSizeTooLarge for the caller) without the server holding the rest."""
     declared = _header(scope, b"content-length")
@@ -184,8 +187,9 @@ async def _read_body(scope: dict, receive: Callable, limit: int) -> bytes:
     return b"".join(chunks)[:limit + 1]
 
 
-def _header(scope: dict, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
-            return value.decode("latin-1")
+            text: str = value.decode("latin-1")
+            return text
     return None

@@ -114,7 +114,8 @@ def _default(path: Path) -> str:
 
 def _load(path: Path) -> tuple[tuple[str, PriceModel], ...]:
     data = _read(path)
-    tier = FreeTier(int(data["free_tier"]["requests_per_month"]), Decimal(str(data["free_tier"]["gb_seconds_per_month"])))
+    free = data["free_tier"]
+    tier = FreeTier(int(free["requests_per_month"]), Decimal(str(free["gb_seconds_per_month"])))
     models = []
     for name, spec in data["models"].items():
         memory = spec["memory_mb"]

@@ -7,7 +7,7 @@ import json
 import os
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,9 +48,9 @@ def _served_data_dir(endpoint: str) -> str | None:
 
 def month_bounds(month: str | None) -> tuple[float, float, str]:
     """Epoch seconds [start, end) of a UTC calendar month `YYYY-MM` (default: this one)."""
-    label = month or datetime.now(timezone.utc).strftime("%Y-%m")
+    label = month or datetime.now(UTC).strftime("%Y-%m")
     try:
-        start = datetime.strptime(label, "%Y-%m").replace(tzinfo=timezone.utc)
+        start = datetime.strptime(label, "%Y-%m").replace(tzinfo=UTC)
     except ValueError:
         raise CostError(f"--month takes YYYY-MM, not {label!r}") from None
     end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)

@@ -7,7 +7,7 @@ import io
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -31,8 +31,8 @@ EndpointOption = typer.Option(None, "--endpoint-url", envvar="EMBER_ENDPOINT_URL
 def serve_command(
     host: str = typer.Option("127.0.0.1", envvar="EMBER_HOST", show_default=True),
     port: int = typer.Option(9000, envvar="EMBER_PORT", show_default=True, help="0 picks a free port."),
-    data_dir: Optional[str] = typer.Option(None, envvar="EMBER_DATA_DIR",
-                                           help="Default: $EMBER_HOME, else ./.ember"),
+    data_dir: str | None = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                        help="Default: $EMBER_HOME, else ./.ember"),
     region: str = typer.Option("us-east-1", envvar="EMBER_REGION", show_default=True),
     keep_alive: float = typer.Option(600, envvar="EMBER_KEEP_ALIVE", show_default=True,
                                      help="Seconds an idle environment lives."),
@@ -46,14 +46,16 @@ def serve_command(
     preload: str = typer.Option("boto3", envvar="EMBER_PRELOAD", show_default=True,
                                 help="Modules the zygote imports ahead (comma-separated; missing ones skipped)."),
     init_burst: str = typer.Option("on", envvar="EMBER_INIT_BURST", show_default=True,
-                                   help="on: Init runs without the CPU quota (AWS's init burst); off: quota from the start."),
+                                   help="on: Init runs without the CPU quota (AWS's init burst); "
+                                        "off: quota from the start."),
     spares: int = typer.Option(2, envvar="EMBER_SPARES", show_default=True,
                                help="Sandboxes kept cloned and prepared ahead of cold starts (0-64)."),
     network: str = typer.Option("egress", envvar="EMBER_NETWORK", show_default=True,
                                 help="egress: each environment's own network with NAT out, nothing of the host; "
-                                     "none: loopback only; host: the host's network (no network isolation: benchmarks only)."),
-    price_model: Optional[str] = typer.Option(None, "--price-model", envvar="EMBER_PRICE_MODEL",
-                                              help="How calls are billed: 2018, 2020 or 2025 (default: today's)."),
+                                     "none: loopback only; "
+                                     "host: the host's network (no network isolation: benchmarks only)."),
+    price_model: str | None = typer.Option(None, "--price-model", envvar="EMBER_PRICE_MODEL",
+                                           help="How calls are billed: 2018, 2020 or 2025 (default: today's)."),
     strict_roles: bool = typer.Option(False, "--strict-roles", envvar="EMBER_STRICT_ROLES",
                                       help="Refuse CreateFunction with a role Ember's IAM does not know, as AWS does."),
     unsigned_metrics: bool = typer.Option(False, "--unsigned-metrics", envvar="EMBER_UNSIGNED_METRICS",
@@ -62,7 +64,7 @@ def serve_command(
                                              show_default=True, help="Log streams older than this are removed."),
     log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
                                    help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
-    deploy_path: Optional[Path] = typer.Option(None, "--deploy", help="Deploy this folder once started."),
+    deploy_path: Path | None = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
@@ -80,13 +82,13 @@ def serve_command(
 @app.command()
 def deploy(
     path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
-    name: Optional[str] = typer.Option(None, "--name", help="Default: the folder's name."),
-    handler: Optional[str] = typer.Option(None, help="Default index.handler."),
-    runtime: Optional[str] = typer.Option(None, help="Default python3.11."),
-    memory: Optional[int] = typer.Option(None, help="MB, default 128."),
-    timeout: Optional[int] = typer.Option(None, help="Seconds, default 3."),
+    name: str | None = typer.Option(None, "--name", help="Default: the folder's name."),
+    handler: str | None = typer.Option(None, help="Default index.handler."),
+    runtime: str | None = typer.Option(None, help="Default python3.11."),
+    memory: int | None = typer.Option(None, help="MB, default 128."),
+    timeout: int | None = typer.Option(None, help="Seconds, default 3."),
     env: list[str] = typer.Option([], "--env", help="K=V, repeatable."),
-    endpoint: Optional[str] = EndpointOption,
+    endpoint: str | None = EndpointOption,
 ) -> None:
     """Create a function from a folder or zip, or update it."""
     from ember.cli.deploy import DeploySpec
@@ -107,11 +109,11 @@ def deploy(
 @app.command()
 def invoke(
     name: str,
-    payload: Optional[str] = typer.Option(None, help="JSON, or @file.json."),
+    payload: str | None = typer.Option(None, help="JSON, or @file.json."),
     async_: bool = typer.Option(False, "--async", help="InvocationType=Event: queue it and return."),
     tail: bool = typer.Option(False, "--tail", help="Print the call's log (START…REPORT) to stderr."),
-    qualifier: Optional[str] = typer.Option(None),
-    endpoint: Optional[str] = EndpointOption,
+    qualifier: str | None = typer.Option(None),
+    endpoint: str | None = EndpointOption,
 ) -> None:
     """Invoke a function: its payload goes to stdout, everything else to stderr."""
     client = aws_client("lambda", endpoint_url(endpoint))
@@ -137,7 +139,7 @@ def invoke(
 
 
 @app.command("ls")
-def list_functions(endpoint: Optional[str] = EndpointOption) -> None:
+def list_functions(endpoint: str | None = EndpointOption) -> None:
     """List functions."""
     client = aws_client("lambda", endpoint_url(endpoint))
     table = Table(box=None, pad_edge=False)
@@ -155,13 +157,14 @@ def _print_table(table: Table) -> None:
     if console.is_terminal:
         console.print(table)
         return
-    wide = Console(file=io.StringIO(), width=100_000, highlight=False, color_system=None)
+    buffer = io.StringIO()
+    wide = Console(file=buffer, width=100_000, highlight=False, color_system=None)
     wide.print(table)
-    sys.stdout.write("".join(line.rstrip() + "\n" for line in wide.file.getvalue().splitlines()))
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
 @app.command("rm")
-def remove(name: str, endpoint: Optional[str] = EndpointOption) -> None:
+def remove(name: str, endpoint: str | None = EndpointOption) -> None:
     """Delete a function."""
     client = aws_client("lambda", endpoint_url(endpoint))
     _call(client.delete_function, FunctionName=name)
@@ -172,8 +175,8 @@ def remove(name: str, endpoint: Optional[str] = EndpointOption) -> None:
 def logs(
     name: str,
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
-    since: Optional[str] = typer.Option(None, help="Only lines newer than this: 30s, 10m, 2h, 1d."),
-    endpoint: Optional[str] = EndpointOption,
+    since: str | None = typer.Option(None, help="Only lines newer than this: 30s, 10m, 2h, 1d."),
+    endpoint: str | None = EndpointOption,
 ) -> None:
     """Print a function's log lines (INIT_START, START, output, END, REPORT), oldest first."""
     from ember.cli.log_follow import parse_since, print_events
@@ -218,9 +221,9 @@ def doctor(
 
 @app.command()
 def pricing(
-    model: Optional[str] = typer.Option(None, "--model", help="2018, 2020 or 2025 (default: today's, 2025)."),
+    model: str | None = typer.Option(None, "--model", help="2018, 2020 or 2025 (default: today's, 2025)."),
     arch: str = typer.Option("x86_64", "--arch", help="x86_64 or arm64."),
-    memory: Optional[str] = typer.Option(None, "--memory", help="Comma-separated MB (default: the model's table)."),
+    memory: str | None = typer.Option(None, "--memory", help="Comma-separated MB (default: the model's table)."),
     fmt: str = typer.Option("table", "--format", help="table, markdown or json."),
 ) -> None:
     """Lambda's prices per memory size under a price model (no server needed)."""
@@ -237,15 +240,15 @@ def pricing(
 
 @app.command()
 def cost(
-    name: Optional[str] = typer.Argument(None, help="One function (default: all, and the total)."),
-    month: Optional[str] = typer.Option(None, "--month", help="UTC calendar month YYYY-MM (default: this one)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Re-price under 2018, 2020 or 2025 (default: 2025)."),
+    name: str | None = typer.Argument(None, help="One function (default: all, and the total)."),
+    month: str | None = typer.Option(None, "--month", help="UTC calendar month YYYY-MM (default: this one)."),
+    model: str | None = typer.Option(None, "--model", help="Re-price under 2018, 2020 or 2025 (default: 2025)."),
     free_tier: bool = typer.Option(True, "--free-tier/--no-free-tier", help="Net the total of the monthly free tier."),
-    what_if_memory: Optional[int] = typer.Option(None, "--what-if-memory", help="Re-price every call at this MB."),
+    what_if_memory: int | None = typer.Option(None, "--what-if-memory", help="Re-price every call at this MB."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
-    data_dir: Optional[str] = typer.Option(None, envvar="EMBER_DATA_DIR",
-                                           help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
-    endpoint: Optional[str] = EndpointOption,
+    data_dir: str | None = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                        help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
+    endpoint: str | None = EndpointOption,
 ) -> None:
     """What recorded calls cost, per function and in total, from the data dir (no server needed)."""
     from ember.cli.cost import CostError, cost_report, find_data_dir, render
@@ -263,11 +266,11 @@ def cost(
 @app.command()
 def tune(
     name: str,
-    payload: Optional[str] = typer.Option(None, help="JSON, or @file.json (default {})."),
+    payload: str | None = typer.Option(None, help="JSON, or @file.json (default {})."),
     memory: str = typer.Option("128,256,512,1024,1769,3008", "--memory", help="Comma-separated MB."),
     runs: int = typer.Option(20, "--runs", help="Warm calls per size (after one cold call)."),
-    chart: Optional[Path] = typer.Option(None, "--chart", help="Write a PNG of duration and cost against memory."),
-    endpoint: Optional[str] = EndpointOption,
+    chart: Path | None = typer.Option(None, "--chart", help="Write a PNG of duration and cost against memory."),
+    endpoint: str | None = EndpointOption,
 ) -> None:
     """Run a function at several memory sizes and recommend the cheapest, fastest and balanced one."""
     from rich.progress import Progress
@@ -309,7 +312,7 @@ def _sizes(raw: str) -> list[int]:
         raise
 
 
-def _payload(raw: Optional[str]) -> bytes:
+def _payload(raw: str | None) -> bytes:
     if raw is None:
         return b"{}"
     if raw.startswith("@"):
@@ -348,7 +351,7 @@ def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
         _fail(f"{type(exc).__name__}: {exc}", LOCAL_ERROR)
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     errors.print(f"ember: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
 

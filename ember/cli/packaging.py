@@ -26,7 +26,7 @@ def zip_folder(folder: Path) -> bytes:
 
 
 def _files(folder: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
         found.extend(Path(root) / name for name in files if not name.endswith(".pyc"))

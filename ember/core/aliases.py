@@ -87,9 +87,10 @@ class AliasStore:
         draw = self._random.random()
         for version, weight in (config.get("RoutingConfig") or {}).get("AdditionalVersionWeights", {}).items():
             if draw < weight:
-                return version
+                return str(version)
             draw -= weight
-        return config["FunctionVersion"]
+        primary: str = config["FunctionVersion"]
+        return primary
 
     def _merge(self, name: str, config: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         for key in ("FunctionVersion", "Description"):

@@ -36,7 +36,8 @@ def condition_holds(condition: Any, context: dict[str, str]) -> bool | None:
     if not condition:
         return True
     if not isinstance(condition, dict):
-        return _cannot(f"Condition {condition!r}")
+        _cannot(f"Condition {condition!r}")
+        return None
     results = [_test(operator, tests, context) for operator, tests in condition.items()]
     if None in results:
         return None
@@ -45,11 +46,13 @@ def condition_holds(condition: Any, context: dict[str, str]) -> bool | None:
 
 def _test(operator: str, tests: Any, context: dict[str, str]) -> bool | None:
     if operator not in OPERATORS or not isinstance(tests, dict):
-        return _cannot(f"condition operator {operator}")
+        _cannot(f"condition operator {operator}")
+        return None
     compare, negated = OPERATORS[operator]
     for key, expected in tests.items():
         if key.lower() not in KNOWN_KEYS:
-            return _cannot(f"condition key {key}")
+            _cannot(f"condition key {key}")
+            return None
         actual = context.get(key.lower())
         values = [expected] if isinstance(expected, str) else list(expected)
         matched = actual is not None and any(compare(actual, str(v)) for v in values)
@@ -62,4 +65,3 @@ def _cannot(what: str) -> None:
     if what not in _warned:
         _warned.add(what)
         log.warning("Ember cannot evaluate the %s: statements using it do not allow anything", what)
-    return None

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ember.arns import function_arn
@@ -43,11 +43,13 @@ class FunctionRecord:
 
     @property
     def name(self) -> str:
-        return self.config["FunctionName"]
+        name: str = self.config["FunctionName"]
+        return name
 
     @property
     def version(self) -> str:
-        return self.config["Version"]
+        version: str = self.config["Version"]
+        return version
 
     def to_json(self) -> str:
         return json.dumps({"config": self.config, "code": self.code_sha_hex, "tags": self.tags,
@@ -61,7 +63,7 @@ class FunctionRecord:
 
 def now_iso() -> str:
     """AWS's LastModified format: 2020-04-10T19:06:32.563+0000."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
 
 

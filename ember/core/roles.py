@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import secrets
 import sqlite3
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ember.config import ACCOUNT_ID
@@ -55,7 +56,7 @@ class RoleStore:
         parse_document(document)
         role = {"Path": path, "RoleName": name, "RoleId": "AROA" + _random_id(17),
                 "Arn": f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}",
-                "CreateDate": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "CreateDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "AssumeRolePolicyDocument": document, "Description": request.get("Description", ""),
                 "MaxSessionDuration": int(request.get("MaxSessionDuration") or 3600)}
         if request.get("Tags"):
@@ -106,9 +107,10 @@ class RoleStore:
         row = self.db.execute("SELECT document FROM role_policies WHERE role = ? AND name = ?", (role, name)).fetchone()
         if row is None:
             raise NoSuchEntity(f"The role policy with name {name} cannot be found.")
-        return row["document"]
+        document: str = row["document"]
+        return document
 
-    def policy_names(self, role: str) -> list[str]:
+    def policy_names(self, role: str) -> builtins.list[str]:  # `list` is a method here
         self.get(role)
         rows = self.db.execute("SELECT name FROM role_policies WHERE role = ? ORDER BY name", (role,))
         return [row["name"] for row in rows]
@@ -129,17 +131,17 @@ class RoleStore:
         if deleted.rowcount == 0:
             raise NoSuchEntity(f"Policy {arn} was not found.")
 
-    def attached(self, role: str) -> list[dict[str, str]]:
+    def attached(self, role: str) -> builtins.list[dict[str, str]]:
         self.get(role)
         rows = self.db.execute("SELECT arn FROM role_attached_policies WHERE role = ? ORDER BY arn", (role,))
         known = managed_policies()
         return [{"PolicyName": known[row["arn"]].name, "PolicyArn": row["arn"]} for row in rows if row["arn"] in known]
 
-    def policies_of(self, role_arn: str) -> list[dict[str, Any]] | None:
+    def policies_of(self, role_arn: str) -> builtins.list[dict[str, Any]] | None:
         """Every policy document the role holds (inline and attached); None for a role Ember does not know."""
-        if not self.knows(role_arn):
-            return None
         name = role_name_of(role_arn)
+        if name is None or not self.knows(role_arn):
+            return None
         inline = self.db.execute("SELECT document FROM role_policies WHERE role = ?", (name,))
         documents = [json.loads(r["document"]) for r in inline]
         known = managed_policies()

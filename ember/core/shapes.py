@@ -42,7 +42,7 @@ class Checker:
 
     def check(self, shape: Shape, body: dict[str, Any]) -> dict[str, Any]:
         """The body without nulls, or the first type error / every constraint violated."""
-        cleaned = self._read(shape, body, "")
+        cleaned: dict[str, Any] = self._read(shape, body, "")  # a structure reads as a dict
         problems = self._problems(shape, cleaned, "")
         if problems:
             count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "

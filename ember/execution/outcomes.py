@@ -6,7 +6,6 @@ import json
 
 from ember.execution.model import CallRecord
 
-
 # Lambda's init process is written in Go and words a runtime's death as Go's os/exec does.
 SIGNAL_NAMES = {1: "hangup", 2: "interrupt", 3: "quit", 4: "illegal instruction", 5: "trace/breakpoint trap",
                 6: "aborted", 7: "bus error", 8: "floating point exception", 9: "killed",

@@ -11,7 +11,7 @@ import json
 import secrets
 import time
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -22,7 +22,7 @@ CAPPED = "Ember: this log stream reached its cap of {} MB; the function's later 
 
 def new_stream_name(version: str) -> str:
     """Lambda's stream name: YYYY/MM/DD/[<version>]<32 hex>."""
-    day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
     return f"{day}/[{version}]{secrets.token_hex(16)}"
 
 

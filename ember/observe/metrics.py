@@ -8,8 +8,9 @@ Values come in plain (this is the bottom layer): the invoker and the limiter fil
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.metrics import MetricWrapperBase
 
 from ember.observe.metered_call import MeteredCall
 
@@ -31,12 +32,28 @@ def trigger_of(source: str) -> str:
     return TRIGGERS.get(source, "other")
 
 
+class _Children(NamedTuple):
+    """Each metric's child for one label set, in the order `observe_call` unpacks them."""
+
+    invocations: Counter
+    errors: Counter
+    timeouts: Counter
+    coldstarts: Counter
+    duration: Histogram
+    init: Histogram
+    memory: Histogram
+    cpu: Histogram
+    billed: Histogram
+    gb_seconds: Counter
+    cost: Counter
+
+
 class Metrics:
     """One server's metrics and the registry that exposes them."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self._children: dict[tuple[str, ...], tuple[MetricWrapperBase, ...]] = {}
+        self._children: dict[tuple[str, ...], _Children] = {}
         self._define()
 
     def _define(self) -> None:
@@ -91,14 +108,15 @@ class Metrics:
         """The text exposition format of everything observed so far."""
         return generate_latest(self.registry)
 
-    def _labelled(self, call: MeteredCall) -> tuple[MetricWrapperBase, ...]:
+    def _labelled(self, call: MeteredCall) -> _Children:
         """Each metric's child for the call's labels, looked up once per label set (a warm call is ~1 ms)."""
         key = (call.function, call.version, trigger_of(call.source), call.price_model)
         children = self._children.get(key)
         if children is None:
             labels, billing = key[:3], key
-            children = self._children[key] = (
-                *(m.labels(*labels) for m in (self.invocations, self.errors, self.timeouts, self.coldstarts,
-                                              self.duration, self.init, self.memory, self.cpu)),
-                *(m.labels(*billing) for m in (self.billed, self.gb_seconds, self.cost)))
+            children = self._children[key] = _Children(
+                self.invocations.labels(*labels), self.errors.labels(*labels), self.timeouts.labels(*labels),
+                self.coldstarts.labels(*labels), self.duration.labels(*labels), self.init.labels(*labels),
+                self.memory.labels(*labels), self.cpu.labels(*labels),
+                self.billed.labels(*billing), self.gb_seconds.labels(*billing), self.cost.labels(*billing))
         return children

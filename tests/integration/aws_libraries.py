@@ -10,7 +10,8 @@ from pathlib import Path
 RUNTIMES = Path(__file__).parent / "runtimes"
 # AWS's Java RIC as a provided.al2023 bootstrap, started as AWS's docs start it for a custom Java runtime.
 JAVA_RIC_BOOTSTRAP = (b'#!/bin/sh\nexec java -XX:+TieredCompilation -XX:TieredStopAtLevel=1 -cp "$LAMBDA_TASK_ROOT:'
-                      b'$LAMBDA_TASK_ROOT/lib/*" com.amazonaws.services.lambda.runtime.api.client.AWSLambda "$_HANDLER"\n')
+                      b'$LAMBDA_TASK_ROOT/lib/*" '
+                      b'com.amazonaws.services.lambda.runtime.api.client.AWSLambda "$_HANDLER"\n')
 
 
 def built(name: str, path: str) -> Path:

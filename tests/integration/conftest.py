@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,39 +15,82 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
+from outside import OutsideHost
 
 from ember.runtimes.jvm import GSON, JAVAC, built_runtime
-from outside import OutsideHost
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"
 STARTUP_TIMEOUT_S = 30
 
 
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.05) -> bool:
+    """Poll until `predicate()` is true or `timeout` passes; its last answer, for an `assert`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def invocation_records(data_dir: Path, where: str = "1", params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+    """The server's invocation records matching `where` (its connection closed again)."""
+    with closing(sqlite3.connect(data_dir / "ember.db")) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute(f"SELECT * FROM invocations WHERE {where}", params).fetchall()
+
+
+def wait_for_records(data_dir: Path, count: int, where: str = "1", params: tuple[object, ...] = (),
+                     timeout: float = 10.0) -> list[sqlite3.Row]:
+    """Records are written in batches: wait until `count` match `where`, then return them."""
+    assert wait_for(lambda: len(invocation_records(data_dir, where, params)) >= count, timeout), \
+        f"fewer than {count} invocation records where {where} {params}"
+    return invocation_records(data_dir, where, params)
+
+
 class EmberProcess:
-    """One `ember serve` child; `url` once it printed its endpoint line."""
+    """One `ember serve` child; `url` once it printed its endpoint line. What it prints after that
+    line is drained into `output` as it comes (a full pipe would stall the server)."""
 
     def __init__(self, data_dir: Path, *extra: str) -> None:
         self.data_dir = data_dir
         self.extra = extra
         self.url = ""
         self.preamble: list[str] = []  # what it printed before the endpoint line
+        self.output: list[str] = []  # every line after it
         self.proc: subprocess.Popen[str] | None = None
+        self._drain: threading.Thread | None = None
 
     def start(self) -> EmberProcess:
-        env = {**os.environ, "EMBER_HOME": "", "PYTHONUNBUFFERED": "1"}
+        # ResourceWarning shown (Python hides it by default): stop() fails on any the server printed
+        env = {**os.environ, "EMBER_HOME": "", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "always::ResourceWarning"}
         self.proc = subprocess.Popen(
             [str(BIN / "ember"), "serve", "--port", "0", "--data-dir", str(self.data_dir), *self.extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
-        self.url = self._wait_for_endpoint()
+        try:
+            self.url = self._wait_for_endpoint()
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stdout.close()
+            raise
+        self._drain = threading.Thread(target=self._read_output, daemon=True)
+        self._drain.start()
         return self
+
+    def _read_output(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     def _wait_for_endpoint(self) -> str:
         assert self.proc is not None and self.proc.stdout is not None
@@ -63,10 +107,19 @@ class EmberProcess:
         raise RuntimeError(f"ember serve did not start: {''.join(seen)}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        assert self.proc is not None
+        """Signal the server, wait for it, and close its output pipe once drained (all its output is in
+        `output` then)."""
+        assert self.proc is not None and self.proc.stdout is not None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
+        if self._drain is not None:
+            self._drain.join(timeout=timeout)  # EOF once every process holding the pipe is gone
+        if self._drain is None or not self._drain.is_alive():
+            self.proc.stdout.close()
+        leaks = [line for line in self.output if "ResourceWarning" in line]
+        assert not leaks, "the server leaked (an unclosed socket, file or process):\n" + "".join(leaks)
+        return code
 
     def environment_pids(self) -> set[int]:
         """Live environments: descendants running as a function's uid (the zygote and its spares are root)."""
@@ -230,7 +283,8 @@ def go_bootstrap(tmp_path_factory) -> bytes:
     assert shutil.which("go"), "go is not installed: `make test` installs golang-go"
     out = tmp_path_factory.mktemp("go") / "bootstrap"
     env = {**os.environ, "CGO_ENABLED": "0", "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
-    subprocess.run(["go", "build", "-o", str(out), "."], cwd=Path(__file__).parent / "runtimes" / "go", env=env, check=True, timeout=300)
+    subprocess.run(["go", "build", "-o", str(out), "."], cwd=Path(__file__).parent / "runtimes" / "go", env=env,
+                   check=True, timeout=300)
     return out.read_bytes()
 
 

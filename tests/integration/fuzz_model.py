@@ -198,7 +198,7 @@ def serialize(model: OperationModel, params: dict[str, Any], payload: bytes) -> 
         member = model.input_shape.members[name]
         where, wire = member.serialization.get("location"), member.serialization.get("name", name)
         if where == "uri":
-            uri = re.sub(r"\{%s\+?\}" % wire, quote(str(value), safe="", errors="surrogatepass"), uri)
+            uri = re.sub(rf"\{{{wire}\+?\}}", quote(str(value), safe="", errors="surrogatepass"), uri)
         elif where == "querystring":
             query += [(wire, str(v)) for v in value] if isinstance(value, list) else [(wire, str(value))]
         elif where == "header":

@@ -24,7 +24,8 @@ def handler(event, context):
 NODE_CALLER = """const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
 const lambda = new LambdaClient({});
 exports.handler = async (event) => {
-  const answer = await lambda.send(new InvokeCommand({ FunctionName: event.target, Payload: JSON.stringify(event.payload) }));
+  const command = new InvokeCommand({ FunctionName: event.target, Payload: JSON.stringify(event.payload) });
+  const answer = await lambda.send(command);
   return JSON.parse(Buffer.from(answer.Payload).toString());
 };
 """
@@ -48,12 +49,14 @@ def worker(ember, client):
     """The function every caller invokes, and a role allowed to invoke it (and nothing else)."""
     name = f"worker-{uuid.uuid4().hex[:8]}"
     client.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="index.handler",
-                           Code={"ZipFile": make_zip({"index.py": "def handler(event, context):\n    return event['n'] * 21\n"})})
+                           Code={"ZipFile": make_zip({"index.py": "def handler(event, context):\n"
+                                                                  "    return event['n'] * 21\n"})})
     arn = client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     iam, role = iam_client(ember.url), f"caller-{uuid.uuid4().hex[:8]}"
     role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     iam.put_role_policy(RoleName=role, PolicyName="invoke-worker", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}]}))
+        {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn}]}))
     yield name, role_arn
     client.delete_function(FunctionName=name)
 

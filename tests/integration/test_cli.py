@@ -7,11 +7,10 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import BIN, EmberProcess
+from conftest import BIN, EmberProcess, wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -67,18 +66,17 @@ def test_ember_deploy_invoke_ls_logs_rm(ember):
 
 def test_ember_logs_follow_prints_new_calls(ember):
     assert ember_cli(ember, "deploy", str(EXAMPLES / "hello"), "--name", "follow-me").returncode == 0
-    follower = subprocess.Popen([str(BIN / "ember"), "logs", "follow-me", "--follow", "--endpoint-url", ember.url],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert ember_cli(ember, "invoke", "follow-me").returncode == 0
-        seen = []
-        while not any(line.startswith("REPORT") for line in seen):
-            seen.append(follower.stdout.readline())
-            assert seen[-1], f"follower ended early: {follower.stderr.read()}"
-        assert [line.split(" ", 1)[0] for line in seen] == ["INIT_START", "START", "END", "REPORT"]
-    finally:
-        follower.kill()
-        follower.wait()
+    with subprocess.Popen([str(BIN / "ember"), "logs", "follow-me", "--follow", "--endpoint-url", ember.url],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as follower:  # pipes closed after
+        try:
+            assert ember_cli(ember, "invoke", "follow-me").returncode == 0
+            seen = []
+            while not any(line.startswith("REPORT") for line in seen):
+                seen.append(follower.stdout.readline())
+                assert seen[-1], f"follower ended early: {follower.stderr.read()}"
+            assert [line.split(" ", 1)[0] for line in seen] == ["INIT_START", "START", "END", "REPORT"]
+        finally:
+            follower.kill()
 
 
 def test_ember_invoke_payload_file_and_async(ember, tmp_path):
@@ -137,12 +135,8 @@ def test_ls_piped_prints_whole_names(ember):
 def test_a_server_off_the_default_port_prints_the_export_line_the_cli_needs(tmp_path):
     server = EmberProcess(tmp_path / "data").start()
     try:
-        assert server.proc is not None and server.proc.stdout is not None
-        following: list[str] = []
-        reader = threading.Thread(target=lambda: following.extend(server.proc.stdout.readline() for _ in range(2)),
-                                  daemon=True)
-        reader.start()
-        reader.join(timeout=10)
+        assert wait_for(lambda: len(server.output) >= 2, timeout=10), server.output
+        following = server.output[:2]
         assert following[1:] == [f"  export EMBER_ENDPOINT_URL={server.url}\n"], following
     finally:
         server.stop()
@@ -220,6 +214,5 @@ def test_deploy_warns_of_extensions_built_for_another_python(ember_with, tmp_pat
         assert len(warning) == 1 and f"fastlib/_speedups.{other}.so" in warning[0], deployed.stderr
         assert f"Python {sys.version.split()[0]}" in warning[0]
     server.stop()
-    assert server.proc is not None and server.proc.stdout is not None
-    logged = [line for line in server.proc.stdout.read().splitlines() if f"_speedups.{other}.so" in line]
+    logged = [line.rstrip("\n") for line in server.output if f"_speedups.{other}.so" in line]
     assert len(logged) == 2 and all(line.startswith("ember: WARNING") for line in logged), logged

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
-import time
 from decimal import Decimal
 
-from conftest import BIN, ROLE, lambda_client, make_zip
+from conftest import BIN, ROLE, lambda_client, make_zip, wait_for_records
 
 
 def ember_cost(data_dir, *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,9 +25,8 @@ def test_cost_of_recorded_calls_matches_the_records(ember_with):
     for _ in range(5):
         client.invoke(FunctionName="priced")
     client.invoke(FunctionName="other")
-    time.sleep(0.5)  # records are written in batches
-    with sqlite3.connect(server.data_dir / "ember.db") as db:
-        recorded = [Decimal(str(c)) for (c,) in db.execute("SELECT cost_usd FROM invocations WHERE function = 'priced'")]
+    wait_for_records(server.data_dir, 1, "function = 'other'")
+    recorded = [Decimal(str(row["cost_usd"])) for row in wait_for_records(server.data_dir, 5, "function = 'priced'")]
     result = ember_cost(server.data_dir, "priced", "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -48,7 +45,7 @@ def test_what_if_memory_says_durations_would_change_and_bad_input_is_one_line(em
     client.create_function(FunctionName="whatif", Runtime="python3.11", Role=ROLE, Handler="index.handler",
                            Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})})
     client.invoke(FunctionName="whatif")
-    time.sleep(0.5)
+    wait_for_records(server.data_dir, 1, "function = 'whatif'")
     table = ember_cost(server.data_dir, "whatif", "--what-if-memory", "1024", "--model", "2018")
     assert table.returncode == 0 and "re-priced at 1024 MB" in table.stdout
     assert "`ember tune whatif`" in table.stdout and "CPU-bound" in table.stdout
@@ -64,7 +61,7 @@ def test_cost_run_elsewhere_reads_the_running_servers_data_dir_and_says_which(em
     client.create_function(FunctionName="elsewhere", Runtime="python3.11", Role=ROLE, Handler="index.handler",
                            Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})})
     client.invoke(FunctionName="elsewhere")
-    time.sleep(0.5)  # records are written in batches
+    wait_for_records(server.data_dir, 1, "function = 'elsewhere'")
     elsewhere = tmp_path / "another-folder"
     elsewhere.mkdir()
     env = {**os.environ, "EMBER_HOME": "", "EMBER_DATA_DIR": "", "EMBER_ENDPOINT_URL": server.url}

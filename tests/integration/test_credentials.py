@@ -97,7 +97,8 @@ def test_code_downloads_need_the_presigned_link(server, function):
     for url in (bare, tampered):
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(url, timeout=10)
-        assert raised.value.code == 403
+        with raised.value as error:  # it holds the unread answer and its socket: closed here, not by the GC
+            assert error.code == 403
 
 
 def test_the_data_dir_is_the_servers_users_alone(server):

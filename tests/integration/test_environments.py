@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
-from conftest import ROLE, lambda_client, make_zip
+from conftest import ROLE, lambda_client, make_zip, wait_for
 
 # Which environment answered: its pid is 1 inside its own pid namespace, so each draws a name.
 PID_AFTER_SLEEP = """
@@ -106,9 +106,31 @@ def test_idle_environments_are_reaped_but_busy_ones_never(short_keep_alive):
     assert len(short_keep_alive.environment_pids()) == 1
     busy = json.loads(client.invoke(FunctionName="reap", Payload=b'{"sleep": 3}')["Payload"].read())
     assert busy == before, "a busy environment outlives its keep-alive while it works"
-    deadline = time.monotonic() + 10
-    while short_keep_alive.environment_pids() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not short_keep_alive.environment_pids(), "idle environment past keep-alive was not reaped"
+    assert wait_for(lambda: not short_keep_alive.environment_pids(), timeout=10), \
+        "idle environment past keep-alive was not reaped"
     after = json.loads(client.invoke(FunctionName="reap")["Payload"].read())
     assert after != before
+
+
+def test_reaped_environments_leave_no_descriptor_in_the_server(short_keep_alive):
+    """Each environment costs the server a listener, a pipe and a pidfd: all closed again once it is reaped."""
+    server = psutil.Process(short_keep_alive.proc.pid)
+    client = lambda_client(short_keep_alive.url)
+    client.create_function(FunctionName="fds", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                           Code={"ZipFile": make_zip({"index.py": PID_AFTER_SLEEP})}, Timeout=10)
+
+    def four_at_once() -> int:
+        """Four environments side by side; the server's descriptors while they live."""
+        with ThreadPoolExecutor(4) as pool:
+            calls = [pool.submit(client.invoke, FunctionName="fds", Payload=b'{"sleep": 2}') for _ in range(4)]
+            assert wait_for(lambda: len(short_keep_alive.environment_pids()) == 4, timeout=10)
+            alive = server.num_fds()
+            assert len({json.loads(c.result()["Payload"].read()) for c in calls}) == 4
+        assert wait_for(lambda: not short_keep_alive.environment_pids(), timeout=10), "not reaped"
+        return alive
+
+    four_at_once()  # what is opened once (connections, the database, the zygote's channel) is open from here
+    baseline = server.num_fds()
+    assert four_at_once() >= baseline + 4, "the measure sees environments"
+    assert wait_for(lambda: server.num_fds() <= baseline, timeout=5), \
+        f"{server.num_fds() - baseline} descriptors left behind by 4 reaped environments"

@@ -72,7 +72,8 @@ def test_an_environments_keys_stop_working_when_it_ends(ember):
                          "('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN')}\n", ROLE)
     keys = call(client, name, {})
     leaked = boto3.client("lambda", endpoint_url=ember.url, region_name="us-east-1",
-                          aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                          aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
                           aws_session_token=keys["AWS_SESSION_TOKEN"], config=Config(retries={"total_max_attempts": 1}))
     with pytest.raises(leaked.exceptions.ClientError) as denied:
         leaked.get_function(FunctionName=name)

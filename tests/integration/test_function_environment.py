@@ -9,7 +9,8 @@ PYTHON_USER = """
 import grp, os, pwd, subprocess
 def handler(event, context):
     user = pwd.getpwuid(os.getuid())
-    child = subprocess.run(["python3", "-c", "import sys, boto3; print(sys.executable)"], capture_output=True, text=True)
+    child = subprocess.run(["python3", "-c", "import sys, boto3; print(sys.executable)"],
+                           capture_output=True, text=True)
     return {"name": user.pw_name, "home": user.pw_dir, "expanded": os.path.expanduser("~"),
             "group": grp.getgrgid(os.getgid()).gr_name, "has_home": "HOME" in os.environ,
             "path": os.environ["PATH"], "ld": os.environ["LD_LIBRARY_PATH"], "pythonpath": os.environ["PYTHONPATH"],
@@ -51,7 +52,8 @@ def test_path_puts_the_runtimes_interpreter_first_and_nothing_of_the_hosts(clien
     assert rest == AWS_TAIL and first == found["python"].rpartition("/")[0]
     assert found["child"] == first + "/python3", "a subprocess's python3 is the runtime's, with boto3"
     assert found["pythonpath"] == "/var/runtime"
-    assert found["ld"] == "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
+    assert found["ld"] == ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
+                           "/var/task:/var/task/lib:/opt/lib")
 
 
 def test_node_finds_its_home_and_the_preinstalled_sdk(client, deploy):
@@ -67,7 +69,8 @@ def test_a_provided_runtime_gets_awss_system_path(client, deploy):
     bootstrap = ("#!/bin/sh\nwhile true; do\n  h=$(mktemp)\n"
                  "  curl -sS -D \"$h\" -o /dev/null \"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next\"\n"
                  "  id=$(grep -i lambda-runtime-aws-request-id \"$h\" | tr -d '\\r' | cut -d' ' -f2)\n"
-                 "  printf '{\"path\": \"%s\", \"user\": \"%s\"}' \"$PATH\" \"$(id -un)\" | curl -sS -o /dev/null -d @- "
+                 "  printf '{\"path\": \"%s\", \"user\": \"%s\"}' \"$PATH\" \"$(id -un)\" "
+                 "| curl -sS -o /dev/null -d @- "
                  "\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/$id/response\"\ndone\n")
     found = invoke(client, deploy({"bootstrap": bootstrap}, runtime="provided.al2023", handler="x",
                                   modes={"bootstrap": 0o755}))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,19 +36,13 @@ MEMORY_BOUND_MB = 200
 
 
 class Served:
-    """The module's server, its output drained (a full pipe would stall it) and kept for the end."""
+    """The module's server; its output (EmberProcess drains it) is read at the end."""
 
     def __init__(self, server: EmberProcess) -> None:
         self.server = server
-        self.output: list[str] = []
+        self.output = server.output
         self.wire = Wire(server.url)
         self.baseline_mb = 0.0
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        assert self.server.proc is not None and self.server.proc.stdout is not None
-        for line in self.server.proc.stdout:
-            self.output.append(line)
 
     def rss_mb(self) -> float:
         assert self.server.proc is not None

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
-from conftest import ROLE, EmberProcess, lambda_client, make_zip
+from conftest import ROLE, EmberProcess, lambda_client, make_zip, wait_for
 
 PROBE = """
 import os, socket
@@ -165,7 +164,5 @@ def test_idle_tmp_goes_back_to_the_host_after_the_keep_alive(ember_with):
         return sum("/sandbox/tmp/" in line for line in Path(f"/proc/{zygote.pid}/mountinfo").read_text().splitlines())
 
     assert slot_mounts() == 1
-    deadline = time.monotonic() + 15
-    while slot_mounts() and time.monotonic() < deadline:
-        time.sleep(0.25)
-    assert slot_mounts() == 0, "the slot's tmpfs is unmounted once no environment has used it for the keep-alive"
+    assert wait_for(lambda: slot_mounts() == 0, timeout=15), \
+        "the slot's tmpfs is unmounted once no environment has used it for the keep-alive"

@@ -30,7 +30,8 @@ def invoke(client, name: str, event: object = None, **kwargs) -> tuple[dict, obj
 
 @pytest.mark.parametrize(("handler", "event", "expected"), [
     ("example.Plain::shout", "ember", "EMBER"),
-    ("example.Plain::greet", {"name": "ada", "numbers": [1, 2]}, {"message": "hello ada from {name}", "numbers": [1, 2]}),
+    ("example.Plain::greet", {"name": "ada", "numbers": [1, 2]},
+     {"message": "hello ada from {name}", "numbers": [1, 2]}),
     ("example.Plain::nothing", {}, None),
 ])
 def test_plain_methods_map_json_to_their_parameter_and_back(client, deploy, java_files, handler, event, expected):

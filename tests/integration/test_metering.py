@@ -5,24 +5,16 @@ from __future__ import annotations
 import base64
 import re
 import sqlite3
-import time
 from decimal import Decimal
 
-from conftest import ROLE, lambda_client, make_zip
+from conftest import ROLE, lambda_client, make_zip, wait_for_records
 
 from ember.billing.prices import get_model
 
 
 def rows(data_dir, request_ids: list[str]) -> dict[str, sqlite3.Row]:
-    deadline = time.monotonic() + 5
-    while True:  # records are written in batches every 200 ms
-        with sqlite3.connect(data_dir / "ember.db") as db:
-            db.row_factory = sqlite3.Row
-            found = {row["request_id"]: row for row in db.execute(
-                f"SELECT * FROM invocations WHERE request_id IN ({','.join('?' * len(request_ids))})", request_ids)}
-        if len(found) == len(request_ids) or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+    where = f"request_id IN ({','.join('?' * len(request_ids))})"
+    return {row["request_id"]: row for row in wait_for_records(data_dir, len(request_ids), where, tuple(request_ids))}
 
 
 def test_the_2018_model_bills_100ms_slices_and_records_the_cost(ember_with):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import sqlite3
 import time
 import urllib.request
 
 import pytest
+from conftest import wait_for_records
 from prometheus_client.parser import text_string_to_metric_families
 
 from ember.billing.prices import get_model
@@ -54,15 +53,10 @@ def wait_for(url: str, name: str, labels: dict[str, str], expected: float) -> Sa
 
 def recorded_cpu_calls(data_dir, function: str, calls: int) -> dict[str, int]:
     """Per source, how many of the function's recorded calls have a CPU time (records land every 200 ms)."""
-    deadline = time.monotonic() + 5
-    while True:
-        with contextlib.closing(sqlite3.connect(data_dir / "ember.db")) as db:
-            rows = db.execute("SELECT source, cpu_ms FROM invocations WHERE function = ?", (function,)).fetchall()
-        if len(rows) >= calls or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    rows = wait_for_records(data_dir, calls, "function = ?", (function,), timeout=5)
     assert len(rows) == calls
-    return {source: sum(cpu is not None for s, cpu in rows if s == source) for source in ("invoke", "event")}
+    return {source: sum(row["cpu_ms"] is not None for row in rows if row["source"] == source)
+            for source in ("invoke", "event")}
 
 
 def test_every_call_is_counted_once_by_trigger_and_outcome(client, deploy, ember):

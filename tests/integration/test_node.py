@@ -33,10 +33,12 @@ def invoke(client, name: str, event: object = None) -> tuple[dict, object]:
 @pytest.mark.parametrize(("files", "handler"), [
     ({"index.js": "exports.handler = async (e) => ({style: 'async', n: e.n});"}, "index.handler"),
     ({"index.js": "exports.handler = (e) => Promise.resolve({style: 'promise', n: e.n});"}, "index.handler"),
-    ({"index.js": "exports.handler = (e, c, callback) => { setTimeout(() => callback(null, {style: 'callback', n: e.n}), 10); };"},
+    ({"index.js": "exports.handler = (e, c, callback) => "
+                  "{ setTimeout(() => callback(null, {style: 'callback', n: e.n}), 10); };"},
      "index.handler"),
     ({"app.mjs": "export const handler = async (e) => ({style: 'esm', n: e.n});"}, "app.handler"),
-    ({"package.json": '{"type": "module"}', "index.js": "export const handler = async (e) => ({style: 'module', n: e.n});"},
+    ({"package.json": '{"type": "module"}',
+      "index.js": "export const handler = async (e) => ({style: 'module', n: e.n});"},
      "index.handler"),
 ])
 def test_handler_styles(client, deploy, files, handler):
@@ -72,7 +74,8 @@ def test_nodes_error_shape_and_import_errors(client, deploy):
     _, body = invoke(client, not_there)
     assert body["errorType"] == "Runtime.ImportModuleError"
     assert body["errorMessage"].startswith("Error: Cannot find module 'left-pad'")
-    broken = deploy({"index.mjs": "export const handler = async () => {;"}, runtime="nodejs20.x", handler="index.handler")
+    broken = deploy({"index.mjs": "export const handler = async () => {;"}, runtime="nodejs20.x",
+                    handler="index.handler")
     _, body = invoke(client, broken)
     assert body["errorType"] == "Runtime.UserCodeSyntaxError" and body["errorMessage"].startswith("SyntaxError: ")
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ROLE, EmberProcess, lambda_client, make_zip
+from conftest import ROLE, EmberProcess, lambda_client, make_zip, wait_for
 
 HANDLER = """
 import os, time
@@ -178,7 +178,8 @@ def test_a_provisioned_environment_that_dies_is_replaced(client, deploy):
 
 
 def test_keep_alive_never_reaps_provisioned_environments(ember_with):
-    client = lambda_client(ember_with("--keep-alive", "0.5").url)
+    server = ember_with("--keep-alive", "0.5")
+    client = lambda_client(server.url)
     client.create_function(FunctionName="kept", Runtime="python3.11", Role=ROLE, Handler="index.handler",
                            Code={"ZipFile": make_zip({"index.py": HANDLER})})
     version = client.publish_version(FunctionName="kept")["Version"]
@@ -187,7 +188,7 @@ def test_keep_alive_never_reaps_provisioned_environments(ember_with):
     wait_status(client, "kept", version)
     provisioned, _ = call(client, "kept", version)
     call(client, "kept")
-    time.sleep(1.5)
+    assert wait_for(lambda: len(server.environment_pids()) == 1, timeout=10), "the on-demand one is reaped"
     again, report = call(client, "kept", version)
     assert again["env"] == provisioned["env"] and "Init Duration" not in report
     _, latest_report = call(client, "kept")

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ROLE, make_zip
+from conftest import ROLE, make_zip, wait_for
 
 HANDLER = (Path(__file__).parent / "runtimes" / "python" / "results.py").read_bytes()
 CASES = ("dynamodb", "unicode", "bytes", "nested-bytes", "namedtuple", "floats", "plain", "datetime", "set")
@@ -70,9 +69,13 @@ def test_a_runtime_newer_than_what_runs_says_what_runs(ember, client, runtime, h
     try:
         response = client.invoke(FunctionName=name, LogType="Tail")
         assert response["Payload"].read() == b'"ok"' and "FunctionError" not in response
-        time.sleep(0.2)  # the log stream is written as lines arrive
-        log = "".join(json.loads(line)["m"] for path in (ember.data_dir / "logs" / name).rglob("*")
-                      if path.is_file() for line in path.read_text().splitlines())
+
+        def logged() -> str:
+            return "".join(json.loads(line)["m"] for path in (ember.data_dir / "logs" / name).rglob("*")
+                           if path.is_file() for line in path.read_text().splitlines())
+
+        assert wait_for(lambda: "REPORT RequestId" in logged(), timeout=10)  # written as lines arrive
+        log = logged()
         if runtime.startswith("python"):
             real = f"python:3.{sys.version_info.minor}.v{sys.version_info.micro}"
             assert f"INIT_START Runtime Version: {real}\t" in log, log

@@ -12,17 +12,17 @@ import json
 import os
 import re
 import sys
-import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from aws_lambda_ric import ric_files
 from aws_libraries import go_binary, java_ric_files, rust_bootstrap
-from conftest import ROLE, make_zip
+from conftest import ROLE, make_zip, wait_for
 from test_metering import rows
 
 from ember.billing.prices import get_model
@@ -87,7 +87,8 @@ def runtime_function(request, client):
         runtime, handler, code = package(request.param, request.getfixturevalue)
         name = f"rt-{request.param}-{uuid.uuid4().hex[:8]}"
         client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler, Timeout=timeout,
-                               MemorySize=MEMORY.get(request.param, 128), Code={"ZipFile": code}, Environment={"Variables": env or {}})
+                               MemorySize=MEMORY.get(request.param, 128), Code={"ZipFile": code},
+                               Environment={"Variables": env or {}})
         created.append(name)
         return name
 
@@ -138,8 +139,9 @@ def test_concurrent_calls_get_their_own_environments(ember, client, runtime_func
     with ThreadPoolExecutor(3) as pool:
         calls = [pool.submit(call, client, name, {"op": "sleep", "s": 0.5}) for _ in range(3)]
         assert [c.result()[1] for c in calls] == ["slept"] * 3
-    time.sleep(0.2)
-    assert len(list((ember.data_dir / "logs" / name).iterdir())) == 3, "one log stream per environment"
+    streams = ember.data_dir / "logs" / name
+    assert wait_for(lambda: len(list(streams.iterdir())) >= 3, timeout=10)
+    assert len(list(streams.iterdir())) == 3, "one log stream per environment"
 
 
 def test_every_path_runs_in_the_sandbox(client, runtime_function):
@@ -163,7 +165,8 @@ def test_every_call_is_metered_as_its_report_says(ember, client, runtime_functio
     assert cold_record["init_ms"] > 0 and cold_record["billed_ms"] >= cold_record["init_ms"], "Init is billed (2025)"
 
 
-CONTEXT_PATHS = {"python", "awslambdaric", "aws-lambda-go", "rust", "java-ric"}  # the others answer "context" with an echo
+# The others answer "context" with an echo.
+CONTEXT_PATHS = {"python", "awslambdaric", "aws-lambda-go", "rust", "java-ric"}
 
 
 def test_the_context_names_the_request_and_its_deadline(client, runtime_function, request):

@@ -6,11 +6,9 @@ import base64
 import json
 import re
 import signal
-import sqlite3
-import time
 from pathlib import Path
 
-from conftest import ROLE, EmberProcess, lambda_client, make_zip
+from conftest import ROLE, EmberProcess, lambda_client, make_zip, wait_for_records
 
 from ember.execution.local.cgroups import detect
 
@@ -103,12 +101,12 @@ def test_init_runs_unthrottled_unless_init_burst_is_off(ember, client, ember_wit
 
 def test_cpu_time_of_each_call_is_recorded_from_the_cgroup(ember, client, deploy):
     name = deploy("import time\ndef handler(e, c):\n    end = time.monotonic() + e['s']\n"
-                  "    while e['busy'] and time.monotonic() < end:\n        pass\n    time.sleep(max(0, end - time.monotonic()))\n"
+                  "    while e['busy'] and time.monotonic() < end:\n        pass\n"
+                  "    time.sleep(max(0, end - time.monotonic()))\n"
                   "    return c.aws_request_id\n", memory=1769)
     busy = json.loads(client.invoke(FunctionName=name, Payload=b'{"s": 0.3, "busy": true}')["Payload"].read())
     idle = json.loads(client.invoke(FunctionName=name, Payload=b'{"s": 0.3, "busy": false}')["Payload"].read())
-    time.sleep(0.5)  # records are written in batches
-    with sqlite3.connect(ember.data_dir / "ember.db") as db:
-        cpu = dict(db.execute("SELECT request_id, cpu_ms FROM invocations WHERE request_id IN (?, ?)", (busy, idle)))
+    rows = wait_for_records(ember.data_dir, 2, "request_id IN (?, ?)", (busy, idle))
+    cpu = {row["request_id"]: row["cpu_ms"] for row in rows}
     assert 200 <= cpu[busy] <= 450, cpu
     assert cpu[idle] < 50, cpu

@@ -107,7 +107,8 @@ def test_a_go_runtime_streams_and_reports_a_mid_stream_error_in_trailers(client,
 
 def test_a_stream_through_a_weighted_alias_names_the_version_that_ran(client, function):
     name = function("stream-alias", "python3.11", "index.handler",
-                    {"index.py": "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_FUNCTION_VERSION']\n"},
+                    {"index.py": "import os\n"
+                                 "def handler(e, c):\n    return os.environ['AWS_LAMBDA_FUNCTION_VERSION']\n"},
                     {})
     one = client.publish_version(FunctionName=name)["Version"]
     client.update_function_code(FunctionName=name, ZipFile=make_zip(

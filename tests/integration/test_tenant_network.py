@@ -97,7 +97,8 @@ def test_the_runtime_api_is_the_environments_own_and_refuses_illegal_moves(clien
     name = deploy(RAW_RUNTIME_API)
     found = invoke(client, name, {})
     assert found["address"] == "127.0.0.1:9001"
-    assert found["next"] == [403, {"errorType": "InvalidStateTransition", "errorMessage": "State transition is not allowed"}]
+    assert found["next"] == [403, {"errorType": "InvalidStateTransition",
+                                   "errorMessage": "State transition is not allowed"}]
     assert found["other_id"] == [400, {"errorType": "InvalidRequestID", "errorMessage": "Invalid request ID"}]
     assert found["init_error"][0] == 403
     again = invoke(client, name, {})  # nothing changed: the runtime serves the next call as usual

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
-import time
+from collections import Counter
 
-from conftest import BIN, ROLE, lambda_client, make_zip
+from conftest import BIN, ROLE, lambda_client, make_zip, wait_for_records
 
 BUSY = "def handler(e, c):\n    total = 0\n    for i in range(200_000):\n        total += i\n    return total\n"
 
@@ -32,9 +31,8 @@ def test_tune_runs_each_size_recommends_and_charts(ember_with, tmp_path):
     assert "fastest: 1769 MB" in result.stdout, "memory buys CPU"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [f["FunctionName"] for f in client.list_functions()["Functions"]] == ["tuned"], "temporary copies deleted"
-    time.sleep(0.5)  # records are written in batches
-    with sqlite3.connect(server.data_dir / "ember.db") as db:
-        tuned = dict(db.execute("SELECT function, COUNT(*) FROM invocations WHERE source = 'tune' GROUP BY function"))
+    rows = wait_for_records(server.data_dir, 6, "source = 'tune'")
+    tuned = dict(Counter(row["function"] for row in rows))
     assert tuned == {"tuned--tune-128": 3, "tuned--tune-1769": 3}, "one cold and two warm calls per size"
 
 

@@ -36,7 +36,8 @@ def call(app, request: AWSRequest) -> Answer:
     body = body.encode() if isinstance(body, str) else body
     scope = {"type": "http", "method": request.method, "path": parts.path, "raw_path": parts.path.encode(),
              "query_string": parts.query.encode(), "root_path": "", "scheme": "http", "server": ("127.0.0.1", 9000),
-             "headers": [(k.lower().encode(), v.encode() if isinstance(v, str) else v) for k, v in request.headers.items()]}
+             "headers": [(k.lower().encode(), v.encode() if isinstance(v, str) else v)
+                         for k, v in request.headers.items()]}
     return asyncio.run(_exchange(app, scope, body))
 
 
@@ -52,4 +53,5 @@ async def _exchange(app, scope: dict, body: bytes) -> Answer:
     await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    return Answer(start["status"], headers, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return Answer(start["status"], headers, body)

@@ -11,12 +11,14 @@ cgroup /sys/fs/cgroup/pids cgroup rw,relatime,pids 0 0
 cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0
 """
 V2 = "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime 0 0\n"
-V1_COMBINED = "cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\ncgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n"
+V1_COMBINED = ("cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\n"
+               "cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n")
 
 
 def test_hybrid_uses_v1_for_each_controller_it_mounts():
     found = detect(HYBRID, {Path("/sys/fs/cgroup/unified"): "hugetlb"})
-    assert found == {name: Hierarchy(1, Path(f"/sys/fs/cgroup/{name}")) for name in ("cpu", "cpuacct", "memory", "pids")}
+    assert found == {name: Hierarchy(1, Path(f"/sys/fs/cgroup/{name}"))
+                     for name in ("cpu", "cpuacct", "memory", "pids")}
 
 
 def test_pure_v2_serves_every_enabled_controller():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 from ember.core.database import open_database
 
 
 def test_old_invocations_table_gains_cpu_ms(tmp_path):
     path = tmp_path / "ember.db"
-    with sqlite3.connect(path) as old:
+    with closing(sqlite3.connect(path)) as old, old:  # committed, then closed
         old.execute("CREATE TABLE invocations (request_id TEXT PRIMARY KEY, function TEXT NOT NULL, "
                     "version TEXT NOT NULL, source TEXT NOT NULL, started_at REAL NOT NULL, duration_ms REAL NOT NULL, "
                     "billed_ms INTEGER NOT NULL, memory_mb INTEGER NOT NULL, max_memory_mb INTEGER NOT NULL, "
@@ -28,7 +29,7 @@ def test_old_invocations_table_gains_cpu_ms(tmp_path):
 
 def test_an_old_data_dir_gains_the_iam_tables_and_private_files(tmp_path):
     path = tmp_path / "ember.db"
-    with sqlite3.connect(path) as old:
+    with closing(sqlite3.connect(path)) as old, old:  # committed, then closed
         old.execute("CREATE TABLE functions (name TEXT NOT NULL, version TEXT NOT NULL, config TEXT NOT NULL, "
                     "PRIMARY KEY (name, version))")  # before roles existed
     path.chmod(0o644)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fake_backend import FakeBackend, invocation, spec
 
 from ember.execution.states import ENVIRONMENT_MOVES, EnvState, IllegalTransition, moved
 from ember.execution.violations import InvalidRequestID, InvalidStateTransition, PayloadTooLarge
-from fake_backend import FakeBackend, invocation, spec
 
 
 def run(coroutine):

@@ -7,8 +7,10 @@ import base64
 import io
 import sqlite3
 import zipfile
+from contextlib import closing
 
 import pytest
+from fake_backend import FakeBackend
 
 from ember.billing.prices import get_model
 from ember.core.aliases import AliasStore
@@ -16,13 +18,12 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.database import open_database
 from ember.core.functions import FunctionRegistry
-from ember.core.invoker import InvokeRequest, Invoker
+from ember.core.invoker import Invoker, InvokeRequest
 from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
 from ember.errors import TooManyRequestsException
 from ember.execution.pools import PoolManager
 from ember.observe.metrics import Metrics
-from fake_backend import FakeBackend
 
 
 def code_zip() -> str:
@@ -47,9 +48,9 @@ async def build(tmp_path, backend: FakeBackend) -> tuple[Invoker, InvocationReco
 
 
 def rows(tmp_path) -> list[sqlite3.Row]:
-    db = sqlite3.connect(tmp_path / "ember.db")
-    db.row_factory = sqlite3.Row
-    return db.execute("SELECT * FROM invocations ORDER BY started_at").fetchall()
+    with closing(sqlite3.connect(tmp_path / "ember.db")) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM invocations ORDER BY started_at").fetchall()
 
 
 def test_one_call_is_reported_recorded_and_counted_from_one_record(tmp_path):

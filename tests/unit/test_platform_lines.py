@@ -49,7 +49,8 @@ def test_init_start_line_format():
     line = init_start_line("python:3.11.v7", "us-east-1")
     version = r"python:3\.11\.v7"
     assert re.fullmatch(
-        rf"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{{64}}\n",
+        rf"INIT_START Runtime Version: {version}\t"
+        r"Runtime Version ARN: arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}\n",
         line,
     ), line
 

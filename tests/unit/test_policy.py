@@ -37,7 +37,8 @@ def test_an_exact_allow_allows():
     assert evaluate(ask(), [policy(allow(Action="lambda:InvokeFunction", Resource=TARGET))]).allowed
 
 
-@pytest.mark.parametrize("action", ["lambda:*", "lambda:Invoke*", "*", "lambda:InvokeFunctio?", "LAMBDA:invokefunction"])
+@pytest.mark.parametrize("action", ["lambda:*", "lambda:Invoke*", "*", "lambda:InvokeFunctio?",
+                                    "LAMBDA:invokefunction"])
 def test_action_wildcards_and_case_match(action):
     assert evaluate(ask(), [policy(allow(Action=[action], Resource="*"))]).allowed
 
@@ -47,7 +48,8 @@ def test_actions_that_do_not_match(action):
     assert not evaluate(ask(), [policy(allow(Action=action, Resource="*"))]).allowed
 
 
-@pytest.mark.parametrize("resource", ["*", "arn:aws:lambda:*:*:function:*", "arn:aws:lambda:us-east-1:000000000000:function:tar*"])
+@pytest.mark.parametrize("resource", ["*", "arn:aws:lambda:*:*:function:*",
+                                      "arn:aws:lambda:us-east-1:000000000000:function:tar*"])
 def test_resource_wildcards_match(resource):
     assert evaluate(ask(), [policy(allow(Action="lambda:*", Resource=resource))]).allowed
 
@@ -110,7 +112,8 @@ def test_an_unknown_condition_on_a_deny_still_denies():
 
 
 def test_a_known_condition_is_evaluated():
-    on_region = policy(allow(Action="*", Resource="*", Condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}}))
+    on_region = policy(allow(Action="*", Resource="*",
+                             Condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}}))
     assert evaluate(ask(aws_requestedregion="us-east-1"), [on_region]).allowed
     assert not evaluate(ask(aws_requestedregion="eu-west-1"), [on_region]).allowed
 

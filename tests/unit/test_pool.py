@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fake_backend import FakeBackend, invocation, spec
 
 from ember.execution.pool import Pool
 from ember.execution.states import MEMBER_MOVES, EnvState, IllegalTransition, MemberState, PoolState
-from fake_backend import FakeBackend, invocation, spec
 
 
 def run(coroutine):

@@ -73,8 +73,11 @@ def test_an_edited_copy_of_the_price_file_changes_the_output(tmp_path):
     data["models"]["2018"]["gb_second_price"]["x86_64"] = "0.00002000"
     edited = tmp_path / "prices.json"
     edited.write_text(json.dumps(data))
-    run = lambda env: subprocess.run([str(EMBER), "pricing", "--model", "2018", "--memory", "1024", "--format", "json"],
-                                     capture_output=True, text=True, env=env, timeout=60, check=True).stdout
+
+    def run(env):
+        return subprocess.run([str(EMBER), "pricing", "--model", "2018", "--memory", "1024", "--format", "json"],
+                              capture_output=True, text=True, env=env, timeout=60, check=True).stdout
+
     base = {"PATH": "/usr/bin:/bin"}
     assert json.loads(run(base))["rows"][0]["price_per_100ms"] == "0.000001667"
     assert json.loads(run({**base, "EMBER_PRICE_MODELS": str(edited)}))["rows"][0]["price_per_100ms"] == "0.000002000"

@@ -21,7 +21,7 @@ CASES = {
     "floats": [1.5, 1e300, math.nan, math.inf, -math.inf, 0.1 + 0.2],
     "nested bytes": {"body": b"caf\xc3\xa9", b"key": [b"x"]},
     "namedtuple": {"at": Point(1, 2), "list": [Point(x=3, y=(4, 5))]},
-    "tuples and keys": {1: (1, 2), 2.5: None, True: False, None: True},
+    "tuples and keys": {3: (1, 2), 2.5: None, True: False, None: True},  # True == 1: another int key
     "plain": {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": "ok"},
     "text": "plain text",
     "empty": [{}, [], ""],

@@ -39,7 +39,8 @@ def test_absent_members_stay_absent():
 
 def test_a_result_renders_as_botocore_parses_it():
     role = {"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLE", "Arn": "arn:aws:iam::000000000000:role/r",
-            "CreateDate": "2025-01-02T03:04:05Z", "AssumeRolePolicyDocument": '{"a": "b c"}', "MaxSessionDuration": 3600}
+            "CreateDate": "2025-01-02T03:04:05Z", "AssumeRolePolicyDocument": '{"a": "b c"}',
+            "MaxSessionDuration": 3600}
     response = render(iam_model().operation_model("ListRoles"), {"Roles": [role], "IsTruncated": True,
                                                                    "Marker": "r"}, "req-1")
     body = parsed("ListRoles", response)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ember.core.validation import check_logs_request, check_request
-from ember.errors import InvalidRequestContentException, LogsInvalidParameter, SerializationException, \
-    ValidationException
+from ember.errors import (
+    InvalidRequestContentException,
+    LogsInvalidParameter,
+    SerializationException,
+    ValidationException,
+)
 
 
 @pytest.mark.parametrize("member, value, path", [

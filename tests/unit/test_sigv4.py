@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 import pytest
@@ -95,19 +95,19 @@ def test_tampered_method_is_an_invalid_signature():
 
 
 def test_signature_20_minutes_old_is_an_invalid_signature():
-    request = signed_request(at=datetime.now(timezone.utc) - timedelta(minutes=20))
+    request = signed_request(at=datetime.now(UTC) - timedelta(minutes=20))
     with pytest.raises(InvalidSignatureException, match="Signature expired"):
         verify("POST", URL, server_headers(request), BODY, KNOWN)
 
 
 def test_signature_20_minutes_in_the_future_is_an_invalid_signature():
-    request = signed_request(at=datetime.now(timezone.utc) + timedelta(minutes=20))
+    request = signed_request(at=datetime.now(UTC) + timedelta(minutes=20))
     with pytest.raises(InvalidSignatureException, match="Signature expired"):
         verify("POST", URL, server_headers(request), BODY, KNOWN)
 
 
 def test_signature_5_minutes_old_is_accepted():
-    request = signed_request(at=datetime.now(timezone.utc) - timedelta(minutes=5))
+    request = signed_request(at=datetime.now(UTC) - timedelta(minutes=5))
     assert verify("POST", URL, server_headers(request), BODY, KNOWN) == "test"
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -35,7 +36,7 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         return self.services.invoker.resolve(ref.name, ref.qualifier)
 
-    def _published(self, record: FunctionRecord, body: dict) -> FunctionRecord:
+    def _published(self, record: FunctionRecord, body: dict[str, Any]) -> FunctionRecord:
         """`Publish: true` on Create/Update*: answer with the new version instead of `$LATEST`."""
         return self.services.versions.publish(record.name, {}) if body.get("Publish") else record
 
@@ -54,7 +55,7 @@ class FunctionsApi:
         log.warning("%s", warning)
         return {WARNING_HEADER: warning.encode("ascii", "backslashreplace").decode()}
 
-    def _check_role(self, body: dict) -> None:
+    def _check_role(self, body: dict[str, Any]) -> None:
         """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
         role = body.get("Role")
         if not self.services.strict_roles or role is None:

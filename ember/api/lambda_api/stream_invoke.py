@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -47,7 +48,8 @@ class StreamInvokeApi:
             ref.name, payload, record.version, source=invocation_source(request), request_id=request_id,
             tail=request.headers.get("x-amz-log-type") == "Tail", stream=chunks)))
         first = asyncio.ensure_future(chunks.get())
-        await asyncio.wait({call, first}, return_when=asyncio.FIRST_COMPLETED)
+        either: set[asyncio.Future[Any]] = {call, first}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if call.done() and call.exception() is not None:  # refused before running: an API error
             first.cancel()
             raise call.exception()  # type: ignore[misc]
@@ -60,7 +62,8 @@ async def _events(first: asyncio.Future[bytes], chunks: asyncio.Queue[bytes],
     """PayloadChunk events while the call runs, then InvokeComplete."""
     getter = first
     while True:
-        await asyncio.wait({getter, call}, return_when=asyncio.FIRST_COMPLETED)
+        either: set[asyncio.Future[Any]] = {getter, call}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if not getter.done():
             getter.cancel()
             break

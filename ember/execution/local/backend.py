@@ -62,4 +62,5 @@ class LocalBackend:
         """Stop the zygote (every environment dies with it), then remove the cgroup tree."""
         for env in list(self._live):
             env.destroy("server shutdown")
+            env.log.close()  # its exit is not heard once the loop stops, and that is where a stream closes
         self.sandboxes.close()

@@ -86,7 +86,8 @@ def become_own_process() -> None:
     if "random" in sys.modules:
         sys.modules["random"].seed()
     sys.dont_write_bytecode = True
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    # typeshed marks sys.__stdin__ Final; the function's process replaces it all the same
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")  # type: ignore[misc]
     for fd, name in ((1, "stdout"), (2, "stderr")):
         stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", write_through=True)

@@ -18,12 +18,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ember.execution.local.isolation import DEFAULT_PRELOADS, SandboxSettings, open_sandboxes
-from ember.execution.model import EnvironmentSpec
 from ember.execution.local.process import SandboxProcess
 from ember.execution.local.rootfs import TASK_ROOT
 from ember.execution.local.sandbox import Sandbox, Sandboxes
+from ember.execution.model import EnvironmentSpec
 from ember.execution.variables import lambda_environment
 from ember.runtimes import language_summary
 
@@ -90,7 +91,8 @@ async def _probe(sandboxes: Sandboxes, code: Path) -> list[Finding]:
 async def _wait_for_next(listener: socket.socket, exited: asyncio.Future[int]) -> socket.socket | None:
     """The probe's runtime connects to ask for its first event once Init is done (None: it died)."""
     accept = asyncio.ensure_future(asyncio.get_running_loop().sock_accept(listener))
-    await asyncio.wait([accept, exited], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    either: list[asyncio.Future[Any]] = [accept, exited]
+    await asyncio.wait(either, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     if not accept.done():
         accept.cancel()
         return None

@@ -21,12 +21,13 @@ from typing import Protocol
 
 from ember.execution.local.cgroups import CgroupTree, EnvironmentCgroup
 from ember.execution.local.confine import LaunchPlan
-from ember.execution.model import EnvironmentSpec
 from ember.execution.local.network import EMBER_API, RUNTIME_API
 from ember.execution.local.process import SandboxProcess
 from ember.execution.local.rootfs import RUNTIME_DIR, TASK_ROOT
 from ember.execution.local.spawner import Spawner
+from ember.execution.model import EnvironmentSpec
 from ember.runtimes import PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
+
 
 class Closeable(Protocol):
     def close(self) -> None: ...
@@ -80,7 +81,7 @@ class TmpSlots:
 
     def forget(self, prefix: str) -> list[str]:
         """Retire every key starting with `prefix`; returns their free slots, to unmount now."""
-        dropped = []
+        dropped: list[str] = []
         for key in [key for key in self.counts if key.startswith(prefix)]:
             self.retired.add(key)
             dropped.extend(slot for slot, _ in self.free.pop(key, []))

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ember.execution.local.cgroups import CgroupTree
 from ember.execution.local.child import MAX_MESSAGE
@@ -168,24 +169,24 @@ class Spawner:
                 return
             self._dispatch(json.loads(data), fds)
 
-    def _dispatch(self, message: dict[str, object], fds: list[int]) -> None:
+    def _dispatch(self, message: dict[str, Any], fds: list[int]) -> None:  # the zygote's JSON
         op = message["op"]
         if op == "ready" and self._ready is not None and not self._ready.done():
-            self._ready.set_result(ZygoteInfo(int(message["pid"]), message["isolation_error"],  # type: ignore[arg-type]
-                                              list(message["preloaded"]),  # type: ignore[call-overload]
-                                              message.get("seccomp_error")))  # type: ignore[arg-type]
+            self._ready.set_result(ZygoteInfo(int(message["pid"]), message["isolation_error"],
+                                              list(message["preloaded"]),
+                                              message.get("seccomp_error")))
         elif op == "spawned":
-            future, on_exit = self._pending.pop(int(message["id"]))  # type: ignore[call-overload]
+            future, on_exit = self._pending.pop(int(message["id"]))
             if "error" in message:
                 future.set_exception(SpawnError(str(message["error"])))
             else:
-                pid = int(message["pid"])  # type: ignore[call-overload]
+                pid = int(message["pid"])
                 self._exits[pid] = on_exit  # before anyone awaits: the exit may be in the same read
-                future.set_result(Spawned(pid, fds[0], message.get("cgroup"), tuple(fds[1:])))  # type: ignore[arg-type]
+                future.set_result(Spawned(pid, fds[0], message.get("cgroup"), tuple(fds[1:])))
         elif op == "exit":
-            callback = self._exits.pop(int(message["pid"]), None)  # type: ignore[call-overload]
+            callback = self._exits.pop(int(message["pid"]), None)
             if callback is not None:
-                callback(int(message["status"]))  # type: ignore[call-overload]
+                callback(int(message["status"]))
 
     async def _restart(self) -> None:
         """A zygote that died (never on purpose) is replaced by the next spawn; one restart at a time."""

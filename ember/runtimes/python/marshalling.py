@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import decimal
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
+
 
 class MarshalError(Exception):
     """The result can't be written as JSON; the message is awslambdaric's."""
