@@ -88,9 +88,11 @@ class EmberProcess:
         return self
 
     def _read_output(self) -> None:
+        """Until EOF (every process holding the pipe is gone), then the pipe is closed here, by its reader."""
         assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
+        with self.proc.stdout:
+            for line in self.proc.stdout:
+                self.output.append(line)
 
     def _wait_for_endpoint(self) -> str:
         assert self.proc is not None and self.proc.stdout is not None
@@ -115,8 +117,6 @@ class EmberProcess:
         code = self.proc.wait(timeout=timeout)
         if self._drain is not None:
             self._drain.join(timeout=timeout)  # EOF once every process holding the pipe is gone
-        if self._drain is None or not self._drain.is_alive():
-            self.proc.stdout.close()
         leaks = [line for line in self.output if "ResourceWarning" in line]
         assert not leaks, "the server leaked (an unclosed socket, file or process):\n" + "".join(leaks)
         return code
