@@ -204,12 +204,21 @@ class Environment:
         if self._request is not None:
             invocation = self._request
         else:
-            self._next_waiter = asyncio.get_running_loop().create_future()
-            invocation = await self._next_waiter
-            self._next_waiter = None
+            invocation = await self._idle_until_invoked()
         self._delivered_ns = self._taken_ns = time.perf_counter_ns()
         self._cpu_at_delivery = self.sandbox.cpu_usage_ns()
         return invocation
+
+    async def _idle_until_invoked(self) -> Invocation:
+        """Frozen while no event waits, as AWS freezes an environment whose runtime called `next`;
+        thawed before the runtime hears of its event (or of its death: a killed sandbox is thawed too)."""
+        self._next_waiter = asyncio.get_running_loop().create_future()
+        self.sandbox.freeze()
+        try:
+            return await self._next_waiter
+        finally:
+            self._next_waiter = None
+            self.sandbox.thaw()
 
     def runtime_response(self, request_id: str, body: bytes) -> None:
         self._check_request(request_id)

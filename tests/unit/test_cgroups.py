@@ -21,8 +21,16 @@ def test_hybrid_uses_v1_for_each_controller_it_mounts():
 
 def test_pure_v2_serves_every_enabled_controller():
     found = detect(V2, {Path("/sys/fs/cgroup"): "cpuset cpu io memory hugetlb pids"})
-    assert set(found) == {"cpu", "cpuacct", "memory", "pids"}
+    assert set(found) == {"cpu", "cpuacct", "memory", "pids", "freezer"}
     assert all(h == Hierarchy(2, Path("/sys/fs/cgroup")) for h in found.values())
+
+
+def test_the_freezer_is_v1s_when_mounted_else_cgroup2s_where_it_holds_memory():
+    v1 = HYBRID + "cgroup /sys/fs/cgroup/freezer cgroup rw,relatime,freezer 0 0\n"
+    assert detect(v1, {Path("/sys/fs/cgroup/unified"): "hugetlb"})["freezer"] == \
+        Hierarchy(1, Path("/sys/fs/cgroup/freezer"))
+    assert "freezer" not in detect(HYBRID, {Path("/sys/fs/cgroup/unified"): "hugetlb"}), \
+        "a cgroup2 mount the environments are not charged in can't freeze them"
 
 
 def test_v2_without_a_controller_leaves_it_out():

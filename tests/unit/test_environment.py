@@ -30,6 +30,38 @@ def test_a_cold_call_waits_for_init_and_a_warm_one_does_not():
     assert warm.max_memory_mb == 20
 
 
+def test_an_idle_environment_is_frozen_and_thawed_before_its_runtime_gets_the_event():
+    async def scenario():
+        env = await FakeBackend().create(spec(), lambda env: None)
+        await env.invoke(invocation(b'"one"', "r1"))
+        await asyncio.sleep(0)  # the runtime asks for its next event
+        frozen_between_calls = env.sandbox.frozen
+        await env.invoke(invocation(b'"two"', "r2"))
+        await asyncio.sleep(0)
+        return frozen_between_calls, list(env.sandbox.freezes)
+
+    frozen_between_calls, freezes = run(scenario())
+    assert frozen_between_calls
+    assert freezes == ["freeze", "thaw"] * 2 + ["freeze"]
+
+
+def test_a_frozen_environment_is_killed_then_thawed():
+    async def scenario():
+        backend = FakeBackend()
+        env = await backend.create(spec(), lambda env: None)
+        await env.invoke(invocation(b'"one"', "r1"))
+        await asyncio.sleep(0)
+        env.destroy("reaped")
+        await asyncio.sleep(0.01)
+        return env, backend
+
+    env, backend = run(scenario())
+    freezes = env.sandbox.freezes
+    killed = freezes.index("kill")
+    assert freezes[killed - 1:killed + 2] == ["freeze", "kill", "thaw"] and not env.sandbox.frozen
+    assert backend.dead == [env]
+
+
 def test_the_record_carries_the_calls_log_start_to_end():
     async def scenario():
         env = await FakeBackend().create(spec(), lambda env: None)
