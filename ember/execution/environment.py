@@ -151,10 +151,12 @@ class Environment:
             self.log.close()
 
     def peak_memory_mb(self) -> int:
-        """The sandbox's high-water mark in MB; the last reading once it is gone."""
+        """The sandbox's high-water mark over its whole life in MB, at most MemorySize (AWS never
+        reports more); the last reading once it is gone."""
         peak_bytes = self.sandbox.peak_memory_bytes()
         if peak_bytes is not None:
-            self._peak_mb = max(self._peak_mb, round(peak_bytes / (1024 * 1024)))
+            peak_mb = min(round(peak_bytes / (1024 * 1024)), self.spec.memory_mb)
+            self._peak_mb = max(self._peak_mb, peak_mb)
         return self._peak_mb
 
     def destroy(self, reason: str) -> None:

@@ -62,6 +62,16 @@ def test_a_frozen_environment_is_killed_then_thawed():
     assert backend.dead == [env]
 
 
+def test_max_memory_used_never_exceeds_memory_size():
+    async def scenario():
+        env = await FakeBackend().create(spec(), lambda env: None)
+        env.sandbox.memory_bytes = (env.spec.memory_mb + 40) * 1024 * 1024  # shared pages counted too
+        return env.spec.memory_mb, await env.invoke(invocation(b'"one"', "r1"))
+
+    memory_mb, record = run(scenario())
+    assert record.max_memory_mb == memory_mb
+
+
 def test_the_record_carries_the_calls_log_start_to_end():
     async def scenario():
         env = await FakeBackend().create(spec(), lambda env: None)

@@ -205,12 +205,13 @@ class Sandbox:
             self.cgroup.throttle()
 
     def peak_memory_bytes(self) -> int | None:
-        """The cgroup's high-water mark (every process, page cache included, as Lambda counts it),
-        else the runtime process's VmHWM."""
+        """What the environment really occupies at its peak: the larger of its cgroup's high-water mark
+        (every process, page cache and /tmp included) and its runtime's peak resident set (VmHWM), which
+        counts the pages it shares with the zygote that no cgroup charges it for (ARCHITECTURE.md)."""
         peak = self.cgroup.peak_memory_bytes() if self.cgroup is not None else None
-        if peak is None and self.process is not None:
-            peak_kb = self.process.peak_rss_kb()
-            peak = peak_kb * 1024 if peak_kb is not None else None
+        peak_kb = self.process.peak_rss_kb() if self.process is not None else None
+        if peak_kb is not None:
+            peak = max(peak or 0, peak_kb * 1024)
         return peak
 
     def cpu_usage_ns(self) -> int | None:
