@@ -82,16 +82,24 @@ def spinning(ember_with):
     server = ember_with("--spares", "0")
     client = lambda_client(server.url)
     client.create_function(FunctionName="spin", Runtime="python3.11", Role=ROLE, Handler="index.handler",
-                           Code={"ZipFile": make_zip({"index.py": SPINNING})}, MemorySize=1769)
+                           Code={"ZipFile": make_zip({"index.py": SPINNING})}, MemorySize=128)
     assert client.invoke(FunctionName="spin")["Payload"].read() == b'"ok"'
     return server, client
 
 
+def frozen_group(server: EmberProcess) -> Path:
+    """The one environment's freezer cgroup, once the kernel says it is frozen (after the runtime's `next`)."""
+    [group] = [g for g in env_cgroups(server, "freezer") if (g / "cgroup.procs").read_text().strip()]
+    if HIERARCHIES["freezer"].version == 1:
+        assert wait_until(lambda: (group / "freezer.state").read_text().strip() == "FROZEN")
+    else:
+        assert wait_until(lambda: "frozen 1" in (group / "cgroup.events").read_text())
+    return group
+
+
 def test_an_idle_environment_costs_no_cpu(spinning):
     server, _ = spinning
-    [group] = [g for g in env_cgroups(server, "freezer") if (g / "cgroup.procs").read_text().strip()]
-    if HIERARCHIES["freezer"].version == 1:  # once the runtime has asked for its next event
-        assert wait_until(lambda: (group / "freezer.state").read_text().strip() == "FROZEN")
+    group = frozen_group(server)
     accounting = HIERARCHIES["cpuacct"].root / f"ember-{server.proc.pid}" / group.name
     before = cpu_ns(accounting)
     time.sleep(IDLE_S)
@@ -103,6 +111,7 @@ def test_a_frozen_environment_dies_with_a_server_killed_by_sigkill(spinning):
     """No server is left to thaw it: the zygote kills and thaws its environments before it goes."""
     server, _ = spinning
     [pid] = server.environment_pids()
+    frozen_group(server)
     server.stop(signal.SIGKILL)
     assert wait_until(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
                       10), f"the frozen environment outlived its server ({psutil.Process(pid).status()})"
