@@ -17,6 +17,7 @@ from pathlib import Path
 import cold_start
 import density
 import fibonacci
+import freezer
 import harness
 import init_burst
 import runtimes
@@ -24,7 +25,7 @@ import throughput
 import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
-BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
+BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
               "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -40,6 +41,7 @@ RATIOS = [
     ("ratio_cold_start_exec_boto3_over_zygote_boto3_p50", "cold_start_exec_boto3_ms", "cold_start_boto3_ms", 50),
     ("ratio_warm_invoke_over_bare_post_p50", "warm_invoke_ms", "bare_uvicorn_post_ms", 50),
     ("ratio_warm_invoke_over_bare_post_p99", "warm_invoke_ms", "bare_uvicorn_post_ms", 99),
+    ("ratio_warm_frozen_over_unfrozen_p50", "warm_invoke_frozen_ms", "warm_invoke_unfrozen_ms", 50),
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
     ("ratio_idle_env_uss_exec_over_zygote_p50", "idle_env_uss_exec_mb", "idle_env_uss_mb", 50),

@@ -48,3 +48,46 @@ def test_cpu_quota_is_memory_over_1769_capped_at_cores():
     assert cpu_quota_us(128, cores=2) == round(128 / 1769 * CFS_PERIOD_US)
     assert cpu_quota_us(128, cores=2) >= 1000, "the kernel refuses quotas under 1 ms"
     assert cpu_quota_us(10240, cores=2) == 2 * CFS_PERIOD_US
+
+
+def freezer_tree(tmp_path, version: int):
+    """A server's tree with one environment, in directories standing in for cgroupfs."""
+    from ember.execution.local.cgroups import CgroupTree
+
+    tree = CgroupTree({"freezer": Hierarchy(version, tmp_path)}, owner_pid=1)
+    group = tree.adopt("env-1", 128)
+    group.paths["freezer"].mkdir(parents=True)
+    state = group.paths["freezer"] / ("freezer.state" if version == 1 else "cgroup.freeze")
+    state.write_text("THAWED" if version == 1 else "0")
+    return tree, group, state
+
+
+def test_an_environment_freezes_and_thaws_through_v1s_freezer_state(tmp_path):
+    _, group, state = freezer_tree(tmp_path, 1)
+    group.freeze()
+    assert state.read_text() == "FROZEN" and group.frozen
+    group.thaw()
+    assert state.read_text() == "THAWED" and not group.frozen
+
+
+def test_an_environment_freezes_and_thaws_through_v2s_cgroup_freeze(tmp_path):
+    _, group, state = freezer_tree(tmp_path, 2)
+    group.freeze()
+    assert state.read_text() == "1"
+    group.thaw()
+    assert state.read_text() == "0"
+
+
+def test_a_dead_servers_zygote_thaws_every_environment(tmp_path):
+    tree, group, state = freezer_tree(tmp_path, 1)
+    group.freeze()
+    tree.thaw_all()
+    assert state.read_text() == "THAWED"
+
+
+def test_without_a_freezer_freeze_does_nothing(tmp_path):
+    from ember.execution.local.cgroups import CgroupTree
+
+    group = CgroupTree({"memory": Hierarchy(1, tmp_path)}, owner_pid=1).adopt("env-1", 128)
+    group.freeze()
+    assert not group.frozen

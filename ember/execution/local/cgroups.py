@@ -253,7 +253,7 @@ class EnvironmentCgroup:
                 return False
         value = (b"FROZEN" if frozen else b"THAWED") if v1 else (b"1" if frozen else b"0")
         try:
-            os.write(self._freeze_fd, value)
+            os.pwrite(self._freeze_fd, value, 0)
         except OSError:
             return False
         return True
