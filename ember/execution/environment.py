@@ -213,13 +213,17 @@ class Environment:
 
     async def _idle_until_invoked(self) -> Invocation:
         """Frozen while no event waits, as AWS freezes an environment whose runtime called `next`;
-        thawed before the runtime hears of its event (or of its death: a killed sandbox is thawed too)."""
-        self._next_waiter = asyncio.get_running_loop().create_future()
-        self.sandbox.freeze()
+        thawed before the runtime hears of its event (or of its death: a killed sandbox is thawed too).
+        The freeze waits for what the loop has ready (the answer to the call just finished goes out
+        first) and is dropped if the event comes before it ran."""
+        loop = asyncio.get_running_loop()
+        self._next_waiter = loop.create_future()
+        freezing = loop.call_soon(self.sandbox.freeze)
         try:
             return await self._next_waiter
         finally:
             self._next_waiter = None
+            freezing.cancel()
             self.sandbox.thaw()
 
     def runtime_response(self, request_id: str, body: bytes) -> None:

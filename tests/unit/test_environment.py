@@ -34,10 +34,10 @@ def test_an_idle_environment_is_frozen_and_thawed_before_its_runtime_gets_the_ev
     async def scenario():
         env = await FakeBackend().create(spec(), lambda env: None)
         await env.invoke(invocation(b'"one"', "r1"))
-        await asyncio.sleep(0)  # the runtime asks for its next event
+        await asyncio.sleep(0.01)  # the runtime asks for its next event
         frozen_between_calls = env.sandbox.frozen
         await env.invoke(invocation(b'"two"', "r2"))
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
         return frozen_between_calls, list(env.sandbox.freezes)
 
     frozen_between_calls, freezes = run(scenario())
@@ -50,7 +50,7 @@ def test_a_frozen_environment_is_killed_then_thawed():
         backend = FakeBackend()
         env = await backend.create(spec(), lambda env: None)
         await env.invoke(invocation(b'"one"', "r1"))
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
         env.destroy("reaped")
         await asyncio.sleep(0.01)
         return env, backend
