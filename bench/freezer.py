@@ -8,6 +8,7 @@ again when the runtime asks for the next one, after the answer): the difference 
 from __future__ import annotations
 
 import sys
+import time
 
 import harness
 
@@ -16,7 +17,8 @@ CALLS = 2000
 FUNCTION = "bench-freeze"
 
 
-def run() -> list[dict]:
+def run(gap_s: float = 0.0, calls: int = CALLS) -> list[dict]:
+    """`gap_s`: idle time before each call (0: back to back)."""
     samples: dict[str, list[float]] = {"on": [], "off": []}
     with harness.EmberServer("--freeze", "on") as frozen, harness.EmberServer("--freeze", "off") as unfrozen:
         servers = {"on": frozen, "off": unfrozen}
@@ -28,17 +30,18 @@ def run() -> list[dict]:
             for _ in range(WARM_UP):
                 for connection, path in connections.values():
                     harness.post(connection, path)
-            for i in range(CALLS):
+            for i in range(calls):
                 for mode in (("on", "off") if i % 2 else ("off", "on")):
                     connection, path = connections[mode]
-                    elapsed, phases = harness.post(connection, path)
-                    if harness.is_cold(phases):
+                    time.sleep(gap_s)
+                    elapsed, phases = harness.post(connection, path, tail=True)  # REPORT's Init Duration: cold
+                    if "init_duration" in phases:
                         raise RuntimeError(f"call {i} ({mode}) was a cold start: {phases}")
                     samples[mode].append(elapsed)
         finally:
             for connection, _ in connections.values():
                 connection.close()
-    common = {"benchmark": "freezer", "calls": CALLS, "warm_up_calls": WARM_UP, "client": "http.client keep-alive",
+    common = {"benchmark": "freezer", "calls": calls, "gap_s": gap_s, "warm_up_calls": WARM_UP, "client": "http.client keep-alive, X-Amz-Log-Type: Tail",
               "function": FUNCTION}
     return [harness.record("warm_invoke_frozen_ms", "ms", samples["on"], **common, role="candidate",
                            baseline="warm_invoke_unfrozen_ms", flags="--freeze on"),

@@ -58,7 +58,7 @@ class FakeSandbox:
         self.memory_bytes = 20 * 1024 * 1024
         self.released = 0
         self.frozen = False
-        self.freezes: list[str] = []  # "freeze" and "thaw", in order, with "kill" between them
+        self.freezes: list[str] = []  # "freeze", "thaw", "kill" and "deliver", in order
         self._on_exit: Callable[[int], None] | None = None
         self._on_output: Callable[[str], None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -86,8 +86,9 @@ class FakeSandbox:
         self.freezes.append("freeze")
 
     def thaw(self) -> None:
-        self.frozen = False
-        self.freezes.append("thaw")
+        if self.frozen:  # as a cgroup's: thawing what is not frozen does nothing
+            self.frozen = False
+            self.freezes.append("thaw")
 
     def peak_memory_bytes(self) -> int | None:
         return self.memory_bytes
@@ -123,6 +124,7 @@ class FakeSandbox:
             return self._exit(2)
         while True:
             invocation = await self.endpoint.runtime_next()
+            self.freezes.append("deliver to a frozen runtime" if self.frozen else "deliver")
             if not await self._handle(invocation):
                 return
 

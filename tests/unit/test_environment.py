@@ -42,7 +42,17 @@ def test_an_idle_environment_is_frozen_and_thawed_before_its_runtime_gets_the_ev
 
     frozen_between_calls, freezes = run(scenario())
     assert frozen_between_calls
-    assert freezes == ["freeze", "thaw"] * 2 + ["freeze"]
+    assert freezes == ["deliver", "freeze", "thaw", "deliver", "freeze"], "the cold call came before any freeze"
+
+
+def test_back_to_back_calls_neither_freeze_nor_thaw():
+    async def scenario():
+        env = await FakeBackend().create(spec(), lambda env: None)
+        for n in range(5):
+            await env.invoke(invocation(b'"x"', f"r{n}"))
+        return list(env.sandbox.freezes)
+
+    assert run(scenario()) == ["deliver"] * 5
 
 
 def test_a_frozen_environment_is_killed_then_thawed():
