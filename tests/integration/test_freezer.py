@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import signal
 import time
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from conftest import ROLE, EmberProcess, lambda_client, make_zip
 
 from ember.execution.local.cgroups import detect
+from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 
 HIERARCHIES = detect(Path("/proc/mounts").read_text())
 pytestmark = pytest.mark.skipif("freezer" not in HIERARCHIES, reason="no cgroup freezer on this machine")
@@ -137,3 +140,22 @@ def test_freeze_off_lets_background_work_run_on(ember_with):
     first = ticks(client, "tick")
     time.sleep(IDLE_S)
     assert ticks(client, "tick") - first > 50
+
+
+def test_without_a_freezer_the_server_says_so_once_and_runs_unfrozen(tmp_path, caplog):
+    """This machine's mount table without its freezer line: cgroups still limit, nothing freezes."""
+    mounts = tmp_path / "mounts"
+    mounts.write_text("".join(line + "\n" for line in Path("/proc/mounts").read_text().splitlines()
+                              if " cgroup " not in line or "freezer" not in line.split()[3].split(",")))
+
+    async def open_and_close() -> set[str]:
+        sandboxes = await open_sandboxes(tmp_path / "stage", SandboxSettings("auto", None, mounts=mounts))
+        try:
+            return set(sandboxes.cgroups.hierarchies) if sandboxes.cgroups else set()
+        finally:
+            sandboxes.close()
+
+    with caplog.at_level(logging.WARNING, logger="ember.isolation"):
+        controllers = asyncio.run(open_and_close())
+    assert "memory" in controllers and "freezer" not in controllers
+    assert len([r for r in caplog.records if "no cgroup freezer" in r.message]) == 1, caplog.text
