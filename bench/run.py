@@ -17,6 +17,7 @@ from pathlib import Path
 import cold_start
 import density
 import fibonacci
+import freezer
 import harness
 import init_burst
 import many_functions
@@ -26,10 +27,9 @@ import throughput
 import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
-BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "throughput": throughput,
+BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
               "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "many_functions": many_functions,
-              "server_cpu": server_cpu,
-              "density": density}
+              "server_cpu": server_cpu, "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -44,6 +44,7 @@ RATIOS = [
     ("ratio_cold_start_exec_boto3_over_zygote_boto3_p50", "cold_start_exec_boto3_ms", "cold_start_boto3_ms", 50),
     ("ratio_warm_invoke_over_bare_post_p50", "warm_invoke_ms", "bare_uvicorn_post_ms", 50),
     ("ratio_warm_invoke_over_bare_post_p99", "warm_invoke_ms", "bare_uvicorn_post_ms", 99),
+    ("ratio_warm_frozen_over_unfrozen_p50", "warm_invoke_frozen_ms", "warm_invoke_unfrozen_ms", 50),
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
     ("ratio_server_cpu_signed_over_unsigned_p50", "server_cpu_per_signed_call_ms", "server_cpu_per_unsigned_call_ms",
      50),

@@ -48,6 +48,7 @@ class ServerConfig:
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True
+    freeze: bool = True  # idle environments frozen between calls (cgroup freezer), as on AWS
     spares: int = 2
     price_model: str = "2025"  # how calls are billed and priced (ember/billing/price_models.json)
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})

@@ -128,7 +128,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
     raise_fd_limit()
     settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst,
-                               spares=config.spares, network=config.network)
+                               spares=config.spares, network=config.network, freeze=config.freeze)
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them

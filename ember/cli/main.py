@@ -50,6 +50,9 @@ def serve_command(
                                         "off: quota from the start."),
     spares: int = typer.Option(2, envvar="EMBER_SPARES", show_default=True,
                                help="Sandboxes kept cloned and prepared ahead of cold starts (0-64)."),
+    freeze: str = typer.Option("on", envvar="EMBER_FREEZE", show_default=True,
+                               help="on: idle environments are frozen between calls, as on AWS (cgroup freezer); "
+                                    "off: their timers and threads run on."),
     network: str = typer.Option("egress", envvar="EMBER_NETWORK", show_default=True,
                                 help="egress: each environment's own network with NAT out, nothing of the host; "
                                      "none: loopback only; "
@@ -71,7 +74,7 @@ def serve_command(
     from ember.config import LogLimits
 
     try:
-        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network)
+        sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
                                 LogLimits(log_retention_days, log_cap_mb)), deploy_path)

@@ -38,21 +38,22 @@ class SandboxOptions:
     init_burst: bool = True
     spares: int = 2
     network: str = "egress"
+    freeze: bool = True
 
     @classmethod
     def parse(cls, isolation: str, zygote: str, preload: str, init_burst: str = "on",
-              spares: int = 2, network: str = "egress") -> SandboxOptions:
+              spares: int = 2, network: str = "egress", freeze: str = "on") -> SandboxOptions:
         if isolation not in LEVELS:
             raise StartupError(f"--isolation must be one of {', '.join(LEVELS)}, not {isolation!r}")
         if network not in NETWORK_MODES:
             raise StartupError(f"--network must be one of {', '.join(NETWORK_MODES)}, not {network!r}")
-        for flag, value in (("--zygote", zygote), ("--init-burst", init_burst)):
+        for flag, value in (("--zygote", zygote), ("--init-burst", init_burst), ("--freeze", freeze)):
             if value not in ("on", "off"):
                 raise StartupError(f"{flag} must be on or off, not {value!r}")
         if not 0 <= spares <= 64:
             raise StartupError(f"--spares must be between 0 and 64, not {spares}")
         modules = tuple(name.strip() for name in preload.split(",") if name.strip())
-        return cls(isolation, zygote == "on", modules, init_burst == "on", spares, network)
+        return cls(isolation, zygote == "on", modules, init_burst == "on", spares, network, freeze == "on")
 
 
 def is_loopback(host: str) -> bool:
@@ -89,6 +90,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         auth=auth, credentials=credentials, account_concurrency=account_concurrency,
                         isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
                         init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
+                        freeze=sandbox.freeze,
                         price_model=model, strict_roles=strict_roles, logs=logs,
                         open_paths=is_loopback(host) or unsigned_metrics)
 

@@ -2,8 +2,10 @@
 
 Each size runs as a temporary copy of the function (`<name>--tune-<MB>`, deleted afterwards): one
 cold call, then `runs` warm calls, each tagged `X-Ember-Source: tune` so it is recorded (and
-metered) as a tuning call. Duration and Billed Duration come from each call's REPORT line; the
-cost per call from the same price model the server bills with.
+metered) as a tuning call. Duration, Billed Duration and Max Memory Used come from each call's
+REPORT line (Max Memory Used is the environment's whole-life peak, shared pages included, so the
+size it shows is one the function fits in elsewhere); the cost per call from the same price model
+the server bills with.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from ember.billing.prices import PriceModel
 
 DEFAULT_SIZES = (128, 256, 512, 1024, 1769, 3008)
 COPIED = ("Runtime", "Role", "Handler", "Timeout", "Architectures", "EphemeralStorage")
-REPORT_RE = re.compile(r"\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms")
+REPORT_RE = re.compile(r"\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms\tMemory Size: \d+ MB\t"
+                       r"Max Memory Used: (\d+) MB")
 
 
 class TuneError(Exception):
@@ -34,6 +37,7 @@ class SizeResult:
     cold_ms: float
     durations_ms: list[float]
     costs: list[Decimal]
+    max_memory_used_mb: int = 0  # the highest Max Memory Used any of its calls reported
 
     @property
     def median_ms(self) -> float:
@@ -63,7 +67,8 @@ def tune(client, name: str, payload: bytes, sizes: list[int], runs: int, model: 
             calls = [_call(client, temp, payload, size, model, arch, progress) for _ in range(runs + 1)]
         finally:
             client.delete_function(FunctionName=temp)
-        results.append(SizeResult(size, calls[0][0], [c[0] for c in calls[1:]], [c[1] for c in calls[1:]]))
+        results.append(SizeResult(size, calls[0][0], [c[0] for c in calls[1:]], [c[1] for c in calls[1:]],
+                                  max(c[2] for c in calls)))
     return results
 
 
@@ -80,7 +85,7 @@ def recommend(results: list[SizeResult]) -> dict[str, SizeResult]:
 
 
 def _call(client, name: str, payload: bytes, size: int, model: PriceModel, arch: str,
-          progress: Callable[[], None]) -> tuple[float, Decimal]:
+          progress: Callable[[], None]) -> tuple[float, Decimal, int]:
     response = client.invoke(FunctionName=name, Payload=payload, LogType="Tail")
     body = response["Payload"].read()
     if response.get("FunctionError"):
@@ -89,7 +94,7 @@ def _call(client, name: str, payload: bytes, size: int, model: PriceModel, arch:
     if report is None:
         raise TuneError(f"{name}: no REPORT line in the call's log tail")
     progress()
-    return float(report[1]), model.call_cost(size, int(report[2]), arch)
+    return float(report[1]), model.call_cost(size, int(report[2]), arch), int(report[3])
 
 
 def _tag_as_tuning(request, **_: object) -> None:

@@ -26,12 +26,14 @@ def results_table(results: list[SizeResult], model_name: str) -> Table:
     picks = recommend(results)
     table = Table(title=f"Power tuning, {model_name} price model (warm calls; cold start shown apart)",
                   title_justify="left")
-    for column in ("MEMORY", "MEDIAN DURATION", "COLD CALL", "COST PER CALL", "COST PER 1M CALLS", ""):
+    for column in ("MEMORY", "MEDIAN DURATION", "COLD CALL", "MAX MEMORY USED", "COST PER CALL",
+                   "COST PER 1M CALLS", ""):
         table.add_column(column, justify="right" if column else "left", no_wrap=True)
     for result in results:
         marks = ", ".join(label for label, pick in picks.items() if pick is result)
         table.add_row(f"{result.memory_mb} MB", f"{result.median_ms:.2f} ms", f"{result.cold_ms:.2f} ms",
-                      f"${result.cost_per_call:.10f}", f"${result.cost_per_call * 1_000_000:,.4f}", marks)
+                      f"{result.max_memory_used_mb} MB", f"${result.cost_per_call:.10f}",
+                      f"${result.cost_per_call * 1_000_000:,.4f}", marks)
     return table
 
 

@@ -114,14 +114,24 @@ class Sandbox(Protocol):
         """Init is over: from now on the CPU quota applies."""
         ...
 
-    def peak_memory_bytes(self) -> int | None: ...
+    def freeze(self) -> None:
+        """The runtime asked for work and none waits: nothing inside runs until `thaw` (AWS's freeze)."""
+        ...
+
+    def thaw(self) -> None:
+        """Run again (before the runtime gets its event); harmless when not frozen."""
+        ...
+
+    def peak_memory_bytes(self) -> int | None:
+        """What the environment occupies at its peak over its whole life, shared pages included."""
+        ...
 
     def cpu_usage_ns(self) -> int | None: ...
 
     def oom_killed(self) -> bool: ...
 
     def kill(self) -> None:
-        """Kill every process of the sandbox; harmless if they are gone."""
+        """Kill every process of the sandbox, frozen or not; harmless if they are gone."""
         ...
 
     def release(self) -> None:

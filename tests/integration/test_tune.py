@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections import Counter
 
@@ -26,6 +27,9 @@ def test_tune_runs_each_size_recommends_and_charts(ember_with, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any("128 MB" in line and "$" in line for line in lines), "a row per size, never cut on a narrow pipe"
+    [small] = [line for line in lines if "128 MB" in line and "$" in line and ":" not in line]
+    used = int(re.findall(r"(\d+) MB", small)[1])
+    assert 15 <= used <= 128, f"Max Memory Used counts what the environment occupies, shared pages too: {small}"
     assert [line.split(":")[0] for line in lines if line.split(":")[0] in ("cheapest", "fastest", "balanced")] == [
         "cheapest", "fastest", "balanced"]
     assert "fastest: 1769 MB" in result.stdout, "memory buys CPU"

@@ -57,6 +57,8 @@ class FakeSandbox:
         self.endpoint: RuntimeEndpoint | None = None
         self.memory_bytes = 20 * 1024 * 1024
         self.released = 0
+        self.frozen = False
+        self.freezes: list[str] = []  # "freeze", "thaw", "kill" and "deliver", in order
         self._on_exit: Callable[[int], None] | None = None
         self._on_output: Callable[[str], None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -79,6 +81,15 @@ class FakeSandbox:
     def end_init_burst(self) -> None:
         pass
 
+    def freeze(self) -> None:
+        self.frozen = True
+        self.freezes.append("freeze")
+
+    def thaw(self) -> None:
+        if self.frozen:  # as a cgroup's: thawing what is not frozen does nothing
+            self.frozen = False
+            self.freezes.append("thaw")
+
     def peak_memory_bytes(self) -> int | None:
         return self.memory_bytes
 
@@ -89,9 +100,11 @@ class FakeSandbox:
         return False
 
     def kill(self) -> None:
+        self.freezes.append("kill")
         if self._task is not None and not self._task.done():
             self._task.cancel()
             asyncio.get_running_loop().call_soon(self._exit, -9)
+        self.thaw()
 
     def release(self) -> None:
         self.released += 1
@@ -111,6 +124,7 @@ class FakeSandbox:
             return self._exit(2)
         while True:
             invocation = await self.endpoint.runtime_next()
+            self.freezes.append("deliver to a frozen runtime" if self.frozen else "deliver")
             if not await self._handle(invocation):
                 return
 

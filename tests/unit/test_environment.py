@@ -30,6 +30,58 @@ def test_a_cold_call_waits_for_init_and_a_warm_one_does_not():
     assert warm.max_memory_mb == 20
 
 
+def test_an_idle_environment_is_frozen_and_thawed_before_its_runtime_gets_the_event():
+    async def scenario():
+        env = await FakeBackend().create(spec(), lambda env: None)
+        await env.invoke(invocation(b'"one"', "r1"))
+        await asyncio.sleep(0.01)  # the runtime asks for its next event
+        frozen_between_calls = env.sandbox.frozen
+        await env.invoke(invocation(b'"two"', "r2"))
+        await asyncio.sleep(0.01)
+        return frozen_between_calls, list(env.sandbox.freezes)
+
+    frozen_between_calls, freezes = run(scenario())
+    assert frozen_between_calls
+    assert freezes == ["deliver", "freeze", "thaw", "deliver", "freeze"], "the cold call came before any freeze"
+
+
+def test_back_to_back_calls_neither_freeze_nor_thaw():
+    async def scenario():
+        env = await FakeBackend().create(spec(), lambda env: None)
+        for n in range(5):
+            await env.invoke(invocation(b'"x"', f"r{n}"))
+        return list(env.sandbox.freezes)
+
+    assert run(scenario()) == ["deliver"] * 5
+
+
+def test_a_frozen_environment_is_killed_then_thawed():
+    async def scenario():
+        backend = FakeBackend()
+        env = await backend.create(spec(), lambda env: None)
+        await env.invoke(invocation(b'"one"', "r1"))
+        await asyncio.sleep(0.01)
+        env.destroy("reaped")
+        await asyncio.sleep(0.01)
+        return env, backend
+
+    env, backend = run(scenario())
+    freezes = env.sandbox.freezes
+    killed = freezes.index("kill")
+    assert freezes[killed - 1:killed + 2] == ["freeze", "kill", "thaw"] and not env.sandbox.frozen
+    assert backend.dead == [env]
+
+
+def test_max_memory_used_never_exceeds_memory_size():
+    async def scenario():
+        env = await FakeBackend().create(spec(), lambda env: None)
+        env.sandbox.memory_bytes = (env.spec.memory_mb + 40) * 1024 * 1024  # shared pages counted too
+        return env.spec.memory_mb, await env.invoke(invocation(b'"one"', "r1"))
+
+    memory_mb, record = run(scenario())
+    assert record.max_memory_mb == memory_mb
+
+
 def test_the_record_carries_the_calls_log_start_to_end():
     async def scenario():
         env = await FakeBackend().create(spec(), lambda env: None)

@@ -5,6 +5,10 @@ memory, cpu, cpuacct and pids as v1 hierarchies next to a cgroup2 mount that hol
 Each server owns `ember-<pid>/` in every hierarchy it uses; each environment gets `env-<n>/`
 below it. Leftovers of a server that died (its pid is gone) are swept at start.
 
+The freezer (v1 `freezer`, or `cgroup.freeze` where cgroup2 also holds memory) stops an idle
+environment between calls, as AWS does; it is optional: without one, environments run unfrozen.
+A SIGKILLed task in a frozen cgroup waits in D state until thawed, so every removal thaws after killing.
+
 CFS period: 20 ms. The kernel's smallest quota is 1 ms, and 128 MB buys 128/1769 = 0.072 vCPU,
 so the period must be at least 13.8 ms; 20 ms keeps the smallest function above that with room,
 while bounding how long a throttled function waits for its next slice.
@@ -19,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CONTROLLERS = ("memory", "cpu", "cpuacct", "pids")
+CONTROLLERS = ("memory", "cpu", "cpuacct", "pids", "freezer")
 CFS_PERIOD_US = 20_000
 MB_PER_VCPU = 1769
 PIDS_MAX = 1024  # Lambda's limit on processes + threads
@@ -59,6 +63,8 @@ def detect(mounts_text: str, cgroup2_controllers: dict[Path, str] | None = None)
             v2_name = "cpu" if controller == "cpuacct" else controller  # v2 accounts CPU in cpu.stat
             if v2_name in enabled.split():
                 found.setdefault(controller, Hierarchy(2, root))
+        if "memory" in enabled.split():  # v2's freezer is core (cgroup.freeze), no controller to enable
+            found.setdefault("freezer", Hierarchy(2, root))
     return found
 
 
@@ -120,6 +126,12 @@ class CgroupTree:
         group.create()
         return group
 
+    def thaw_all(self) -> None:
+        """Thaw every environment cgroup (after their processes were killed: a frozen one can't die)."""
+        for _, _, path in self.dirs():
+            for child in path.glob("env-*"):
+                _thaw(child)
+
     def remove(self) -> None:
         for _, _, path in self.dirs():
             _remove_tree(path)
@@ -138,6 +150,8 @@ class EnvironmentCgroup:
         self._peak_fd: int | None = None
         self._cpu_fd: int | None = None
         self._cpu_v2 = False
+        self._freeze_fd: int | None = None
+        self.frozen = False
 
     def create(self) -> None:
         """Make the directories with the pids limit; the memory limit too unless memory_mb is 0 (a
@@ -215,6 +229,35 @@ class EnvironmentCgroup:
         match = re.search(r"^usage_usec (\d+)$", text, re.M)
         return int(match[1]) * 1000 if match else None
 
+    def freeze(self) -> None:
+        """Stop every process inside (idle between calls). A v1 write only starts freezing (FREEZING,
+        then FROZEN once each task reaches the refrigerator): not waited for, it never blocks the loop."""
+        if self._write_freezer(True):
+            self.frozen = True
+
+    def thaw(self) -> None:
+        """Let every process run again; the kernel has woken them all when the write returns."""
+        if self.frozen and self._write_freezer(False):
+            self.frozen = False
+
+    def _write_freezer(self, frozen: bool) -> bool:
+        """One write through a kept-open fd (this runs twice per warm call); False without a freezer."""
+        if "freezer" not in self.paths:
+            return False
+        v1 = self.versions["freezer"] == 1
+        if self._freeze_fd is None:
+            try:
+                self._freeze_fd = os.open(self.paths["freezer"] / ("freezer.state" if v1 else "cgroup.freeze"),
+                                          os.O_WRONLY)
+            except OSError:
+                return False
+        value = (b"FROZEN" if frozen else b"THAWED") if v1 else (b"1" if frozen else b"0")
+        try:
+            os.pwrite(self._freeze_fd, value, 0)
+        except OSError:
+            return False
+        return True
+
     def oom_killed(self) -> bool:
         """True once the kernel's OOM killer has killed a process of this environment."""
         if "memory" not in self.paths:
@@ -225,10 +268,11 @@ class EnvironmentCgroup:
 
     def remove(self) -> None:
         """Kill whatever is left inside, then remove the directories (idempotent)."""
-        for fd in (self._peak_fd, self._cpu_fd):
+        for fd in (self._peak_fd, self._cpu_fd, self._freeze_fd):
             if fd is not None:
                 os.close(fd)
-        self._peak_fd = self._cpu_fd = None
+        self._peak_fd = self._cpu_fd = self._freeze_fd = None
+        self.frozen = False
         for path in set(self.paths.values()):
             _remove_tree(path)
 
@@ -245,12 +289,28 @@ def _remove_tree(path: Path) -> int:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        _thaw(path)  # a killed task in a frozen cgroup can't exit until thawed
         try:
             path.rmdir()
             return removed + 1
         except OSError:
             time.sleep(0.002)  # killed processes leave the cgroup as the kernel finishes them
     return removed
+
+
+def _thaw(path: Path) -> None:
+    """Thaw whichever freezer this directory has (none: nothing to do)."""
+    if (path / "freezer.state").exists():
+        _write_quietly(path / "freezer.state", "THAWED")
+    elif (path / "cgroup.freeze").exists():
+        _write_quietly(path / "cgroup.freeze", "0")
+
+
+def _write_quietly(path: Path, value: str) -> None:
+    try:
+        path.write_text(value)
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:

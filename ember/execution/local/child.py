@@ -80,9 +80,10 @@ def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir:
 
 def become_own_process() -> None:
     """Undo what a raw clone shares with the zygote, while still a spare (off the cold-start path):
-    default SIGCHLD, a random state of its own (os.fork would have reseeded it; a raw clone runs no
+    default SIGCHLD and SIGTERM, a random state of its own (os.fork would have reseeded it; a raw clone runs no
     at-fork hooks) and unbuffered stdio of its own on fds 0-2, which `confine` points at the log pipe."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the zygote's handler is for the zygote
     if "random" in sys.modules:
         sys.modules["random"].seed()
     sys.dont_write_bytecode = True

@@ -16,6 +16,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,8 @@ from ember.execution.model import EnvironmentSpec
 from ember.execution.variables import lambda_environment
 from ember.runtimes import language_summary
 
-FEATURES = ("cgroups", "namespaces", "network", "uid", "no_new_privs", "capabilities", "seccomp", "userns", "tmp",
-            "zygote", "runtimes")
+FEATURES = ("cgroups", "freezer", "namespaces", "network", "uid", "no_new_privs", "capabilities", "seccomp", "userns",
+            "tmp", "zygote", "runtimes")
 PROBE_MEMORY_MB = 128
 PROBE_TMP_MB = 512
 USERNS_MARK = "ember-doctor userns errno "
@@ -121,9 +122,9 @@ def _findings(probe: SandboxProcess, sandbox: Sandbox, sandboxes: Sandboxes, con
     try:  # read everything while the probe waits on this connection: closing it ends the probe
         pid = probe.pid
         mounts = _mounts(pid)
-        return [_cgroups(pid, sandbox), _namespaces(pid), _network(pid, sandboxes), _uid(pid), _no_new_privs(pid),
-                _capabilities(pid), _seccomp(pid), _userns(output), _tmp(mounts), _zygote(pid, sandboxes),
-                _runtimes(mounts)]
+        return [_cgroups(pid, sandbox), _freezer(pid, sandbox), _namespaces(pid), _network(pid, sandboxes), _uid(pid),
+                _no_new_privs(pid), _capabilities(pid), _seccomp(pid), _userns(output), _tmp(mounts),
+                _zygote(pid, sandboxes), _runtimes(mounts)]
     finally:
         connection.close()
 
@@ -145,6 +146,38 @@ def _cgroups(pid: int, sandbox: Sandbox) -> Finding:
     return Finding("cgroups", True, f"probe in {group.tree.name}/{group.name} for {', '.join(joined)}; "
                                     f"memory limit {int(limit) // 2**20 if limit and limit.isdigit() else limit} MB, "
                                     f"pids.max {pids}")
+
+
+def _freezer(pid: int, sandbox: Sandbox) -> Finding:
+    """Freeze the idle probe as the server freezes an idle environment, and see the kernel say FROZEN."""
+    group = sandbox.cgroup
+    if group is None or "freezer" not in group.paths:
+        return Finding("freezer", False, "no cgroup freezer (v1 freezer, or cgroup2 holding memory): idle "
+                                         "environments are not frozen, their timers and threads run between calls")
+    if group.tree.name not in Path(f"/proc/{pid}/cgroup").read_text():
+        return Finding("freezer", False, "the probe is not in a freezer cgroup")
+    version = group.versions["freezer"]
+    state_file = group.paths["freezer"] / ("freezer.state" if version == 1 else "cgroup.events")
+    group.freeze()
+    try:
+        frozen = _wait_frozen(state_file, version)
+    finally:
+        group.thaw()
+    if not frozen:
+        return Finding("freezer", False, f"{state_file} never said frozen")
+    return Finding("freezer", True, f"cgroup v{version} freezer: the idle probe froze ({state_file.name}) "
+                                    "and thawed; idle environments are frozen between calls")
+
+
+def _wait_frozen(state_file: Path, version: int, timeout_s: float = 2.0) -> bool:
+    """v1 goes FREEZING, then FROZEN; v2's cgroup.events says `frozen 1`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        text = _read(state_file) or ""
+        if (text.strip() == "FROZEN") if version == 1 else ("frozen 1" in text):
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def _namespaces(pid: int) -> Finding:

@@ -28,6 +28,7 @@ class SandboxSettings:
     mounts: Path = Path("/proc/mounts")  # where cgroup hierarchies are looked up
     spares: int = 2  # sandboxes the zygote keeps cloned and prepared ahead of cold starts
     network: str = "egress"  # egress | none: each environment's own network (ember.execution.local.network)
+    freeze: bool = True  # idle environments frozen between calls, where a freezer exists
 
 
 async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
@@ -63,9 +64,12 @@ async def open_sandboxes(stage: Path, settings: SandboxSettings) -> Sandboxes:
     elif level == "auto" and missing:
         log.warning("environments are not fully isolated (%s); they run with rlimits where these are "
                     "missing. `ember doctor` explains.", "; ".join(f"no {k}: {v}" for k, v in missing.items()))
+    if settings.freeze and cgroups is not None and "freezer" not in cgroups.hierarchies:
+        log.warning("no cgroup freezer here (v1 freezer, or cgroup2 holding memory): idle environments are "
+                    "not frozen, so their timers and background threads run between calls")
     isolated = info.isolation_error is None
     return Sandboxes(spawner, cgroups, isolate=isolated, init_burst=settings.init_burst,
-                     network=network if isolated else "host")
+                     network=network if isolated else "host", freeze=settings.freeze)
 
 
 def _open_network(mode: str) -> tuple[str, str | None]:

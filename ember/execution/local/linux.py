@@ -97,9 +97,9 @@ def set_hostname(name: str) -> None:
     _check(_libc.sethostname(name.encode(), len(name.encode())), "sethostname")
 
 
-def die_with_parent() -> None:
-    """SIGKILL this process when its parent dies, even by `kill -9`."""
-    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Signal this process (SIGKILL unless it has something to do first) when its parent dies, even by `kill -9`."""
+    _check(_libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0), "prctl")
 
 
 def no_new_privileges() -> None:

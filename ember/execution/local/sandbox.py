@@ -92,12 +92,13 @@ class Sandboxes:
     """Makes the sandbox of each new environment according to the server's isolation level."""
 
     def __init__(self, spawner: Spawner, cgroups: CgroupTree | None, isolate: bool, init_burst: bool = True,
-                 network: str = "host") -> None:
+                 network: str = "host", freeze: bool = True) -> None:
         self.spawner = spawner
         self.cgroups = cgroups
         self.isolate = isolate
         self.init_burst = init_burst
         self.network = network  # egress, none (a network of its own) or host
+        self.freeze = freeze  # idle environments frozen between calls (`--freeze`)
         self.tmp = TmpSlots()
         self.serve_api: ApiListenerFactory | None = None  # Ember's API on a socket inside a sandbox
         self.host_api_url: str | None = None  # Ember's API as the host reaches it (network "host")
@@ -205,12 +206,13 @@ class Sandbox:
             self.cgroup.throttle()
 
     def peak_memory_bytes(self) -> int | None:
-        """The cgroup's high-water mark (every process, page cache included, as Lambda counts it),
-        else the runtime process's VmHWM."""
+        """What the environment really occupies at its peak: the larger of its cgroup's high-water mark
+        (every process, page cache and /tmp included) and its runtime's peak resident set (VmHWM), which
+        counts the pages it shares with the zygote that no cgroup charges it for (ARCHITECTURE.md)."""
         peak = self.cgroup.peak_memory_bytes() if self.cgroup is not None else None
-        if peak is None and self.process is not None:
-            peak_kb = self.process.peak_rss_kb()
-            peak = peak_kb * 1024 if peak_kb is not None else None
+        peak_kb = self.process.peak_rss_kb() if self.process is not None else None
+        if peak_kb is not None:
+            peak = max(peak or 0, peak_kb * 1024)
         return peak
 
     def cpu_usage_ns(self) -> int | None:
@@ -219,11 +221,22 @@ class Sandbox:
     def oom_killed(self) -> bool:
         return self.cgroup is not None and self.cgroup.oom_killed()
 
+    def freeze(self) -> None:
+        """The runtime waits for its next event: stop everything inside until then."""
+        if self.cgroup is not None and self.owner.freeze:
+            self.cgroup.freeze()
+
+    def thaw(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.thaw()
+
     def kill(self) -> None:
-        """Kill the runtime and give the /tmp slot back at once: the environment that replaces a
-        timed-out one finds the same files. Its nested-call listener closes with it."""
+        """Kill the runtime (thawed after the SIGKILL, or it could not die) and give the /tmp slot back
+        at once: the environment that replaces a timed-out one finds the same files. Its nested-call
+        listener closes with it."""
         if self.process is not None:
             self.process.kill()
+        self.thaw()
         self._give_back_tmp()
         self._close_listeners()
 

@@ -24,6 +24,7 @@ import importlib
 import json
 import os
 import selectors
+import signal
 import socket
 import sys
 from dataclasses import dataclass
@@ -219,8 +220,32 @@ class Zygote:
         _, status = os.waitpid(pid, 0)
         self.send({"op": "exit", "pid": pid, "status": status})
 
+    def abandon(self) -> None:
+        """The server is gone: kill every child, then thaw their cgroups (a SIGKILLed task in a frozen
+        cgroup can't die until thawed, and no server is left to thaw it)."""
+        for pidfd in list(self.children):
+            try:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.cgroups is not None:
+            self.cgroups.thaw_all()
+
     def send(self, message: dict[str, object], fds: list[int] | None = None) -> None:
         socket.send_fds(self.channel, [json.dumps(message).encode()], fds or [])
+
+
+def _server_gone(signum: int, frame: object) -> None:
+    """SIGTERM, the zygote's death signal: leave `serve` for `abandon`. A clone that has not yet reset
+    its signals (a spare preparing) takes SIGTERM's default instead."""
+    if os.getpid() != ZYGOTE_PID[0]:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    raise SystemExit(0)
+
+
+ZYGOTE_PID = [0]
 
 
 def preload(modules: list[str]) -> list[str]:
@@ -237,13 +262,18 @@ def preload(modules: list[str]) -> list[str]:
 
 def main() -> None:
     fd, stage, isolate, modules, cgroups, spares, network = sys.argv[1:8]
-    die_with_parent()
+    ZYGOTE_PID[0] = os.getpid()
+    signal.signal(signal.SIGTERM, _server_gone)
+    die_with_parent(signal.SIGTERM)  # not SIGKILL: its frozen environments must be killed and thawed first
     channel = socket.socket(fileno=int(fd))
     tree = CgroupTree.from_message(json.loads(cgroups)) if cgroups != "-" else None
     zygote = Zygote(channel, stage, isolate == "1", tree, int(spares), network)
     loaded = preload([name for name in modules.split(",") if name]) if modules != "-" else []
     gc.freeze()  # the collector never walks what the children share, so it never copies those pages
-    zygote.serve(loaded)
+    try:
+        zygote.serve(loaded)  # returns when the server's end of the channel closes: it is gone
+    finally:
+        zygote.abandon()
 
 
 if __name__ == "__main__":
