@@ -23,13 +23,14 @@ import init_burst
 import many_functions
 import runtimes
 import server_cpu
+import sigv4_verify
 import throughput
 import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
               "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "many_functions": many_functions,
-              "server_cpu": server_cpu, "density": density}
+              "server_cpu": server_cpu, "sigv4_verify": sigv4_verify, "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -48,6 +49,7 @@ RATIOS = [
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
     ("ratio_server_cpu_signed_over_unsigned_p50", "server_cpu_per_signed_call_ms", "server_cpu_per_unsigned_call_ms",
      50),
+    ("ratio_sigv4_verify_over_botocore_plain_p50", "sigv4_verify_us", "sigv4_botocore_plain_us", 50),
     ("ratio_warm_1000_functions_over_1_p50", "warm_invoke_1000_functions_ms", "warm_invoke_1_function_ms", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
     ("ratio_idle_env_uss_exec_over_zygote_p50", "idle_env_uss_exec_mb", "idle_env_uss_mb", 50),

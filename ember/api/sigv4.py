@@ -76,7 +76,7 @@ def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
 
 class _Verifier(SigV4Auth):  # type: ignore[misc]  # botocore ships no types: SigV4Auth is Any to mypy
     """botocore's signer, but over exactly the headers the client says it signed (no blacklist), with
-    the day's signing key cached and the body hashed once (~0.4 ms of server CPU per call before)."""
+    the day's signing key cached and the body hashed once (0.59x of botocore's plain signer: bench/sigv4_verify.py)."""
 
     def __init__(self, credentials: Credentials, service: str, region: str, signed: list[str],
                  body: bytes, body_hash: str | None) -> None:
