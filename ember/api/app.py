@@ -14,6 +14,7 @@ from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
 from ember.api.lambda_api.permissions import LambdaPermissions
+from ember.api.lambda_api.policy import PolicyApi
 from ember.api.lambda_api.provisioned import ProvisionedApi
 from ember.api.lambda_api.stream_invoke import StreamInvokeApi
 from ember.api.lambda_api.tags import TagsApi
@@ -44,6 +45,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     concurrency = ConcurrencyApi(services)
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
+    policy = PolicyApi(services)
     authorizer = Authorizer(services.roles, services.region)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
@@ -72,6 +74,9 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(f"{FN}/{{name}}/aliases/{{alias}}", fn("lambda:GetAlias", aliases.get), methods=["GET"]),
         Route(f"{FN}/{{name}}/aliases/{{alias}}", fn("lambda:UpdateAlias", aliases.update), methods=["PUT"]),
         Route(f"{FN}/{{name}}/aliases/{{alias}}", fn("lambda:DeleteAlias", aliases.delete), methods=["DELETE"]),
+        Route(f"{FN}/{{name}}/policy", fn("lambda:AddPermission", policy.add), methods=["POST"]),
+        Route(f"{FN}/{{name}}/policy", fn("lambda:GetPolicy", policy.get), methods=["GET"]),
+        Route(f"{FN}/{{name}}/policy/{{sid}}", fn("lambda:RemovePermission", policy.remove), methods=["DELETE"]),
         Route("/2017-10-31/functions/{name}/concurrency", fn("lambda:PutFunctionConcurrency", concurrency.put),
               methods=["PUT"]),
         Route("/2019-09-30/functions/{name}/concurrency", fn("lambda:GetFunctionConcurrency", concurrency.get),

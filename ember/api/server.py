@@ -35,6 +35,7 @@ from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
+from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
@@ -155,7 +156,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     collector.collect()  # code left unreferenced by an earlier run
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
-                        strict_roles=config.strict_roles)
+                        strict_roles=config.strict_roles,
+                        policies=ResourcePolicies(db, registry, config.region))
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.

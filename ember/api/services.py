@@ -12,6 +12,7 @@ from ember.core.credentials import SessionCredentials
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
+from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
@@ -35,3 +36,4 @@ class Services:
     sessions: SessionCredentials = field(default_factory=SessionCredentials)  # environments' temporary keys
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
+    policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())

@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS role_attached_policies (
     arn TEXT NOT NULL,
     PRIMARY KEY (role, arn)
 );
+CREATE TABLE IF NOT EXISTS function_policies (
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    document TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    PRIMARY KEY (function, qualifier)
+);
 """
 
 
