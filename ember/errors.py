@@ -18,6 +18,9 @@
     │   ├── ServiceException                    500
     │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
+    │   ├── NotFoundException                   404 (API Gateway's: an API, route, integration or stage)
+    │   ├── BadRequestException                 400 (API Gateway's)
+    │   ├── ConflictException                   409 (API Gateway's)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -27,8 +30,9 @@
     │       └── IamValidationError              400 (IAM's ValidationError: a name or value out of bounds)
     └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
 
-`code`, `status_code` and `message_key` match botocore's Lambda service model
-(tests/unit/test_errors.py checks them against it), so boto3 raises the modelled class.
+`code`, `status_code` and `message_key` match botocore's Lambda service model (API Gateway's
+errors its apigatewayv2 model; tests/unit/test_errors.py checks both), so boto3 raises the
+modelled class.
 """
 
 from __future__ import annotations
@@ -118,6 +122,18 @@ class LogsInvalidParameter(AwsError):
 
 class SerializationException(AwsError):
     code, status_code, sender_fault, message_key = "SerializationException", 400, True, "message"
+
+
+class NotFoundException(AwsError):
+    code, status_code, sender_fault, message_key = "NotFoundException", 404, True, "message"
+
+
+class BadRequestException(AwsError):
+    code, status_code, sender_fault, message_key = "BadRequestException", 400, True, "message"
+
+
+class ConflictException(AwsError):
+    code, status_code, sender_fault, message_key = "ConflictException", 409, True, "message"
 
 
 class IamError(AwsError):

@@ -1,5 +1,5 @@
-"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads and the
-IAM subset, behind the error nets and SigV4; Prometheus metrics beside them."""
+"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the
+IAM subset and API Gateway's HTTP APIs, behind the error nets and SigV4; Prometheus metrics beside them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
+from ember.api.apigateway.operations import ApiGatewayApi
 from ember.api.authorization import Authorizer
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
@@ -93,6 +94,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
+        *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
         Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),

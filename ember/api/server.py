@@ -45,6 +45,8 @@ from ember.execution.local.sandbox import Sandboxes
 from ember.execution.pools import PoolManager
 from ember.observe import log_retention
 from ember.observe.metrics import Metrics
+from ember.triggers.api_store import ApiStore
+from ember.triggers.http_apis import HttpApis
 
 log = logging.getLogger("ember.server")
 GRACEFUL_SHUTDOWN_S = 10
@@ -91,6 +93,12 @@ def host_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def execute_api_endpoint(sock: socket.socket, region: str) -> Callable[[str], str]:
+    """An HTTP API's ApiEndpoint: AWS's host name under `.localhost`, which curl and browsers resolve to loopback."""
+    port = sock.getsockname()[1]
+    return lambda api_id: f"http://{api_id}.execute-api.{region}.localhost:{port}"
 
 
 def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]:
@@ -157,7 +165,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles,
-                        policies=ResourcePolicies(db, registry, config.region))
+                        policies=ResourcePolicies(db, registry, config.region),
+                        http_apis=HttpApis(ApiStore(db), config.region, execute_api_endpoint(sock, config.region)))
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.

@@ -17,6 +17,7 @@ from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.observe.metrics import Metrics
+from ember.triggers.http_apis import HttpApis
 
 
 @dataclass
@@ -37,3 +38,4 @@ class Services:
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
+    http_apis: HttpApis = None  # type: ignore[assignment]  # API Gateway's HTTP APIs (set by serve())

@@ -1,4 +1,5 @@
-"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles."""
+"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles,
+resource policies and API Gateway's APIs."""
 
 from __future__ import annotations
 
@@ -81,6 +82,13 @@ CREATE TABLE IF NOT EXISTS function_policies (
     document TEXT NOT NULL,
     revision TEXT NOT NULL,
     PRIMARY KEY (function, qualifier)
+);
+CREATE TABLE IF NOT EXISTS api_gateway (
+    api_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, kind, id)
 );
 """
 
