@@ -134,14 +134,15 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 def call_of(scope: Scope, body: bytes, prefix: str) -> HttpCall:
     """The request as plain data, the prefix taken off its path."""
     raw_path = scope.get("raw_path") or scope["path"].encode()
-    path = raw_path.decode("latin-1")[len(prefix):] or "/"
+    sent = raw_path.decode("latin-1")
+    path = sent[len(prefix):] or "/"
     headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
     client = scope.get("client") or ("127.0.0.1", 0)
     user_agent = next((value for name, value in headers if name == "user-agent"), "")
     version = scope.get("http_version", "1.1")
     return HttpCall(method=scope["method"], path=path, query=scope.get("query_string", b"").decode("latin-1"),
                     headers=headers, body=body, source_ip=client[0], user_agent=user_agent, time=time.time(),
-                    protocol=f"HTTP/{version}", prefix=prefix)
+                    protocol=f"HTTP/{version}", prefix=prefix, raw_path=sent)
 
 
 async def send_response(send: Send, response: HttpResponse) -> None:

@@ -29,11 +29,12 @@ class HttpCall:
     time: float  # epoch seconds when it arrived
     protocol: str = "HTTP/1.1"
     prefix: str = ""  # Ember's path prefix it came through (/_aws/lambda-url/<id>), "" when routed by Host
+    raw_path: str = ""  # the path exactly as sent, prefix included ("" when it is `path`)
 
     @property
     def sent_path(self) -> str:
         """The path exactly as the client sent it (and signed it, for SigV4)."""
-        return self.prefix + self.path
+        return self.raw_path or self.path
 
     def header(self, name: str) -> str | None:
         """The first value of a header (names compare case-insensitively)."""
