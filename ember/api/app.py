@@ -31,13 +31,17 @@ from ember.api.middleware import (
 )
 from ember.api.services import Services
 from ember.api.signing import api_of
+from ember.triggers.front_door import FrontDoor
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
 
 
-def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> AwsApiMiddleware:
-    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned."""
+def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> FrontDoor:
+    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned.
+
+    The front door sits before SigV4: function URLs and APIs are reached there, each kind's handler
+    registered below (`door.register(kind, handler)`, see ember.triggers.front_door)."""
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
@@ -105,9 +109,10 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
-    return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
-                            sessions=services.sessions, code_links=services.code_links, region=services.region,
-                            open_paths=open_paths)
+    signed = AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
+                              sessions=services.sessions, code_links=services.code_links, region=services.region,
+                              open_paths=open_paths)
+    return FrontDoor(signed)
 
 
 class RootApi:
