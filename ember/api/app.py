@@ -31,7 +31,9 @@ from ember.api.middleware import (
 )
 from ember.api.services import Services
 from ember.api.signing import api_of
+from ember.triggers.api_invoke import ApiInvoker
 from ember.triggers.front_door import FrontDoor
+from ember.triggers.http_api_gateway import HttpApiGateway
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
@@ -112,7 +114,10 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     signed = AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
                               sessions=services.sessions, code_links=services.code_links, region=services.region,
                               open_paths=open_paths)
-    return FrontDoor(signed)
+    door = FrontDoor(signed)
+    caller = ApiInvoker(services.invoker, services.policies)
+    door.register("execute-api", HttpApiGateway(services.http_apis, caller, services.region).handle)
+    return door
 
 
 class RootApi:

@@ -25,7 +25,7 @@ MEMORY_BUCKETS = tuple(mb * MIB for mb in (8, 16, 32, 64, 128, 256, 512, 1024, 2
 CALL_LABELS = ("faas_name", "faas_version", "faas_trigger")
 BILLING_LABELS = (*CALL_LABELS, "price_model")
 # OpenTelemetry's faas.trigger for Ember's invocation sources; anything else is "other".
-TRIGGERS = {"invoke": "http"}
+TRIGGERS = {"invoke": "http", "apigateway": "http"}
 
 
 def trigger_of(source: str) -> str:

@@ -1,0 +1,125 @@
+"""An HTTP API's data plane, as API Gateway runs it: `<api-id>.execute-api…` → stage → route → function.
+
+In order: the API (unknown → 404 `{"message":"Not Found"}`); a CORS preflight, answered without a
+route when the API has a CorsConfiguration; the stage (a named stage owns `/<stage>/…`, `$default`
+the rest) and the route its deployment holds (none → 404); the call (ember.triggers.api_invoke); the
+function's answer in the integration's payload format. Every failure after routing is an HTTP
+API's 500 `{"message":"Internal Server Error"}` (a throttle included: API Gateway never passes
+Lambda's 429 on), and an integration that outlives its TimeoutInMillis (30 s at most) is 503
+`{"message":"Service Unavailable"}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+
+from starlette.types import Send
+
+from ember.arns import execute_api_arn, integration_function
+from ember.triggers.api_invoke import ApiInvoker, Outcome, Target
+from ember.triggers.api_store import Record
+from ember.triggers.cors import is_preflight, preflight, with_cors
+from ember.triggers.front_door import send_response
+from ember.triggers.http_apis import HttpApis
+from ember.triggers.http_call import HttpCall, HttpResponse, RouteContext
+from ember.triggers.http_events import event_v1, event_v2
+from ember.triggers.http_responses import http_api_error, json_message, response_v1, response_v2
+from ember.triggers.http_routes import RouteMatch, RouteTable, parse_route_key, split_stage
+
+
+@dataclass(frozen=True)
+class Routed:
+    stage: Record
+    match: RouteMatch[Record]
+    integration: Record
+
+
+class HttpApiGateway:
+    def __init__(self, apis: HttpApis, caller: ApiInvoker, region: str) -> None:
+        self.apis = apis
+        self.caller = caller
+        self.region = region
+        self._tables: dict[tuple[str, str], RouteTable[Record]] = {}  # per deployment: they never change
+
+    async def handle(self, call: HttpCall, api_id: str, send: Send) -> None:
+        """The front door's handler for "execute-api"."""
+        await send_response(send, await self.answer(call, api_id))
+
+    async def answer(self, call: HttpCall, api_id: str) -> HttpResponse:
+        api = self.apis.store.get(api_id, "api", api_id)
+        if api is None:
+            return json_message(404, "Not Found")
+        if api.get("DisableExecuteApiEndpoint"):
+            return json_message(403, "Forbidden")
+        request_id = new_request_id()
+        cors = api.get("CorsConfiguration")
+        if cors is not None and is_preflight(call, cors):
+            response = preflight(call, cors, status=204)
+        else:
+            response = await self._serve(call, api_id, request_id)
+            response.headers = with_cors(response.headers, call, cors)
+        response.headers.append(("apigw-requestid", request_id))
+        return response
+
+    async def _serve(self, call: HttpCall, api_id: str, request_id: str) -> HttpResponse:
+        routed = self.route(api_id, call)
+        if routed is None:
+            return json_message(404, "Not Found")
+        stage, key, integration = routed.stage["StageName"], routed.match.key, routed.integration
+        function = integration_function(integration["IntegrationUri"])
+        if function is None:
+            return http_api_error()
+        target = Target(function, execute_api_arn(self.region, api_id, stage, key.method, key.path),
+                        integration["TimeoutInMillis"] / 1000, role="CredentialsArn" in integration)
+        context = RouteContext(api_id, f"{api_id}.execute-api.{self.region}.amazonaws.com", request_id, stage=stage,
+                               route_key=key.text, resource_path=key.path or key.text,
+                               path_parameters=routed.match.path_parameters or None,
+                               stage_variables=routed.stage.get("StageVariables") or None)
+        v2 = integration["PayloadFormatVersion"] == "2.0"
+        invoked = await self.caller.call(target, event_v2(call, context) if v2 else event_v1(call, context, False))
+        if invoked.outcome is Outcome.TIMED_OUT:
+            return json_message(503, "Service Unavailable")
+        if invoked.outcome is not Outcome.ANSWERED:
+            return http_api_error()
+        return response_v2(invoked.payload, http_api_error()) if v2 else response_v1(invoked.payload, http_api_error())
+
+    def route(self, api_id: str, call: HttpCall) -> Routed | None:
+        """The stage, route and integration a request reaches; None for API Gateway's 404."""
+        stages = {stage["StageName"]: stage for stage in self.apis.store.all(api_id, "stage")}
+        split = split_stage(call.path, stages)
+        if split is None:
+            return None
+        stage = stages[split[0]]
+        table = self._table(api_id, stage)
+        match = table.match(call.method, split[1]) if table else None
+        target = match.value.get("Target", "") if match else ""
+        integration = self._integration(api_id, stage, target)
+        if match is None or integration is None:
+            return None
+        return Routed(stage, match, integration)
+
+    def _table(self, api_id: str, stage: Record) -> RouteTable[Record] | None:
+        deployment = stage.get("DeploymentId")
+        snapshot = self.apis.stages.snapshot(api_id, stage["StageName"])
+        if deployment is None or snapshot is None:
+            return None
+        table = self._tables.get((api_id, deployment))
+        if table is None:
+            if len(self._tables) > 4096:
+                self._tables.clear()
+            table = RouteTable((parse_route_key(route["RouteKey"]), route) for route in snapshot["routes"])
+            self._tables[(api_id, deployment)] = table
+        return table
+
+    def _integration(self, api_id: str, stage: Record, target: str) -> Record | None:
+        kind, _, integration_id = target.partition("/")
+        snapshot = self.apis.stages.snapshot(api_id, stage["StageName"]) or {}
+        integration: Record | None = snapshot.get("integrations", {}).get(integration_id)
+        return integration if kind == "integrations" else None
+
+
+def new_request_id() -> str:
+    """API Gateway's request ids look like `JKJaXmPLvHcESHA=`: 11 random bytes in base64."""
+    return base64.b64encode(secrets.token_bytes(11)).decode()
