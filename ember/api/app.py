@@ -32,8 +32,10 @@ from ember.api.middleware import (
 from ember.api.services import Services
 from ember.api.signing import api_of
 from ember.triggers.api_invoke import ApiInvoker
+from ember.triggers.execute_api import ExecuteApi
 from ember.triggers.front_door import FrontDoor
 from ember.triggers.http_api_gateway import HttpApiGateway
+from ember.triggers.rest_api_gateway import RestApiGateway
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
@@ -116,7 +118,9 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
                               open_paths=open_paths)
     door = FrontDoor(signed)
     caller = ApiInvoker(services.invoker, services.policies)
-    door.register("execute-api", HttpApiGateway(services.http_apis, caller, services.region).handle)
+    execute_api = ExecuteApi(HttpApiGateway(services.http_apis, caller, services.region),
+                             RestApiGateway(services.rest_apis, caller, services.region))
+    door.register("execute-api", execute_api.handle)
     return door
 
 

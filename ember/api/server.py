@@ -47,6 +47,7 @@ from ember.observe import log_retention
 from ember.observe.metrics import Metrics
 from ember.triggers.api_store import ApiStore
 from ember.triggers.http_apis import HttpApis
+from ember.triggers.rest_apis import RestApis
 
 log = logging.getLogger("ember.server")
 GRACEFUL_SHUTDOWN_S = 10
@@ -162,11 +163,13 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     collector = CodeCollector(db, registry.code, pools.code_in_use)
     registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
     collector.collect()  # code left unreferenced by an earlier run
+    api_store, endpoint = ApiStore(db), execute_api_endpoint(sock, config.region)  # API Gateway's APIs, both types
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles,
                         policies=ResourcePolicies(db, registry, config.region),
-                        http_apis=HttpApis(ApiStore(db), config.region, execute_api_endpoint(sock, config.region)))
+                        http_apis=HttpApis(api_store, config.region, endpoint),
+                        rest_apis=RestApis(api_store, endpoint))
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.

@@ -18,6 +18,7 @@ from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.observe.metrics import Metrics
 from ember.triggers.http_apis import HttpApis
+from ember.triggers.rest_apis import RestApis
 
 
 @dataclass
@@ -39,3 +40,4 @@ class Services:
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
     http_apis: HttpApis = None  # type: ignore[assignment]  # API Gateway's HTTP APIs (set by serve())
+    rest_apis: RestApis = None  # type: ignore[assignment]  # REST APIs, made by templates (set by serve())

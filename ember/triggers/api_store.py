@@ -49,6 +49,10 @@ class ApiStore:
         """The APIs that have a `kind` record (each API has one `api` or `restapi` record of itself)."""
         return sorted(api_id for api_id, kinds in self._rows.items() if kinds.get(kind))
 
+    def ids_in_use(self, api_id: str) -> bool:
+        """Whether an API of either type already has this id."""
+        return bool(self._rows.get(api_id))
+
     def put(self, api_id: str, kind: str, item_id: str, record: Record) -> Record:
         self.db.execute("INSERT OR REPLACE INTO api_gateway (api_id, kind, id, config) VALUES (?, ?, ?, ?)",
                         (api_id, kind, item_id, json.dumps(record)))

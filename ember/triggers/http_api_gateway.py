@@ -15,13 +15,10 @@ import base64
 import secrets
 from dataclasses import dataclass
 
-from starlette.types import Send
-
 from ember.arns import execute_api_arn, integration_function
 from ember.triggers.api_invoke import ApiInvoker, Outcome, Target
 from ember.triggers.api_store import Record
 from ember.triggers.cors import is_preflight, preflight, with_cors
-from ember.triggers.front_door import send_response
 from ember.triggers.http_apis import HttpApis
 from ember.triggers.http_call import HttpCall, HttpResponse, RouteContext
 from ember.triggers.http_events import event_v1, event_v2
@@ -42,10 +39,6 @@ class HttpApiGateway:
         self.caller = caller
         self.region = region
         self._tables: dict[tuple[str, str], RouteTable[Record]] = {}  # per deployment: they never change
-
-    async def handle(self, call: HttpCall, api_id: str, send: Send) -> None:
-        """The front door's handler for "execute-api"."""
-        await send_response(send, await self.answer(call, api_id))
 
     async def answer(self, call: HttpCall, api_id: str) -> HttpResponse:
         api = self.apis.store.get(api_id, "api", api_id)

@@ -44,7 +44,7 @@ class HttpApis:
         if ("RouteKey" in body or "CredentialsArn" in body) and "Target" not in body:
             raise BadRequestException("RouteKey and CredentialsArn are only valid with Target (quick create)")
         api_id = new_id()
-        while self.store.get(api_id, "api", api_id) is not None:
+        while self.store.ids_in_use(api_id):
             api_id = new_id()
         record = {**API_DEFAULTS, "ApiId": api_id, "Name": body["Name"], "CreatedDate": now(),
                   "Tags": dict(body.get("Tags") or {})}
