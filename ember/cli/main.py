@@ -155,6 +155,22 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
     _print_table(table)
 
 
+@app.command("apis")
+def list_apis(endpoint: str | None = EndpointOption) -> None:
+    """List HTTP APIs: each stage's invoke URL and the routes it serves."""
+    client = aws_client("apigatewayv2", endpoint_url(endpoint))
+    table = Table(box=None, pad_edge=False)
+    for column in ("API ID", "NAME", "STAGE", "URL", "ROUTES"):
+        table.add_column(column, no_wrap=True)
+    for api in _call(lambda: client.get_apis()["Items"]):
+        routes = ", ".join(sorted(r["RouteKey"] for r in _call(client.get_routes, ApiId=api["ApiId"])["Items"]))
+        for stage in _call(client.get_stages, ApiId=api["ApiId"])["Items"] or [{"StageName": "-"}]:
+            name = stage["StageName"]
+            url = api["ApiEndpoint"] + ("" if name in ("$default", "-") else f"/{name}")
+            table.add_row(api["ApiId"], api["Name"], name, url, routes or "-")
+    _print_table(table)
+
+
 def _print_table(table: Table) -> None:
     """On a terminal, fitted to it; piped, whole rows whatever their width, so `| grep` finds full names."""
     if console.is_terminal:

@@ -6,6 +6,7 @@ import base64
 import http.client
 import importlib.util
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from conftest import ROLE, EmberProcess, lambda_client, make_zip, wait_for
+from conftest import BIN, ROLE, EmberProcess, lambda_client, make_zip, wait_for
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -290,6 +291,20 @@ def test_control_plane_errors_and_delete(gw, functions):
     gw.delete_api(ApiId=api_id)
     with pytest.raises(gw.exceptions.NotFoundException):
         gw.get_api(ApiId=api_id)
+
+
+def test_the_aws_cli_quick_creates_and_ember_apis_lists_it(server, functions):
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION,
+           "EMBER_ENDPOINT_URL": server.url}
+    created = subprocess.run([str(BIN / "aws"), "apigatewayv2", "create-api", "--endpoint-url", server.url,
+                              "--name", "from-cli", "--protocol-type", "HTTP", "--target", fn_arn(functions["echo"])],
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert created.returncode == 0, created.stderr
+    api = json.loads(created.stdout)
+    listed = subprocess.run([str(BIN / "ember"), "apis"], capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line.split() for line in listed.stdout.splitlines() if line.startswith(api["ApiId"])]
+    assert row == [api["ApiId"], "from-cli", "$default", api["ApiEndpoint"], "$default"]
 
 
 def test_apis_survive_a_restart(tmp_path):
