@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from conftest import BIN, ROLE, EmberProcess, lambda_client, make_zip, wait_for
+from conftest import BIN, ROLE, EmberProcess, lambda_client, make_zip, wait_for, wait_for_records
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -154,6 +154,23 @@ def test_routes_pick_the_most_specific_match_in_both_address_forms(server, gw, l
         assert event["routeKey"] == "ANY /files/{proxy+}" and event["pathParameters"] == {"proxy": "a/b.txt"}
         assert json.loads(request(server, api_id, "POST", "/items", b"{}", form=form)[2])["routeKey"] == "POST /items"
         assert json.loads(request(server, api_id, "PUT", "/other", form=form)[2])["routeKey"] == "$default"
+
+
+def test_a_call_through_an_api_is_metered_like_a_direct_call(server, gw, lam, functions):
+    """Same invoker: an invocation record (source apigateway) and /metrics' faas_trigger="http"."""
+    lam.create_function(FunctionName="apigw-metered", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": make_zip({"index.py": ECHO})})
+    api_id = explicit_api(gw, lam, "apigw-metered", "2.0", ["$default"])
+    assert request(server, api_id, "GET", "/")[0] == 200
+    [row] = wait_for_records(server.data_dir, 1, "function = ?", ("apigw-metered",))
+    assert row["source"] == "apigateway" and row["status"] == "success" and row["billed_ms"] >= 1
+    port = int(server.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/metrics")
+    metrics = connection.getresponse().read().decode()
+    connection.close()
+    assert any(line.startswith("faas_invocations_total{") and 'faas_name="apigw-metered"' in line
+               and 'faas_trigger="http"' in line and line.endswith(" 1.0") for line in metrics.splitlines())
 
 
 def test_no_route_is_404_not_found(server, gw, lam, functions):
