@@ -15,6 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from conftest import ROLE, EmberProcess, lambda_client, make_zip
 from url_helpers import allow_public, fetch, host_form, path_form, public_url, url_id_of
 
 pytestmark = pytest.mark.integration
@@ -269,3 +270,21 @@ def test_curl_reaches_the_printed_url(client, deploy):
     event = json.loads(done.stdout)
     assert event["rawPath"] == "/from/curl" and event["queryStringParameters"] == {"via": "curl"}
     assert json.loads(event["body"]) == {"hello": "curl"} and event["headers"]["user-agent"].startswith("curl/")
+
+
+def test_urls_survive_a_restart_and_follow_the_port(tmp_path):
+    first = EmberProcess(tmp_path / "data").start()
+    try:
+        lambda_ = lambda_client(first.url)
+        lambda_.create_function(FunctionName="kept", Runtime="python3.11", Role=ROLE, Handler="index.handler",
+                                Code={"ZipFile": make_zip({"index.py": ECHO})})
+        url_id = public_url(lambda_, "kept")
+    finally:
+        first.stop()
+    second = EmberProcess(tmp_path / "data").start()
+    try:
+        kept = lambda_client(second.url).get_function_url_config(FunctionName="kept")["FunctionUrl"]
+        assert url_id_of(kept) == url_id and kept.endswith(f":{second.url.rsplit(':', 1)[1]}/")
+        assert event_of(fetch(path_form(second.url, url_id, "/again")))["rawPath"] == "/again"
+    finally:
+        second.stop()
