@@ -16,6 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import ROLE, EmberProcess, lambda_client, make_zip
+from test_cli import ember_cli
 from url_helpers import allow_public, fetch, host_form, path_form, public_url, url_id_of
 
 pytestmark = pytest.mark.integration
@@ -288,3 +289,15 @@ def test_urls_survive_a_restart_and_follow_the_port(tmp_path):
         assert event_of(fetch(path_form(second.url, url_id, "/again")))["rawPath"] == "/again"
     finally:
         second.stop()
+
+
+def test_ember_urls_lists_both_forms(client, deploy, ember):
+    name = deploy(ECHO)
+    function_url = client.create_function_url_config(FunctionName=name, AuthType="AWS_IAM",
+                                                     InvokeMode="RESPONSE_STREAM")["FunctionUrl"]
+    listed = ember_cli(ember, "urls", name)
+    assert listed.returncode == 0, listed.stderr
+    row = next(line.split() for line in listed.stdout.splitlines() if line.startswith(name))
+    assert row == [name, "AWS_IAM", "RESPONSE_STREAM", function_url,
+                   f"{ember.url}/_aws/lambda-url/{url_id_of(function_url)}/"]
+    assert name in ember_cli(ember, "urls").stdout
