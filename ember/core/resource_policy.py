@@ -89,6 +89,10 @@ class ResourcePolicies:
             raise ResourceNotFoundException(NOT_FOUND)
         return policy, revision
 
+    def document(self, name: str, qualifier: str | None) -> dict[str, Any]:
+        """The policy as it is, maybe without a statement (for evaluating a signed caller's request)."""
+        return self._load(name, qualifier)[0]
+
     def allows(self, name: str, qualifier: str | None, principal: str, action: str = "lambda:InvokeFunction",
                context: dict[str, str] | None = None) -> bool:
         """May `principal` (a service such as events.amazonaws.com, `*` for anyone) do `action` here?"""
