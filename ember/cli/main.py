@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ember.cli.apis import api_rows
 from ember.cli.client import aws_client, endpoint_url
 from ember.cli.urls import function_names, url_rows
 
@@ -158,17 +159,14 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
 
 @app.command("apis")
 def list_apis(endpoint: str | None = EndpointOption) -> None:
-    """List HTTP APIs: each stage's invoke URL and the routes it serves."""
-    client = aws_client("apigatewayv2", endpoint_url(endpoint))
+    """List HTTP APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and its routes."""
+    url = endpoint_url(endpoint)
+    client = aws_client("apigatewayv2", url)
     table = Table(box=None, pad_edge=False)
-    for column in ("API ID", "NAME", "STAGE", "URL", "ROUTES"):
+    for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
         table.add_column(column, no_wrap=True)
-    for api in _call(lambda: client.get_apis()["Items"]):
-        routes = ", ".join(sorted(r["RouteKey"] for r in _call(client.get_routes, ApiId=api["ApiId"])["Items"]))
-        for stage in _call(client.get_stages, ApiId=api["ApiId"])["Items"] or [{"StageName": "-"}]:
-            name = stage["StageName"]
-            url = api["ApiEndpoint"] + ("" if name in ("$default", "-") else f"/{name}")
-            table.add_row(api["ApiId"], api["Name"], name, url, routes or "-")
+    for row in _call(api_rows, client, url):
+        table.add_row(*row)
     _print_table(table)
 
 

@@ -321,7 +321,8 @@ def test_the_aws_cli_quick_creates_and_ember_apis_lists_it(server, functions):
     listed = subprocess.run([str(BIN / "ember"), "apis"], capture_output=True, text=True, env=env, timeout=60)
     assert listed.returncode == 0, listed.stderr
     [row] = [line.split() for line in listed.stdout.splitlines() if line.startswith(api["ApiId"])]
-    assert row == [api["ApiId"], "from-cli", "$default", api["ApiEndpoint"], "$default"]
+    path_url = f"{server.url}/_aws/execute-api/{api['ApiId']}/"
+    assert row == [api["ApiId"], "from-cli", "$default", api["ApiEndpoint"], path_url, "$default"]
 
 
 def test_apis_survive_a_restart(tmp_path):
