@@ -343,3 +343,44 @@ def test_apis_survive_a_restart(tmp_path):
         assert json.loads(request(second, api_id, "GET", "/again")[2])["rawPath"] == "/again"
     finally:
         second.stop()
+
+
+def framework_function(lam, name: str, handler: str) -> str:
+    """Mangum's and Powertools' apps of test_http_frameworks.py, zipped with their pinned libraries."""
+    from test_http_frameworks import MANGUM_APP, POWERTOOLS_APP, site
+
+    app = MANGUM_APP if handler == "handler" else POWERTOOLS_APP.replace(
+        "url_app, http_app = routes(LambdaFunctionUrlResolver()), routes(APIGatewayHttpResolver())",
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "rest_app, http_app = routes(APIGatewayRestResolver()), routes(APIGatewayHttpResolver())\n\n\n"
+        "def rest_handler(event, context):\n    return rest_app.resolve(event, context)")
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler=f"app.{handler}", MemorySize=256,
+                        Timeout=10, Code={"ZipFile": make_zip({**site(), "app.py": app})})
+    return name
+
+
+@pytest.mark.parametrize(("handler", "version", "kind"), [("http_handler", "2.0", "APIGatewayHttpResolver"),
+                                                          ("rest_handler", "1.0", "APIGatewayRestResolver")])
+def test_powertools_resolvers_answer_behind_an_http_api(server, gw, lam, handler, version, kind):
+    name = framework_function(lam, f"apigw-powertools-{version[0]}", handler)
+    api_id = explicit_api(gw, lam, name, version, ["ANY /{proxy+}"])
+    status, _, body = request(server, api_id, "GET", "/hello/ember?q=1&q=2")
+    assert status == 200, body
+    assert json.loads(body) == {"hello": "ember", "q": "1,2" if version == "2.0" else "2", "kind": kind}
+    status, _, body = request(server, api_id, "POST", "/echo", b"\x00\x01binary",
+                              [("Content-Type", "application/octet-stream")])
+    assert (status, body) == (201, b"yranib\x01\x00")
+    status, _, body = request(server, api_id, "GET", "/nowhere")
+    assert status == 404 and json.loads(body)["message"] == "Not found"  # the app's own 404, not API Gateway's
+
+
+def test_mangum_runs_an_asgi_app_behind_an_http_api(server, gw, lam):
+    name = framework_function(lam, "apigw-mangum", "handler")
+    api_id = explicit_api(gw, lam, name, "2.0", ["$default"])
+    status, _, body = request(server, api_id, "GET", "/items/7?q=a&q=b", None, [("Cookie", "k=v"),
+                                                                               ("User-Agent", "t/1")], form="path")
+    assert status == 200, body
+    assert json.loads(body) == {"id": "7", "q": ["a", "b"], "agent": "t/1", "cookie": "v"}
+    status, headers, body = request(server, api_id, "POST", "/echo", b"abc", [("Content-Type", "text/plain")])
+    assert (status, body, headers["x-length"]) == (201, b"cba", "3")
+    assert headers["set-cookie"].startswith("seen=yes")
