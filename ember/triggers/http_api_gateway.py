@@ -27,6 +27,12 @@ from ember.triggers.http_routes import RouteMatch, RouteTable, parse_route_key, 
 
 
 @dataclass(frozen=True)
+class Deployed:
+    routes: RouteTable[Record]
+    integrations: dict[str, Record]
+
+
+@dataclass(frozen=True)
 class Routed:
     stage: Record
     match: RouteMatch[Record]
@@ -38,7 +44,7 @@ class HttpApiGateway:
         self.apis = apis
         self.caller = caller
         self.region = region
-        self._tables: dict[tuple[str, str], RouteTable[Record]] = {}  # per deployment: they never change
+        self._deployments: dict[tuple[str, str], Deployed] = {}
 
     async def answer(self, call: HttpCall, api_id: str) -> HttpResponse:
         api = self.apis.store.get(api_id, "api", api_id)
@@ -84,33 +90,28 @@ class HttpApiGateway:
         split = split_stage(call.path, stages)
         if split is None:
             return None
-        stage = stages[split[0]]
-        table = self._table(api_id, stage)
-        match = table.match(call.method, split[1]) if table else None
-        target = match.value.get("Target", "") if match else ""
-        integration = self._integration(api_id, stage, target)
-        if match is None or integration is None:
+        stage, path = stages[split[0]], split[1]
+        deployed = self._deployed(api_id, stage)
+        match = deployed.routes.match(call.method, path) if deployed else None
+        if deployed is None or match is None:
             return None
-        return Routed(stage, match, integration)
+        kind, _, integration_id = match.value.get("Target", "").partition("/")
+        integration = deployed.integrations.get(integration_id) if kind == "integrations" else None
+        return Routed(stage, match, integration) if integration else None
 
-    def _table(self, api_id: str, stage: Record) -> RouteTable[Record] | None:
+    def _deployed(self, api_id: str, stage: Record) -> Deployed | None:
+        """What the stage's deployment serves, its route table built once (a deployment never changes)."""
         deployment = stage.get("DeploymentId")
-        snapshot = self.apis.stages.snapshot(api_id, stage["StageName"])
-        if deployment is None or snapshot is None:
-            return None
-        table = self._tables.get((api_id, deployment))
-        if table is None:
-            if len(self._tables) > 4096:
-                self._tables.clear()
-            table = RouteTable((parse_route_key(route["RouteKey"]), route) for route in snapshot["routes"])
-            self._tables[(api_id, deployment)] = table
-        return table
-
-    def _integration(self, api_id: str, stage: Record, target: str) -> Record | None:
-        kind, _, integration_id = target.partition("/")
-        snapshot = self.apis.stages.snapshot(api_id, stage["StageName"]) or {}
-        integration: Record | None = snapshot.get("integrations", {}).get(integration_id)
-        return integration if kind == "integrations" else None
+        cached = self._deployments.get((api_id, deployment)) if deployment else None
+        if cached is None:
+            snapshot = self.apis.stages.snapshot(api_id, stage["StageName"])
+            if deployment is None or snapshot is None:
+                return None
+            if len(self._deployments) > 4096:
+                self._deployments.clear()
+            routes = RouteTable((parse_route_key(route["RouteKey"]), route) for route in snapshot["routes"])
+            cached = self._deployments[(api_id, deployment)] = Deployed(routes, snapshot["integrations"])
+        return cached
 
 
 def new_request_id() -> str:

@@ -181,6 +181,14 @@ def test_no_route_is_404_not_found(server, gw, lam, functions):
     assert request(server, "nosuchapi1", "GET", "/only")[0] == 404
 
 
+def test_payloads_over_the_limits_are_refused(server, gw, lam, functions):
+    api_id = explicit_api(gw, lam, functions["echo"], "2.0", ["$default"])
+    status, _, body = request(server, api_id, "POST", "/", b"x" * (7 * 1024 * 1024), [("Content-Type", "text/plain")])
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})  # Lambda's 6 MB refuses it
+    status, _, body = request(server, api_id, "POST", "/", b"x" * (10 * 1024 * 1024 + 1))
+    assert (status, json.loads(body)) == (413, {"message": "Request Entity Too Large"})  # an HTTP API's 10 MB
+
+
 def test_format_2_0_event_and_response_field_by_field(server, gw, lam, functions):
     api_id = explicit_api(gw, lam, functions["echo"], "2.0", ["ANY /{proxy+}"])
     headers = [("X-Repeat", "one"), ("X-Repeat", "two"), ("Cookie", "a=1; b=2"), ("Content-Type", "application/json")]
@@ -308,6 +316,13 @@ def test_control_plane_errors_and_delete(gw, functions):
     gw.delete_api(ApiId=api_id)
     with pytest.raises(gw.exceptions.NotFoundException):
         gw.get_api(ApiId=api_id)
+
+
+def test_a_deleted_api_stops_answering(server, gw, lam, functions):
+    api_id = explicit_api(gw, lam, functions["echo"], "2.0", ["$default"])
+    assert request(server, api_id, "GET", "/")[0] == 200
+    gw.delete_api(ApiId=api_id)
+    assert request(server, api_id, "GET", "/")[0] == 404
 
 
 def test_the_aws_cli_quick_creates_and_ember_apis_lists_it(server, functions):
