@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import uuid
+from dataclasses import replace
 from typing import Any, Protocol
 
 from starlette.types import Send
@@ -68,7 +70,7 @@ class FunctionUrlHandler:
         if route is None:
             await send_response(send, json_message(403, FORBIDDEN[1], FORBIDDEN[0]))
             return
-        payload = json.dumps(event_v2(call, route)).encode()
+        payload = json.dumps(event_v2(forwarded(call), route)).encode()
         if len(payload) > MAX_PAYLOAD_BYTES:
             await send_response(send, json_message(413, "Request must be smaller than 6291456 bytes for the "
                                                         "InvokeFunction operation", "Message"))
@@ -143,6 +145,16 @@ class FunctionUrlHandler:
         response.headers = cors.with_cors(response.headers, call, url.config.get("Cors"))
         response.headers.append(("x-amzn-requestid", request_id))
         return response
+
+
+def forwarded(call: HttpCall) -> HttpCall:
+    """The headers AWS's front end adds before the function sees a request (over plain HTTP here)."""
+    host = call.header("host") or ""
+    port = host.rsplit(":", 1)[1] if ":" in host else "80"
+    trace = f"Root=1-{int(call.time):08x}-{secrets.token_hex(12)}"
+    added = [("x-amzn-trace-id", trace), ("x-forwarded-for", call.source_ip), ("x-forwarded-port", port),
+             ("x-forwarded-proto", "http")]
+    return replace(call, headers=call.headers + [pair for pair in added if call.header(pair[0]) is None])
 
 
 def refused(error: AwsError) -> HttpResponse:

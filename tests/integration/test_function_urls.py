@@ -136,6 +136,8 @@ def test_the_event_is_format_2_by_host_and_by_path(client, deploy, ember):
         assert event["queryStringParameters"] == {"tag": "a,b", "q": "x y"}
         assert event["cookies"] == ["k=v", "theme=dark"] and "cookie" not in event["headers"]
         assert event["headers"]["x-multi"] == "a" and event["body"] == "hello" and not event["isBase64Encoded"]
+        assert event["headers"]["x-forwarded-proto"] == "http" and event["headers"]["x-forwarded-for"] == "127.0.0.1"
+        assert event["headers"]["x-amzn-trace-id"].startswith("Root=1-")
         context = event["requestContext"]
         assert context["apiId"] == context["domainPrefix"] == url_id
         assert context["http"]["method"] == "POST" and context["http"]["path"] == "/items/42"
