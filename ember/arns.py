@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -43,6 +44,7 @@ _INVOCATIONS_RE = re.compile(
     r"^arn:aws[a-zA-Z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/(?P<arn>[^/]+)/invocations$")
 
 
+@functools.lru_cache(maxsize=4096)
 def integration_function(uri: str) -> FunctionRef | None:
     """The function an API Gateway AWS_PROXY integration invokes: a function or alias ARN, or the
     `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations` form SAM emits."""

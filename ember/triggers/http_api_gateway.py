@@ -25,6 +25,8 @@ from ember.triggers.http_events import event_v1, event_v2
 from ember.triggers.http_responses import http_api_error, json_message, response_v1, response_v2
 from ember.triggers.http_routes import RouteMatch, RouteTable, parse_route_key, split_stage
 
+MALFORMED = HttpResponse(500, [], b"")  # a marker: a response the function's answer could not be read as
+
 
 @dataclass(frozen=True)
 class Deployed:
@@ -82,7 +84,8 @@ class HttpApiGateway:
             return json_message(503, "Service Unavailable")
         if invoked.outcome is not Outcome.ANSWERED:
             return http_api_error()
-        return response_v2(invoked.payload, http_api_error()) if v2 else response_v1(invoked.payload, http_api_error())
+        mapped = response_v2(invoked.payload, MALFORMED) if v2 else response_v1(invoked.payload, MALFORMED)
+        return http_api_error() if mapped is MALFORMED else mapped
 
     def route(self, api_id: str, call: HttpCall) -> Routed | None:
         """The stage, route and integration a request reaches; None for API Gateway's 404."""

@@ -32,6 +32,7 @@ class RouteKey:
     method: str  # GET, …, ANY; "" for $default
     segments: tuple[str, ...]  # literal segments and {variables}, the greedy one excluded
     greedy: str | None = None  # the name of a trailing {name+}
+    variables: tuple[str | None, ...] = ()  # per segment: its variable's name, None for a literal
 
     @property
     def is_default(self) -> bool:
@@ -53,7 +54,9 @@ def parse_route_key(text: str) -> RouteKey:
     method, _, path = text.partition(" ")
     if method not in METHODS:
         raise RouteKeyError(f"Invalid route key: {text}. The HTTP method must be one of {', '.join(sorted(METHODS))}")
-    return RouteKey(text, method, *_path_pattern(text, path))
+    segments, greedy = _path_pattern(text, path)
+    variables = tuple(match[1] if (match := VARIABLE_RE.match(part)) else None for part in segments)
+    return RouteKey(text, method, segments, greedy, variables)
 
 
 def _path_pattern(text: str, path: str) -> tuple[tuple[str, ...], str | None]:
@@ -86,22 +89,37 @@ class RouteMatch(Generic[T]):
 
 
 class RouteTable(Generic[T]):
-    """The routes of one API; `match` answers the most specific one, or None."""
+    """The routes of one API, sorted once by specificity; `match` answers the first that fits, or None."""
 
     def __init__(self, routes: Iterable[tuple[RouteKey, T]]) -> None:
         self.routes = list(routes)
+        self._full: dict[int, list[tuple[RouteKey, T]]] = {}  # by segment count
+        greedy: list[tuple[RouteKey, T]] = []
+        self._default: tuple[RouteKey, T] | None = None
+        for key, value in self.routes:
+            if key.is_default:
+                self._default = (key, value)
+            elif key.greedy is None:
+                self._full.setdefault(len(key.segments), []).append((key, value))
+            else:
+                greedy.append((key, value))
+        for bucket in self._full.values():
+            bucket.sort(key=lambda route: _specificity(route[0]))
+        self._greedy = sorted(greedy, key=lambda route: (-len(route[0].segments), _specificity(route[0])))
 
     def match(self, method: str, path: str) -> RouteMatch[T] | None:
         segments = path_segments(path)
-        best: tuple[tuple[int, ...], RouteMatch[T]] | None = None
-        for key, value in self.routes:
-            params = _match(key, method, segments, path)
-            if params is None:
-                continue
-            rank = _rank(key, method)
-            if best is None or rank < best[0]:
-                best = (rank, RouteMatch(value, key, params))
-        return best[1] if best else None
+        for key, value in self._full.get(len(segments), ()):
+            params = _params(key, method, segments)
+            if params is not None:
+                return RouteMatch(value, key, params)
+        for key, value in self._greedy:
+            if len(segments) > len(key.segments):
+                params = _params(key, method, segments)
+                if params is not None:
+                    rest = "/".join(segments[len(key.segments):]) + ("/" if path.endswith("/") else "")
+                    return RouteMatch(value, key, {**params, str(key.greedy): rest})
+        return RouteMatch(self._default[1], self._default[0], {}) if self._default else None
 
 
 def path_segments(path: str) -> list[str]:
@@ -109,42 +127,27 @@ def path_segments(path: str) -> list[str]:
     parts = path.split("/")[1:]
     if parts and parts[-1] == "":
         parts.pop()
-    return [unquote(part) for part in parts]
+    return [unquote(part) if "%" in part else part for part in parts]
 
 
-def _match(key: RouteKey, method: str, segments: list[str], path: str) -> dict[str, str] | None:
-    if key.is_default:
-        return {}
-    if key.method not in ("ANY", method):
-        return None
-    fixed = len(key.segments)
-    if len(segments) < fixed or (key.greedy is None and len(segments) != fixed) or \
-            (key.greedy is not None and len(segments) == fixed):
+def _specificity(key: RouteKey) -> tuple[tuple[int, ...], int]:
+    """Literal segments before variables, left to right; then a route's own method before ANY."""
+    return tuple(0 if name is None else 1 for name in key.variables), int(key.method == "ANY")
+
+
+def _params(key: RouteKey, method: str, segments: list[str]) -> dict[str, str] | None:
+    """The path parameters of the route's fixed segments, or None if the method or a segment differs."""
+    if key.method != method and key.method != "ANY":
         return None
     params: dict[str, str] = {}
-    for pattern, segment in zip(key.segments, segments, strict=False):
-        variable = VARIABLE_RE.match(pattern)
-        if variable:
+    for pattern, name, segment in zip(key.segments, key.variables, segments, strict=False):
+        if name is not None:
             if not segment:
                 return None
-            params[variable[1]] = segment
+            params[name] = segment
         elif pattern != segment:
             return None
-    if key.greedy is not None:
-        rest = "/".join(segments[fixed:]) + ("/" if path.endswith("/") else "")
-        params[key.greedy] = rest
     return params
-
-
-def _rank(key: RouteKey, method: str) -> tuple[int, ...]:
-    """Lower is more specific: full matches, then greedy (longest prefix first), then $default."""
-    if key.is_default:
-        return (2,)
-    literals = tuple(1 if VARIABLE_RE.match(s) else 0 for s in key.segments)
-    any_method = 1 if key.method == "ANY" and method != "ANY" else 0
-    if key.greedy is not None:
-        return (1, -len(key.segments), *literals, any_method)
-    return (0, *literals, any_method)
 
 
 def split_stage(path: str, stages: Iterable[str]) -> tuple[str, str] | None:
