@@ -7,6 +7,7 @@ stages and deployments (what the data plane serves) in `http_api_stages`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,12 +16,15 @@ from ember.errors import BadRequestException, NotFoundException
 from ember.triggers.api_store import ApiStore, Record, new_id, now
 from ember.triggers.http_api_parts import ApiParts
 from ember.triggers.http_api_stages import ApiStages
+from ember.triggers.http_routes import METHODS
 
 API_DEFAULTS = {"ApiKeySelectionExpression": "$request.header.x-api-key", "DisableExecuteApiEndpoint": False,
                 "IpAddressType": "ipv4", "ProtocolType": "HTTP",
                 "RouteSelectionExpression": "$request.method $request.path"}
 UPDATABLE = ("Name", "Description", "Version", "CorsConfiguration", "DisableExecuteApiEndpoint",
              "ApiKeySelectionExpression", "RouteSelectionExpression", "IpAddressType", "DisableSchemaValidation")
+TOKEN_RE = re.compile(r"^(\*|[!#$%&'*+.^_`|~0-9A-Za-z-]+)$")
+ORIGIN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable, no space: it is sent back as a header
 # An API's updates that would need more than Ember serves (Target and RouteKey re-run quick create on AWS).
 UNSUPPORTED = ("CredentialsArn", "Target", "RouteKey")
 
@@ -49,6 +53,7 @@ class HttpApis:
         record = {**API_DEFAULTS, "ApiId": api_id, "Name": body["Name"], "CreatedDate": now(),
                   "Tags": dict(body.get("Tags") or {})}
         record.update({key: body[key] for key in UPDATABLE if key in body})
+        check_cors(record.get("CorsConfiguration"))
         if "Target" in body:
             self.parts.check_target_uri(body["Target"])
         self.store.put(api_id, "api", api_id, record)
@@ -81,6 +86,7 @@ class HttpApis:
         if unsupported:
             raise BadRequestException(f"UpdateApi with {', '.join(unsupported)} is not supported by Ember")
         record.update({key: body[key] for key in UPDATABLE if key in body})
+        check_cors(record.get("CorsConfiguration"))
         self.store.put(api_id, "api", api_id, record)
         return self.get(api_id)
 
@@ -90,3 +96,20 @@ class HttpApis:
 
     def exists(self, api_id: str) -> bool:
         return self.store.get(api_id, "api", api_id) is not None
+
+
+def check_cors(cors: dict[str, Any] | None) -> None:
+    """A CorsConfiguration API Gateway accepts: methods, header names and origins it can send back as headers."""
+    if not cors:
+        return
+    methods = set(cors.get("AllowMethods") or []) - (METHODS - {"ANY"}) - {"*"}
+    if methods:
+        raise BadRequestException(f"Invalid CORS AllowMethods: {', '.join(sorted(methods))}")
+    names = [h for key in ("AllowHeaders", "ExposeHeaders") for h in cors.get(key) or [] if not TOKEN_RE.match(h)]
+    origins = [origin for origin in cors.get("AllowOrigins") or [] if not ORIGIN_RE.match(origin)]
+    if names or origins:
+        raise BadRequestException(f"Invalid CORS header names or origins: {', '.join(names + origins)}")
+    if cors.get("AllowCredentials") and "*" in (cors.get("AllowOrigins") or []):
+        raise BadRequestException("allow-credentials is not supported with a wildcard (*) AllowOrigins")
+    if not 0 <= cors.get("MaxAge", 0) <= 86400:
+        raise BadRequestException("CORS MaxAge must be between 0 and 86400 seconds")

@@ -87,3 +87,20 @@ def test_a_session_is_authorized_as_apigateway_method_on_the_path(world):
     denied = call(app, as_session("POST", BASE, json.dumps({"name": "x", "protocolType": "HTTP"}).encode()))
     assert denied.status == 403 and denied.headers["x-amzn-errortype"] == "AccessDeniedException"
     assert "apigateway:POST on resource: arn:aws:apigateway:us-east-1::/apis " in denied.json()["Message"]
+
+
+@pytest.mark.parametrize("cors", [
+    {"allowMethods": ["GET", "FETCH"]},
+    {"allowHeaders": ["x-ok", "bad header"]},
+    {"exposeHeaders": ["x\r\ny"]},
+    {"allowOrigins": ["https://a.example\r\nX-Forged: 1"]},
+    {"allowOrigins": ["*"], "allowCredentials": True},
+    {"maxAge": 86401},
+])
+def test_a_cors_configuration_api_gateway_would_refuse_is_a_bad_request(world, cors):
+    app, _, _ = world
+    answer = call(app, operator("POST", BASE, {"name": "c", "protocolType": "HTTP", "corsConfiguration": cors}))
+    assert answer.status == 400 and answer.headers["x-amzn-errortype"] == "BadRequestException"
+    made = call(app, operator("POST", BASE, {"name": "c", "protocolType": "HTTP"})).json()["apiId"]
+    answer = call(app, operator("PATCH", f"{BASE}/{made}", {"corsConfiguration": cors}))
+    assert answer.status == 400
