@@ -254,24 +254,28 @@ class Schedule:
 
 
 @dataclass
+class WarmTarget:
+    function: FunctionTarget
+    concurrency: int = 1
+
+
+@dataclass
 class Warmer:
     """serverless-plugin-warmup's warmer: on a schedule, invokes each function `concurrency` times at once,
     synchronously, with the plugin's payload and ClientContext, so that many environments stay warm."""
 
     name: str
-    schedule: str
-    functions: list[FunctionTarget]
-    concurrency: int = 1
+    schedules: tuple[str, ...]
+    targets: list[WarmTarget]
     payload: str = '{"source":"serverless-plugin-warmup"}'
-    enabled: bool = True
 
     @property
     def logical_id(self) -> str:
-        return f"Warmer:{self.name}"
+        return f"WarmUpPlugin{self.name[:1].upper()}{self.name[1:]}"
 
     def desired(self) -> dict[str, Any]:
-        return {"Schedule": self.schedule, "Concurrency": self.concurrency, "Payload": self.payload,
-                "Functions": [[t.name, t.qualifier] for t in self.functions], "Enabled": self.enabled}
+        return {"Schedules": list(self.schedules), "Payload": self.payload,
+                "Targets": [[t.function.name, t.function.qualifier, t.concurrency] for t in self.targets]}
 
 
 @dataclass(frozen=True)
