@@ -122,7 +122,8 @@ def role(build: Build, logical_id: str) -> None:
     arn = build.resolver.get_att(logical_id, "Arn")
     build.stack.roles.append(Role(
         logical_id, build.resolver.name(logical_id), arn, props.get("AssumeRolePolicyDocument") or {},
-        policies, tuple(props.get("ManagedPolicyArns") or ()), str(props.get("Path", "/"))))
+        policies, tuple(props.get("ManagedPolicyArns") or ()), str(props.get("Path", "/")),
+        {**tag_dict(props.get("Tags")), **build.tags(logical_id)}))
     if props.get("PermissionsBoundary"):
         build.unsupported(logical_id, "AWS::IAM::Role.PermissionsBoundary")
 

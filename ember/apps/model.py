@@ -76,6 +76,7 @@ class Role:
     inline_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     managed_policy_arns: tuple[str, ...] = ()
     path: str = "/"
+    tags: dict[str, str] = field(default_factory=dict)
 
     def desired(self) -> dict[str, Any]:
         return {"AssumeRolePolicyDocument": self.assume_role_policy, "Policies": self.inline_policies,

@@ -117,7 +117,7 @@ def _role(build: Build, doc: dict[str, Any], service: str, stage: str, region: s
     given = iam.get("role") if isinstance(iam.get("role"), str) else provider.get("role")
     if given:
         return str(build.resolver.resolve(given))
-    role = iam.get("role") if isinstance(iam.get("role"), dict) else {}
+    role: dict[str, Any] = iam["role"] if isinstance(iam.get("role"), dict) else {}
     statements = build.resolver.resolve(role.get("statements") or provider.get("iamRoleStatements") or [])
     logs = {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutLogEvents"],
             "Resource": [build.resolver.where.arn("logs", f"log-group:/aws/lambda/{service}-{stage}*:*")]}
@@ -125,7 +125,8 @@ def _role(build: Build, doc: dict[str, Any], service: str, stage: str, region: s
     build.stack.roles.append(Role(
         "IamRoleLambdaExecution", build.resolver.name("IamRoleLambdaExecution"), arn, LAMBDA_ASSUME,
         {f"{service}-{stage}-lambda": {"Version": "2012-10-17", "Statement": [logs, *statements]}},
-        tuple(build.resolver.resolve(role.get("managedPolicies") or provider.get("managedPolicyArns") or []))))
+        tuple(build.resolver.resolve(role.get("managedPolicies") or provider.get("managedPolicyArns") or [])),
+        tags=build.tags("IamRoleLambdaExecution")))
     return str(arn)
 
 
@@ -247,8 +248,8 @@ def _outputs(build: Build, doc: dict[str, Any]) -> dict[str, Output]:
     for api in build.stack.rest_apis:
         outputs["ServiceEndpoint"] = Output(f"https://{api.api_id}.execute-api.{where.region}.amazonaws.com/"
                                             f"{api.stages[0]}", "URL of the service endpoint")
-    for api in build.stack.http_apis:
-        outputs["HttpApiUrl"] = Output(f"https://{api.api_id}.execute-api.{where.region}.amazonaws.com",
+    for http_api in build.stack.http_apis:
+        outputs["HttpApiUrl"] = Output(f"https://{http_api.api_id}.execute-api.{where.region}.amazonaws.com",
                                        "URL of the HTTP API")
     for function in build.stack.functions:
         if function.url_id:

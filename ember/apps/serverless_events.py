@@ -64,19 +64,19 @@ def add_events(service: Service, fn_id: str, target: FunctionTarget, events: lis
     for event in events or []:
         kind, spec = next(iter(event.items())) if isinstance(event, dict) and event else (str(event), None)
         if kind == "http":
-            api = service.rest_api()
+            rest = service.rest_api()
             method, path = _method_and_path(spec)
-            api.routes.append(RestRoute(path, "ANY" if method in ("ANY", "*") else method, target))
+            rest.routes.append(RestRoute(path, "ANY" if method in ("ANY", "*") else method, target))
             if not any(p.logical_id == f"{fn_id}LambdaPermissionApiGateway" for p in service.build.stack.permissions):
                 service.permission(f"{fn_id}LambdaPermissionApiGateway", target, "apigateway.amazonaws.com",
-                                   where.arn("execute-api", f"{api.api_id}/*/*"))
+                                   where.arn("execute-api", f"{rest.api_id}/*/*"))
         elif kind == "httpApi":
-            api = service.http_api()
+            http = service.http_api()
             payload = str((service.provider.get("httpApi") or {}).get("payload", "2.0"))
-            api.routes.append(HttpRoute(_route_key(spec), target, payload))
+            http.routes.append(HttpRoute(_route_key(spec), target, payload))
             if not any(p.logical_id == f"{fn_id}LambdaPermissionHttpApi" for p in service.build.stack.permissions):
                 service.permission(f"{fn_id}LambdaPermissionHttpApi", target, "apigateway.amazonaws.com",
-                                   where.arn("execute-api", f"{api.api_id}/*"))
+                                   where.arn("execute-api", f"{http.api_id}/*"))
         elif kind == "schedule":
             for expression in _rates(spec):
                 counts["schedule"] += 1

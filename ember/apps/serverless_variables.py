@@ -2,9 +2,9 @@
 `serverless deploy` resolves them before anything is packaged.
 
 Sources: `self:` (this file, by dotted path), `opt:` (the command's options: stage, region, …), `env:`,
-`sls:stage`, `sls:instanceId`, `aws:region`, `aws:accountId`, `param:` (the `params:` block per stage, then its
-`default`, then `--param` values), and `file(path)` with an optional `:dotted.key`. Fallbacks are quoted strings,
-numbers, `null`, `true`/`false`, or another source. A variable that is the whole value keeps its type (a mapping,
+`sls:stage`, `sls:instanceId`, `aws:region`, `aws:accountId`, `param:` (`--param` values, then v4's
+`stages.<stage>.params` and v3's `params.<stage>`, each before its `default`), and `file(path)` with an optional
+`:dotted.key`. Fallbacks are quoted strings, numbers, `null`, `true`/`false`, or another source. A variable that is the whole value keeps its type (a mapping,
 a list, a number); inside text it is interpolated. `ssm:`, `s3:`, `cf:`, `aws:` beyond the two above and
 `{{resolve:…}}` read AWS services Ember does not serve, and are refused with one line.
 """
@@ -137,11 +137,13 @@ class Variables:
     def _param(self, name: str) -> Any:
         if name in self.params:
             return self.params[name]
-        declared = self.document.get("params") or {}
-        for group in (self.stage, "default"):
-            values = declared.get(group) or {}
-            if name in values:
-                return self.resolve(values[name])
+        v3 = self.document.get("params") or {}  # v3: params.<stage>.<name>; v4: stages.<stage>.params.<name>
+        v4 = {stage: (spec or {}).get("params") or {} for stage, spec in (self.document.get("stages") or {}).items()}
+        for declared in (v4, v3):
+            for group in (self.stage, "default"):
+                values = declared.get(group) or {}
+                if name in values:
+                    return self.resolve(values[name])
         return MISSING
 
     def _file(self, text: str) -> Any:

@@ -39,7 +39,7 @@ def warmers(custom: dict[str, Any], functions: list[tuple[dict[str, Any], Functi
             own = ((spec.get("warmup") or {}).get(name) or {})
             if not enabled(own.get("enabled", config.get("enabled", False)), stage):
                 continue
-            concurrency = int(own.get("concurrency", config.get("concurrency", 1)))
+            concurrency = int(own.get("concurrency") or config.get("concurrency") or 1)
             targets.append(WarmTarget(target, concurrency))
         if not targets:
             continue
