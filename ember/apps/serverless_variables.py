@@ -4,9 +4,10 @@
 Sources: `self:` (this file, by dotted path), `opt:` (the command's options: stage, region, …), `env:`,
 `sls:stage`, `sls:instanceId`, `aws:region`, `aws:accountId`, `param:` (`--param` values, then v4's
 `stages.<stage>.params` and v3's `params.<stage>`, each before its `default`), and `file(path)` with an optional
-`:dotted.key`. Fallbacks are quoted strings, numbers, `null`, `true`/`false`, or another source. A variable that is the whole value keeps its type (a mapping,
-a list, a number); inside text it is interpolated. `ssm:`, `s3:`, `cf:`, `aws:` beyond the two above and
-`{{resolve:…}}` read AWS services Ember does not serve, and are refused with one line.
+`:dotted.key`. Fallbacks are quoted strings, numbers, `null`, `true`/`false`, or another source.
+A variable that is the whole value keeps its type (a mapping, a list, a number); inside text it is
+interpolated. `ssm:`, `s3:`, `cf:`, `aws:` beyond the two above and `{{resolve:…}}` read AWS services Ember
+does not serve, and are refused with one line.
 """
 
 from __future__ import annotations
