@@ -128,8 +128,11 @@ class Resolver:
     def get_att(self, logical_id: str, attribute: str) -> Any:
         if logical_id not in self.resources:
             raise self.error(f"Template error: instance of Fn::GetAtt references undefined resource {logical_id}")
-        return physical.get_att(self.where, logical_id, self.type_of(logical_id), self.name(logical_id),
-                                self._identity_props(logical_id), attribute)
+        try:
+            return physical.get_att(self.where, logical_id, self.type_of(logical_id), self.name(logical_id),
+                                    self._identity_props(logical_id), attribute)
+        except TemplateError as exc:
+            raise self.error(str(exc)) from exc
 
     # -- values ----------------------------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
