@@ -56,7 +56,7 @@ def _translator(region: str) -> Any:
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    logging.getLogger("samtranslator").setLevel(logging.WARNING)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its "unpublished metrics" notice
     return Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
 
 
