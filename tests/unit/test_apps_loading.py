@@ -95,7 +95,8 @@ def test_refs_follow_cloudformation_per_type():
     assert r.resolve({"Ref": "Queue"}) == f"https://sqs.eu-west-1.amazonaws.com/000000000000/{r.name('Queue')}"
     assert r.resolve({"Fn::GetAtt": ["Fn", "Arn"]}) == f"arn:aws:lambda:eu-west-1:000000000000:function:{r.name('Fn')}"
     assert r.resolve({"Fn::GetAtt": ["Role", "Arn"]}) == f"arn:aws:iam::000000000000:role/app/{r.name('Role')}"
-    assert r.resolve({"Fn::GetAtt": ["Table", "Arn"]}).startswith("arn:aws:dynamodb:eu-west-1:000000000000:table/app-Table-")
+    table_arn = r.resolve({"Fn::GetAtt": ["Table", "Arn"]})
+    assert table_arn.startswith("arn:aws:dynamodb:eu-west-1:000000000000:table/app-Table-")
     assert r.resolve({"Fn::GetAtt": ["Url", "FunctionUrl"]}).endswith(".lambda-url.eu-west-1.on.aws/")
     api_id = r.resolve({"Ref": "Api"})
     assert len(api_id) == 10 and api_id == resolver(TEMPLATE).resolve({"Ref": "Api"})  # the same every time
