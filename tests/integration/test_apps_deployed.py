@@ -57,7 +57,8 @@ def create(stack: Stack, lam, iam) -> None:
     """Roles, functions (reserved concurrency, alias) and permissions, as the apply step will create them."""
     for role in stack.roles:
         iam.create_role(RoleName=role.name, Path=role.path,
-                        AssumeRolePolicyDocument=json.dumps(role.assume_role_policy), Tags=[{"Key": k, "Value": v} for k, v in role.tags.items()])
+                        AssumeRolePolicyDocument=json.dumps(role.assume_role_policy),
+                        Tags=[{"Key": k, "Value": v} for k, v in role.tags.items()])
         for name, document in role.inline_policies.items():
             iam.put_role_policy(RoleName=role.name, PolicyName=name, PolicyDocument=json.dumps(document))
         for arn in role.managed_policy_arns:
