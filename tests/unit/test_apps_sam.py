@@ -195,3 +195,18 @@ Resources:
     (function,) = stack.functions
     assert function.code.inline.startswith("def handler") and function.code.inline_name == "index.py"
     assert stack.rest_apis[0].routes == [RestRoute("/items", "GET", FunctionTarget(function.name))]
+
+
+def test_a_project_is_found_by_its_file_and_named_by_its_folder(tmp_path: Path):
+    from ember.apps.project import find_project, load_project, stack_name_for
+    from ember.cli.deploy import DeploySpec, deploy
+
+    folder = project(tmp_path, "sam-python")
+    assert find_project(folder) == folder / "template.yaml" and find_project(folder / "hello_world") is None
+    assert load_project(folder / "template.yaml").name == "sam-python" == stack_name_for(folder)
+    assert load_project(find_project(DATA / "sls-v4")).name == "notes-dev"
+    with pytest.raises(ValueError, match="describes a stack"):  # never deployed as a folder named index.handler
+        deploy(DeploySpec(folder), "http://127.0.0.1:1")
+    (folder / "serverless.yml").write_text("service: x\n")
+    with pytest.raises(TemplateError, match="holds both template.yaml and serverless.yml"):
+        find_project(folder)
