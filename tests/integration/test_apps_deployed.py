@@ -110,3 +110,23 @@ def test_a_created_stack_reads_back_unchanged_then_follows_edits(tmp_path: Path,
     changed = by_kind(plan(load(), read_deployed(lam, iam, stack), digest))
     assert changed[DELETE] == {"SecondFunction", "SecondFunctionRole"}
     assert changed[UNCHANGED] == {"GreeterFunction", "GreeterFunctionRole", "GreeterFunctionGreetPermissionProd"}
+
+
+def test_runtimes_follow_awss_calendar(clients):
+    """python3.9 is deprecated but still allowed (warned of, runs on Ember's Python); python3.7 is past its block."""
+    from conftest import make_zip
+
+    lam, _ = clients
+    code = {"ZipFile": make_zip({"index.py": "def handler(event, context):\n    return 39\n"})}
+    role = "arn:aws:iam::000000000000:role/ember-function"
+    created = lam.create_function(FunctionName="old-python", Runtime="python3.9", Role=role, Handler="index.handler",
+                                  Code=code)
+    warning = created["ResponseMetadata"]["HTTPHeaders"]["x-ember-warning"]
+    assert warning.startswith("python3.9 is deprecated by AWS since 2025-12-15") and "runs here on python:3." in warning
+    lam.get_waiter("function_active_v2").wait(FunctionName="old-python")
+    assert lam.invoke(FunctionName="old-python")["Payload"].read() == b"39"
+    with pytest.raises(lam.exceptions.InvalidParameterValueException, match="The runtime parameter of python3.7 is "
+                                                                           "no longer supported"):
+        lam.create_function(FunctionName="older-python", Runtime="python3.7", Role=role, Handler="index.handler",
+                            Code=code)
+    lam.delete_function(FunctionName="old-python")
