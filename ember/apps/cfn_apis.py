@@ -7,7 +7,7 @@ from typing import Any
 
 from ember.apps import names
 from ember.apps.cfn_context import Build, tag_dict
-from ember.apps.model import FunctionTarget, HttpApi, HttpRoute, RestApi, RestRoute
+from ember.apps.triggers import FunctionTarget, HttpApi, HttpRoute, RestApi, RestRoute
 
 ANY_METHOD = "x-amazon-apigateway-any-method"
 INTEGRATION = "x-amazon-apigateway-integration"

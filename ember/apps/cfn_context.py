@@ -8,7 +8,8 @@ from typing import Any
 
 from ember.apps import sam
 from ember.apps.intrinsics import Resolver
-from ember.apps.model import STACK_TAG, CodeSource, FunctionTarget, Stack, Unsupported
+from ember.apps.model import STACK_TAG, CodeSource, Stack, Unsupported
+from ember.apps.triggers import FunctionTarget
 
 
 @dataclass

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from ember.apps.cfn_context import Build
-from ember.apps.model import Rule, RuleTarget, Schedule
 from ember.apps.schedule_expressions import check_expression
+from ember.apps.triggers import Rule, RuleTarget, Schedule
 
 
 def rule(build: Build, logical_id: str) -> None:

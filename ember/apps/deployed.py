@@ -10,6 +10,7 @@ come with the apply step: until then `read_deployed` reports none of them, so th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -84,8 +85,6 @@ def _layer_ref(arn: str, layer_names: set[str]) -> str:
 
 
 def _permissions(deployed: Deployed, client: Any, name: str, qualifier: str | None) -> None:
-    import json
-
     kwargs = {"FunctionName": name, **({"Qualifier": qualifier} if qualifier else {})}
     policy = _absent(client.get_policy, **kwargs)
     for statement in json.loads(policy["Policy"])["Statement"] if policy else []:

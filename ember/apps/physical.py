@@ -73,8 +73,7 @@ def ref(where: Where, logical_id: str, type_: str, name: str, props: dict[str, A
 
 
 REF_ARNS: dict[str, Callable[[Where, str, dict[str, Any]], str]] = {
-    "AWS::Lambda::Version": lambda w, n, p: f"{p.get('FunctionName', '')}:1" if str(p.get("FunctionName", "")).
-    startswith("arn:") else w.arn("lambda", f"function:{p.get('FunctionName', '')}:1"),
+    "AWS::Lambda::Version": lambda w, n, p: w.arn("lambda", f"function:{_function_name(p)}:1"),
     "AWS::Lambda::Alias": lambda w, n, p: w.arn("lambda", f"function:{_function_name(p)}:{p.get('Name', n)}"),
     "AWS::Lambda::LayerVersion": lambda w, n, p: w.arn("lambda", f"layer:{n}:1"),
     "AWS::Lambda::Url": lambda w, n, p: w.arn("lambda", f"function:{_function_name(p, 'TargetFunctionArn')}"),

@@ -15,17 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ember.apps.model import (
-    CodeSource,
-    Function,
-    HttpApi,
-    LayerVersion,
-    Permission,
-    Resource,
-    RestApi,
-    Schedule,
-    Stack,
-)
+from ember.apps.model import CodeSource, Function, LayerVersion, Permission, Resource, Stack
+from ember.apps.triggers import HttpApi, RestApi, Schedule
 
 CREATE, DELETE, UNCHANGED = "create", "delete", "unchanged"
 UPDATE_CODE, UPDATE_CONFIG, UPDATE_BOTH = "update code", "update configuration", "update code and configuration"

@@ -81,6 +81,9 @@ def _swap_local_paths(template: dict[str, Any], folder: Path, file: str) -> dict
             _swap(props, CODE_PROPERTIES[kind], folder, local, file)
         elif kind in DEFINITION_TYPES and isinstance(props.get("DefinitionUri"), str):
             _inline_definition(props, folder, file)
+        elif kind == "AWS::Serverless::Application":  # from the Serverless Application Repository: not fetched,
+            resource.clear()  # listed as the nested stack CloudFormation would have made
+            resource.update({"Type": "AWS::CloudFormation::Stack", "Properties": {}})
         elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
             props["DefinitionUri"] = f"s3://{PLACEHOLDER_BUCKET}/definition"  # not run here; only translated
     return local

@@ -20,22 +20,12 @@ from ember.apps.cfn_context import Build
 from ember.apps.checks import check_functions
 from ember.apps.cloudformation import MAPPERS
 from ember.apps.intrinsics import Resolver
-from ember.apps.model import (
-    Alias,
-    CodeSource,
-    Function,
-    FunctionTarget,
-    LayerRef,
-    LayerVersion,
-    Output,
-    Permission,
-    Role,
-    Stack,
-)
+from ember.apps.model import Alias, CodeSource, Function, LayerRef, LayerVersion, Output, Permission, Role, Stack
 from ember.apps.physical import Where
 from ember.apps.serverless_events import Service, add_events, url_config
 from ember.apps.serverless_variables import Variables
 from ember.apps.template_loading import load_file
+from ember.apps.triggers import FunctionTarget
 from ember.errors import TemplateError
 
 SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml", "serverless.json")
@@ -83,7 +73,7 @@ def load_serverless(path: Path, options: Mapping[str, str] | None = None, params
         target = _function(build, events, doc, str(name), spec or {}, role_arn)
         warmable.append((spec or {}, target))
     _resources(build, doc)
-    _plugins(build, doc, warmable, stage)
+    serverless_warmup.apply_plugins(build, doc, warmable, stage)
     stack.outputs = _outputs(build, doc)
     check_functions(stack, str(path))
     return stack
@@ -228,18 +218,6 @@ def _resources(build: Build, doc: dict[str, Any]) -> None:
                 build.unsupported(logical_id, build.resolver.type_of(logical_id))
             else:
                 mapper(build, logical_id)
-
-
-def _plugins(build: Build, doc: dict[str, Any], warmable: list[tuple[dict[str, Any], FunctionTarget]],
-             stage: str) -> None:
-    plugins = doc.get("plugins") or []
-    plugins = plugins.get("modules") or [] if isinstance(plugins, dict) else plugins
-    for plugin in plugins:
-        if plugin == "serverless-plugin-warmup":
-            build.stack.warmers = serverless_warmup.warmers((doc.get("custom") or {}).get("warmup") or {},
-                                                            warmable, stage, build.resolver.file or "")
-        else:
-            build.stack.warnings.append(f"plugin {plugin} is not run by Ember")
 
 
 def _outputs(build: Build, doc: dict[str, Any]) -> dict[str, Output]:

@@ -9,18 +9,9 @@ from typing import Any
 
 from ember.apps import names
 from ember.apps.cfn_context import Build
-from ember.apps.model import (
-    FunctionTarget,
-    HttpApi,
-    HttpRoute,
-    Permission,
-    RestApi,
-    RestRoute,
-    Rule,
-    RuleTarget,
-    Schedule,
-)
+from ember.apps.model import Permission
 from ember.apps.schedule_expressions import check_expression
+from ember.apps.triggers import FunctionTarget, HttpApi, HttpRoute, RestApi, RestRoute, Rule, RuleTarget, Schedule
 
 # The framework's defaults for `cors: true` (HTTP APIs and function URLs)
 CORS_HEADERS = ["Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token",

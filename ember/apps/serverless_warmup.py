@@ -1,4 +1,5 @@
-"""serverless-plugin-warmup's `custom.warmup.<warmer>` and each function's `warmup.<warmer>` → Warmers.
+"""serverless.yml's `plugins`: serverless-plugin-warmup's `custom.warmup.<warmer>` and each function's
+`warmup.<warmer>` → Warmers; any other plugin is named in a warning.
 
 As the plugin reads them: a warmer is off unless `enabled` says on (true, this stage, or a list holding it); a
 function takes part in every enabled warmer unless its own `warmup.<warmer>.enabled` is false (or turns on one
@@ -11,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ember.apps.model import FunctionTarget, Warmer, WarmTarget
+from ember.apps.cfn_context import Build
 from ember.apps.schedule_expressions import check_expression
+from ember.apps.triggers import FunctionTarget, Warmer, WarmTarget
 
 DEFAULT_SCHEDULE = "rate(5 minutes)"
 DEFAULT_PAYLOAD = {"source": "serverless-plugin-warmup"}
@@ -56,3 +58,16 @@ def warmers(custom: dict[str, Any], functions: list[tuple[dict[str, Any], Functi
 def _schedule(event: Any) -> str:
     spec = event.get("schedule") if isinstance(event, dict) else event
     return str(spec.get("rate") if isinstance(spec, dict) else spec)
+
+
+def apply_plugins(build: Build, doc: dict[str, Any], warmable: list[tuple[dict[str, Any], FunctionTarget]],
+             stage: str) -> None:
+    """serverless-plugin-warmup's warmers; any other plugin is named in a warning (Ember does not run them)."""
+    plugins = doc.get("plugins") or []
+    plugins = plugins.get("modules") or [] if isinstance(plugins, dict) else plugins
+    for plugin in plugins:
+        if plugin == "serverless-plugin-warmup":
+            build.stack.warmers = warmers((doc.get("custom") or {}).get("warmup") or {},
+                                                            warmable, stage, build.resolver.file or "")
+        else:
+            build.stack.warnings.append(f"plugin {plugin} is not run by Ember")

@@ -10,7 +10,8 @@ import pytest
 
 from ember.apps.cloudformation import find_template, load_stack
 from ember.apps.local_urls import local_outputs, local_url
-from ember.apps.model import STACK_TAG, Alias, FunctionTarget, LayerRef, RestRoute
+from ember.apps.model import STACK_TAG, Alias, LayerRef
+from ember.apps.triggers import FunctionTarget, RestRoute
 from ember.errors import TemplateError
 
 DATA = Path(__file__).parent / "data" / "apps"
@@ -210,3 +211,17 @@ def test_a_project_is_found_by_its_file_and_named_by_its_folder(tmp_path: Path):
     (folder / "serverless.yml").write_text("service: x\n")
     with pytest.raises(TemplateError, match="holds both template.yaml and serverless.yml"):
         find_project(folder)
+
+
+def test_a_nested_application_is_listed_not_fetched(tmp_path: Path):
+    path = edit(project(tmp_path, "sam-python"), "\nOutputs:", """
+  Auth:
+    Type: AWS::Serverless::Application
+    Properties:
+      Location:
+        ApplicationId: arn:aws:serverlessrepo:us-east-1:123456789012:applications/auth
+        SemanticVersion: 1.0.0
+
+Outputs:""")
+    stack = load_stack(path, "g", "us-east-1", ACCOUNT)
+    assert [(u.logical_id, u.what) for u in stack.unsupported] == [("Auth", "AWS::CloudFormation::Stack")]

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from ember.apps.local_urls import local_outputs
-from ember.apps.model import FunctionTarget, HttpRoute, LayerRef, RestRoute, WarmTarget
+from ember.apps.model import LayerRef
 from ember.apps.serverless import find_serverless, load_serverless
+from ember.apps.triggers import FunctionTarget, HttpRoute, RestRoute, WarmTarget
 from ember.cli.packaging import package
 from ember.errors import TemplateError
 
