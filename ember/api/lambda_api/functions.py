@@ -46,10 +46,11 @@ class FunctionsApi:
         record = self._published(await self.registry.create(body), body)
         return aws_json(record.config, 201, request_id_of(request), await self._warnings(record))
 
-    async def _warnings(self, record: FunctionRecord) -> dict[str, str]:
-        """What `ember deploy` should tell its user, in one X-Ember-Warning header (no AWS field fits)."""
+    async def _warnings(self, record: FunctionRecord, code: bool = True) -> dict[str, str]:
+        """What `ember deploy` should tell its user, in one X-Ember-Warning header (no AWS field fits): a
+        deprecated runtime, and (when code was given) extensions built for another Python."""
         warnings = [warning for warning in (runtime_warning(record.config.get("Runtime", "")),
-                                            await self._code_warning(record)) if warning]
+                                            await self._code_warning(record) if code else None) if warning]
         for warning in warnings:
             log.warning("%s", warning)
         if not warnings:
@@ -106,7 +107,7 @@ class FunctionsApi:
         body = await json_body(request, "UpdateFunctionConfiguration")
         self._check_role(body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
-        return aws_json(record.config, 200, request_id_of(request), await self._warnings(record))
+        return aws_json(record.config, 200, request_id_of(request), await self._warnings(record, code=False))
 
     async def delete(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
