@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember.apps import names
 from ember.apps.cfn_context import Build, tag_dict
 from ember.apps.triggers import FunctionTarget, HttpApi, HttpRoute, RestApi, RestRoute
 
@@ -49,7 +48,7 @@ def rest_api(build: Build, logical_id: str) -> None:
     routes = [RestRoute(path, verb, target) for path, verb, target, _ in _operations(build, logical_id, body)]
     name = str(props.get("Name") or (body.get("info") or {}).get("title") or logical_id)
     binary = tuple(props.get("BinaryMediaTypes") or body.get("x-amazon-apigateway-binary-media-types") or ())
-    build.stack.rest_apis.append(RestApi(logical_id, names.api_id(build.stack.name, logical_id), name, routes,
+    build.stack.rest_apis.append(RestApi(logical_id, build.resolver.where.api_id(logical_id), name, routes,
                                          binary_media_types=binary, tags=build.tags(logical_id)))
 
 
@@ -105,7 +104,7 @@ def http_api(build: Build, logical_id: str) -> None:
             routes.append(HttpRoute(str(props.get("RouteKey", "$default")), target))
     cors = props.get("CorsConfiguration") or _openapi_cors(body.get("x-amazon-apigateway-cors"))
     name = str(props.get("Name") or (body.get("info") or {}).get("title") or logical_id)
-    build.stack.http_apis.append(HttpApi(logical_id, names.api_id(build.stack.name, logical_id), name, routes,
+    build.stack.http_apis.append(HttpApi(logical_id, build.resolver.where.api_id(logical_id), name, routes,
                                          ("$default",) if props.get("Target") else (), cors,
                                          {**tag_dict(props.get("Tags")), **build.tags(logical_id)}))
 

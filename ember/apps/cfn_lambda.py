@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember.apps import names
 from ember.apps.cfn_context import Build, tag_dict
 from ember.apps.model import Alias, Function, LayerRef, LayerVersion, Permission, Role
 
@@ -85,7 +84,7 @@ def url(build: Build, logical_id: str) -> None:
     if target and target.qualifier:
         config["Qualifier"] = target.qualifier
     found.url_config = config
-    found.url_id = names.url_id(build.stack.name, logical_id)
+    found.url_id = build.resolver.where.url_id(logical_id)
 
 
 def event_invoke_config(build: Build, logical_id: str) -> None:

@@ -45,14 +45,16 @@ def find_template(folder: Path) -> Path | None:
 
 
 def load_stack(template_path: Path, stack_name: str, region: str, account: str,
-               overrides: Mapping[str, str] | None = None) -> Stack:
-    """Read, translate (SAM), resolve and map a template; the model of the stack it describes."""
+               overrides: Mapping[str, str] | None = None, known_ids: Mapping[str, str] | None = None) -> Stack:
+    """Read, translate (SAM), resolve and map a template; the model of the stack it describes. `known_ids`:
+    ids the server chose for APIs and function URLs, by logical id (ember.apps.names)."""
     file = str(template_path)
     template = load_file(template_path)
     folder = template_path.parent
     parameters = {**dict(overrides or {}), "AWS::AccountId": account, "AWS::StackName": stack_name}
     translated, local = sam.translate(template, folder, parameters, region, file)
-    resolver = Resolver(translated, Where(stack_name, region, account), overrides, file)
+    resolver = Resolver(translated, Where(stack_name, region, account, known_ids=dict(known_ids or {})), overrides,
+                        file)
     stack = Stack(stack_name, region, account, template_path)
     build = Build(resolver, stack, local, folder)
     for logical_id in resolver.order():

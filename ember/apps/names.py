@@ -7,8 +7,9 @@ naming a DynamoDB table gets the name CloudFormation would have given it.
 
 API ids and function URL ids are chosen by the server on AWS. Here they are derived the same way (10 and 32
 characters of [a-z0-9], AWS's own lengths), so Outputs such as `https://${ServerlessRestApi}.execute-api...` and
-permissions' SourceArns resolve before anything is created; the apply step asks the server for these ids, and
-`ember.apps.intrinsics` takes a map of known ids for a server that assigns its own.
+permissions' SourceArns resolve before anything is created. The apply step asks the server to use these ids;
+for a server that assigns its own, `physical.Where.known_ids` (logical id -> id) overrides them and the stack
+is loaded again with them.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ and layers are linked by logical id, and applying publishes first).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ember.apps import names
@@ -24,6 +24,15 @@ class Where:
     region: str
     account: str
     partition: str = "aws"
+    known_ids: Mapping[str, str] = field(default_factory=dict)  # logical id -> an id the server chose
+
+    def api_id(self, logical_id: str) -> str:
+        """An API's id: the server's when known, else the one derived from the stack and logical id."""
+        return self.known_ids.get(logical_id) or names.api_id(self.stack, logical_id)
+
+    def url_id(self, logical_id: str) -> str:
+        """A function URL's id (its AWS::Lambda::Url logical id), the same way."""
+        return self.known_ids.get(logical_id) or names.url_id(self.stack, logical_id)
 
     def arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
         return (f"arn:{self.partition}:{service}:{self.region if region else ''}:"
@@ -63,7 +72,7 @@ def name_of(where: Where, logical_id: str, type_: str, name_property: Any) -> st
 def ref(where: Where, logical_id: str, type_: str, name: str, props: dict[str, Any]) -> Any:
     """`{"Ref": logical_id}` for a resource of `type_` named `name` (`props` already resolved where needed)."""
     if type_ in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"):
-        return names.api_id(where.stack, logical_id)
+        return where.api_id(logical_id)
     if type_ == "AWS::ApiGateway::Deployment":
         return names.deployment_id(where.stack, logical_id)
     if type_ in ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"):
@@ -108,11 +117,11 @@ def get_att(where: Where, logical_id: str, type_: str, name: str, props: dict[st
 
 
 def _rest_url(w: Where, logical_id: str) -> str:
-    return f"https://{names.api_id(w.stack, logical_id)}.execute-api.{w.region}.amazonaws.com"
+    return f"https://{w.api_id(logical_id)}.execute-api.{w.region}.amazonaws.com"
 
 
 def _url(w: Where, logical_id: str) -> str:
-    return f"https://{names.url_id(w.stack, logical_id)}.lambda-url.{w.region}.on.aws/"
+    return f"https://{w.url_id(logical_id)}.lambda-url.{w.region}.on.aws/"
 
 
 Getter = Callable[[Where, str, str, dict[str, Any]], Any]
@@ -137,7 +146,7 @@ ATTRIBUTES: dict[str, dict[str, Getter]] = {
     "AWS::ApiGateway::RestApi": {"RootResourceId": lambda w, lid, n, p: names.api_id(w.stack, lid + "/")},
     "AWS::ApiGatewayV2::Api": {
         "ApiEndpoint": lambda w, lid, n, p: _rest_url(w, lid),
-        "ApiId": lambda w, lid, n, p: names.api_id(w.stack, lid),
+        "ApiId": lambda w, lid, n, p: w.api_id(lid),
     },
     "AWS::Events::Rule": {"Arn": lambda w, lid, n, p: w.arn("events", f"rule/{n}")},
     "AWS::Scheduler::Schedule": {

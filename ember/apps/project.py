@@ -43,10 +43,11 @@ def stack_name_for(folder: Path) -> str:
 
 def load_project(file: Path, stack_name: str | None = None, region: str = "us-east-1",
                  parameter_overrides: Mapping[str, str] | None = None, options: Mapping[str, str] | None = None,
-                 params: Mapping[str, str] | None = None) -> Stack:
+                 params: Mapping[str, str] | None = None, known_ids: Mapping[str, str] | None = None) -> Stack:
     """The model of the stack `file` describes. `options` are serverless's (--stage, --region…), `params` its
-    --param values; `parameter_overrides` a template's."""
+    --param values; `parameter_overrides` a template's; `known_ids` the ids a server chose (ember.apps.names)."""
     if is_serverless(file):
         return load_serverless(file, {"region": region, **dict(options or {})}, params, account=ACCOUNT_ID,
-                               stack_name=stack_name)
-    return load_stack(file, stack_name or stack_name_for(file.parent), region, ACCOUNT_ID, parameter_overrides)
+                               stack_name=stack_name, known_ids=known_ids)
+    return load_stack(file, stack_name or stack_name_for(file.parent), region, ACCOUNT_ID, parameter_overrides,
+                      known_ids)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ember.apps import names, serverless_warmup
+from ember.apps import serverless_warmup
 from ember.apps.cfn_context import Build
 from ember.apps.checks import check_functions
 from ember.apps.cloudformation import MAPPERS
@@ -47,7 +47,7 @@ def normalized(name: str) -> str:
 
 def load_serverless(path: Path, options: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
                     environ: Mapping[str, str] | None = None, account: str = "000000000000",
-                    stack_name: str | None = None) -> Stack:
+                    stack_name: str | None = None, known_ids: Mapping[str, str] | None = None) -> Stack:
     """Read and resolve a serverless.yml; the model of the stack `serverless deploy` would make of it."""
     raw = load_file(path)
     variables = Variables(raw, path, dict(options or {}), dict(params or {}),
@@ -64,7 +64,8 @@ def load_serverless(path: Path, options: Mapping[str, str] | None = None, params
     functions = doc.get("functions") or {}
     template = _template(doc, service, stage, region, functions)
     stack = Stack(stack_name or f"{service}-{stage}", region, account, path)
-    build = Build(Resolver(template, Where(stack.name, region, account), file=str(path)), stack, folder=path.parent)
+    where = Where(stack.name, region, account, known_ids=dict(known_ids or {}))
+    build = Build(Resolver(template, where, file=str(path)), stack, folder=path.parent)
     role_arn = _role(build, doc, service, stage, region)
     _layers(build, doc)
     events = Service(build, service, stage, provider)
@@ -186,7 +187,7 @@ def _function(build: Build, events: Service, doc: dict[str, Any], name: str, spe
     target = FunctionTarget(function.name, "provisioned" if provisioned else None)
     if spec.get("url"):
         function.url_config = url_config(spec["url"])
-        function.url_id = names.url_id(build.stack.name, f"{fn_id}LambdaFunctionUrl")
+        function.url_id = build.resolver.where.url_id(f"{fn_id}LambdaFunctionUrl")
         if function.url_config["AuthType"] == "NONE":
             build.stack.permissions.append(Permission(
                 f"{fn_id}LambdaPermissionFnUrl", FunctionTarget(function.name), "lambda:InvokeFunctionUrl", "*",

@@ -225,3 +225,11 @@ def test_a_nested_application_is_listed_not_fetched(tmp_path: Path):
 Outputs:""")
     stack = load_stack(path, "g", "us-east-1", ACCOUNT)
     assert [(u.logical_id, u.what) for u in stack.unsupported] == [("Auth", "AWS::CloudFormation::Stack")]
+
+
+def test_ids_a_server_chose_replace_the_derived_ones():
+    stack = load_stack(DATA / "sam-python" / "template.yaml", "greeter", "us-east-1", ACCOUNT,
+                       known_ids={"ServerlessRestApi": "abcdef1234"})
+    assert stack.rest_apis[0].api_id == "abcdef1234"
+    assert stack.outputs["GreeterApi"].value == "https://abcdef1234.execute-api.us-east-1.amazonaws.com/Prod/greet/"
+    assert stack.permissions[0].source_arn.endswith(":abcdef1234/*/GET/greet")
