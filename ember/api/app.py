@@ -13,8 +13,8 @@ from ember.api.failed_events_api import FailedEventsApi
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
-from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.event_invoke_config import EventInvokeConfigApi
+from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
 from ember.api.lambda_api.permissions import LambdaPermissions
