@@ -108,7 +108,8 @@ def _schedule(service: Service, fn_id: str, target: FunctionTarget, spec: Any, e
         build.stack.schedules.append(Schedule(
             logical_id, str(spec.get("name") or names.physical_name(build.stack.name, logical_id)), expression,
             target, timezone=spec.get("timezone"), input=text, state=state,
-            description=str(spec.get("description", ""))))
+            description=str(spec.get("description", "")),
+            role_arn=str(build.stack.function(target.name).config["Role"])))
         return
     logical_id = f"{fn_id}EventsRuleSchedule{n}"
     name = str(spec.get("name") or names.physical_name(build.stack.name, logical_id))

@@ -1,0 +1,36 @@
+"""A REST API of the model as the Swagger 2.0 document API Gateway imports (`put_rest_api`): one Lambda proxy
+operation per route, each function's ARN in API Gateway's integration URI.
+
+One way for both kinds of project: a SAM template's `Body` and a serverless.yml's `http` events are both already
+routes in the model (operations that are not Lambda proxies were listed as not run when the project was loaded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ember.apps.triggers import FunctionTarget, RestApi
+
+ANY_METHOD = "x-amazon-apigateway-any-method"
+
+
+def integration_uri(function_arn: str) -> str:
+    region = function_arn.split(":")[3]
+    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def swagger(api: RestApi, function_arn: Callable[[FunctionTarget], str]) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in api.routes:
+        method = ANY_METHOD if route.method == "ANY" else route.method.lower()
+        paths.setdefault(route.path, {})[method] = {
+            "responses": {},
+            "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST",
+                                                "uri": integration_uri(function_arn(route.function)),
+                                                "passthroughBehavior": "when_no_match"},
+        }
+    document: dict[str, Any] = {"swagger": "2.0", "info": {"title": api.name, "version": "1.0"}, "paths": paths}
+    if api.binary_media_types:
+        document["x-amazon-apigateway-binary-media-types"] = list(api.binary_media_types)
+    return document
