@@ -16,7 +16,7 @@ from typing import Any
 
 from ember.apps import deployed_triggers
 from ember.apps.clients import Clients
-from ember.apps.model import LOGICAL_ID_TAG, STACK_TAG, Stack
+from ember.apps.model import LOGICAL_ID_TAG, STACK_TAG, Stack, url_spec
 from ember.apps.plan import Deployed, DeployedResource
 from ember.apps.server_answers import absent, pages
 
@@ -72,7 +72,7 @@ def _function(deployed: Deployed, client: Any, config: dict[str, Any], tags: dic
         "EventInvokeConfig": None if invoke is None else {
             key: invoke[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
             if key in invoke},
-        "Url": _url(urls[0]) if urls else None,
+        "Url": url_spec(_url(urls[0])) if urls else None,
     }
     detail = {"AliasVersion": aliases[0]["FunctionVersion"]} if aliases else {}
     deployed.resources[("function", name)] = DeployedResource(spec, config.get("CodeSha256"), logical_id, detail)

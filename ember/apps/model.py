@@ -123,7 +123,14 @@ class Function:
                 "ReservedConcurrentExecutions": self.reserved_concurrency,
                 "Alias": None if self.alias is None else {"Name": self.alias.name,
                                                           "Provisioned": self.alias.provisioned},
-                "EventInvokeConfig": self.event_invoke_config, "Url": self.url_config}
+                "EventInvokeConfig": self.event_invoke_config, "Url": url_spec(self.url_config)}
+
+
+def url_spec(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A URL config as the plan compares it: Lambda's default InvokeMode (BUFFERED) written as unset."""
+    if config is None:
+        return None
+    return {key: value for key, value in config.items() if (key, value) != ("InvokeMode", "BUFFERED")}
 
 
 @dataclass
