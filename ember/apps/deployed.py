@@ -16,7 +16,7 @@ from typing import Any
 
 from ember.apps import deployed_triggers
 from ember.apps.clients import Clients
-from ember.apps.model import LOGICAL_ID_TAG, STACK_TAG, Stack, url_spec
+from ember.apps.model import LOGICAL_ID_TAG, STACK_TAG, Stack, invoke_config_spec, url_spec
 from ember.apps.plan import Deployed, DeployedResource
 from ember.apps.server_answers import absent, pages
 
@@ -64,14 +64,13 @@ def _function(deployed: Deployed, client: Any, config: dict[str, Any], tags: dic
                              Qualifier=aliases[0]["Name"]) or {}
         alias = {"Name": aliases[0]["Name"], "Provisioned": provisioned.get("RequestedProvisionedConcurrentExecutions")}
     urls = (absent(client.list_function_url_configs, FunctionName=name) or {}).get("FunctionUrlConfigs", [])
-    invoke = absent(client.get_function_event_invoke_config, FunctionName=name)
+    invokes = (absent(client.list_function_event_invoke_configs, FunctionName=name) or {}).get(
+        "FunctionEventInvokeConfigs", [])
     spec = {
         "Configuration": config,
         "Layers": [layer_ref(layer["Arn"], layer_names) for layer in config.get("Layers") or []],
         "ReservedConcurrentExecutions": reserved, "Alias": alias, "Tags": tags,
-        "EventInvokeConfig": None if invoke is None else {
-            key: invoke[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
-            if key in invoke},
+        "EventInvokeConfig": _invoke_config(invokes[0]) if invokes else None,
         "Url": url_spec(_url(urls[0])) if urls else None,
     }
     detail = {"AliasVersion": aliases[0]["FunctionVersion"]} if aliases else {}
@@ -81,6 +80,16 @@ def _function(deployed: Deployed, client: Any, config: dict[str, Any], tags: dic
         deployed.known_ids[url_logical_ids.get(logical_id, f"{logical_id}Url")] = url_id
     for qualifier in [None, *(alias["Name"] for alias in aliases)]:
         _permissions(deployed, client, name, qualifier)
+
+
+def _invoke_config(config: dict[str, Any]) -> dict[str, Any] | None:
+    """An async config as PutFunctionEventInvokeConfig's members (Qualifier from its ARN)."""
+    spec = {key: config[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            if key in config}
+    parts = config["FunctionArn"].split(":")
+    if len(parts) > 7:
+        spec["Qualifier"] = parts[7]
+    return invoke_config_spec(spec)
 
 
 def _url(config: dict[str, Any]) -> dict[str, Any]:

@@ -123,7 +123,7 @@ class Function:
                 "ReservedConcurrentExecutions": self.reserved_concurrency,
                 "Alias": None if self.alias is None else {"Name": self.alias.name,
                                                           "Provisioned": self.alias.provisioned},
-                "EventInvokeConfig": self.event_invoke_config, "Url": url_spec(self.url_config)}
+                "EventInvokeConfig": invoke_config_spec(self.event_invoke_config), "Url": url_spec(self.url_config)}
 
 
 def url_spec(config: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -131,6 +131,15 @@ def url_spec(config: dict[str, Any] | None) -> dict[str, Any] | None:
     if config is None:
         return None
     return {key: value for key, value in config.items() if (key, value) != ("InvokeMode", "BUFFERED")}
+
+
+def invoke_config_spec(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An async config as the plan compares it: `$LATEST` and empty destinations written as unset."""
+    if config is None:
+        return None
+    spec = {key: value for key, value in config.items() if (key, value) != ("Qualifier", "$LATEST")}
+    destinations = {key: value for key, value in (spec.pop("DestinationConfig", None) or {}).items() if value}
+    return {**spec, **({"DestinationConfig": destinations} if destinations else {})}
 
 
 @dataclass

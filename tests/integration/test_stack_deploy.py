@@ -245,18 +245,26 @@ def test_a_serverless_project_deploys_with_the_frameworks_names_and_warms(server
 
 
 def test_a_multi_function_sam_app_deploys(server, lam, tmp_path):
-    if not rest_apis_served(server):
-        pytest.skip("REST APIs, rules, schedules and layers: branches `restapi`, `schedules`, `layers`")
+    """Globals, an Api and an HttpApi event, two schedules, a layer, AutoPublishAlias with provisioned concurrency,
+    a function URL, an async config, and resources Ember does not run."""
     folder = project(tmp_path, "sam-shop", UNIT_DATA)
     result = ember(server, "deploy", str(folder))
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("not run by Ember") == 1  # the unsupported-resources warning, once
     found = outputs(result.stdout)
-    assert curl(found["OrdersApi"])[0] == 200
-    alias = lam.get_alias(FunctionName=_name(lam, "sam-shop", "ListOrdersFunction"), Name="live")
-    assert lam.get_provisioned_concurrency_config(FunctionName=alias["AliasArn"].split(":")[6],
-                                                  Qualifier="live")["Status"] == "READY"
-    assert "all unchanged" in ember(server, "deploy", str(folder)).stdout
+    assert curl(found["OrdersApi"]) == (200, '{"table": "%s", "orders": []}' % found["TableArn"].split("/")[1])
+    assert curl(found["CreateOrderUrl"]) == (201, '{"created": true}')
+    lister = _name(lam, "sam-shop", "ListOrdersFunction")
+    assert lam.get_alias(FunctionName=lister, Name="live")["FunctionVersion"] == "1"
+    assert lam.get_provisioned_concurrency_config(FunctionName=lister, Qualifier="live")["Status"] == "READY"
+    (layer,) = lam.get_function_configuration(FunctionName=lister)["Layers"]
+    assert layer["Arn"].endswith(":layer:sam-shop-common:1")
+    events, scheduler = aws(server, "events"), aws(server, "scheduler")
+    assert [r["ScheduleExpression"] for r in events.list_rules()["Rules"] if r["Name"].startswith("sam-shop-")] == [
+        "cron(0 3 * * ? *)"]
+    assert scheduler.get_schedule(Name="NightlyReportFunctionHourly")["ScheduleExpression"] == "rate(1 hour)"
+    again = ember(server, "deploy", str(folder))
+    assert "sam-shop: all unchanged" in again.stdout, again.stdout
 
 
 def _name(lam, stack: str, logical_id: str) -> str:
