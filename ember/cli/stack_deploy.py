@@ -64,7 +64,7 @@ def deploy_stack(file: Path, settings: StackOptions, endpoint: str, out: Console
             return again, plan(again, deployed, digest)
         work = sum(step.action != UNCHANGED for step in the_plan.steps)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
-                      transient=True) as progress:
+                      transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task(f"deploying {stack.name}", total=work)
             known = apply(clients, stack, deployed, the_plan, zip_of, replan,
                           lambda step: progress.update(task, advance=1,
