@@ -74,15 +74,15 @@ def _rest_apis(client: Any, stack_name: str, deployed: Deployed) -> None:
 
 def _rest_routes(client: Any, api_id: str) -> list[list[str]] | None:
     """(path, METHOD, function, qualifier) of every Lambda proxy method, from the API's resources."""
-    found = []
+    found: set[tuple[str, str, str, str]] = set()
     for page in pages(client, "get_resources", restApiId=api_id, embed=["methods"]):
         for resource in page.get("items", []):
             for method, detail in (resource.get("resourceMethods") or {}).items():
                 uri = str(((detail or {}).get("methodIntegration") or {}).get("uri", ""))
                 target = function_of(uri)
                 if target is not None:
-                    found.append([resource["path"], method, target.name, target.qualifier or ""])
-    return sorted(found)
+                    found.add((resource["path"], method, target.name, target.qualifier or ""))
+    return [list(route) for route in sorted(found)]
 
 
 def _rules(client: Any, functions: set[str], deployed: Deployed) -> None:
