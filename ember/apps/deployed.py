@@ -84,9 +84,8 @@ def _function(deployed: Deployed, client: Any, config: dict[str, Any], tags: dic
 
 def _invoke_config(config: dict[str, Any]) -> dict[str, Any] | None:
     """An async config as PutFunctionEventInvokeConfig's members (Qualifier from its ARN)."""
-    spec: dict[str, Any] = {key: config[key] for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds",
-                                                         "DestinationConfig")
-            if key in config}
+    members = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+    spec: dict[str, Any] = {key: config[key] for key in members if key in config}
     parts = config["FunctionArn"].split(":")
     if len(parts) > 7:
         spec["Qualifier"] = parts[7]
