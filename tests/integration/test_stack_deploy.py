@@ -226,21 +226,21 @@ def test_a_serverless_project_deploys_with_the_frameworks_names_and_warms(server
     if not rest_apis_served(server):
         pytest.skip("`http` events need REST APIs (apigateway v1): branch `restapi`")
     folder = project(tmp_path, "sls-store")
-    found = deployed(server, str(folder))
+    found = deployed(server, str(folder), "--stage", "test")
     assert set(found) >= {"ServiceEndpoint", "HttpApiUrl"}
-    config = lam.get_function_configuration(FunctionName="store-dev-items")
+    config = lam.get_function_configuration(FunctionName="store-test-items")
     assert (config["MemorySize"], config["Timeout"]) == (1024, 6)  # the framework's defaults
-    assert curl(found["ServiceEndpoint"] + "/items") == (200, '{"item": "all", "stage": "dev"}')
-    assert curl(found["HttpApiUrl"] + "/items/7") == (200, '{"item": "7", "stage": "dev"}')
+    assert curl(found["ServiceEndpoint"] + "/items") == (200, '{"item": "all", "stage": "test"}')
+    assert curl(found["HttpApiUrl"] + "/items/7") == (200, '{"item": "7", "stage": "test"}')
     rules = aws(server, "events").list_rules()["Rules"]
-    assert {rule["ScheduleExpression"] for rule in rules if rule["Name"].startswith("store-dev-")} == {
+    assert {rule["ScheduleExpression"] for rule in rules if rule["Name"].startswith("store-test-")} == {
         "rate(1 hour)", "rate(5 minutes)"}
-    warmed = lam.invoke(FunctionName="store-dev-warmup-plugin-default")
+    warmed = lam.invoke(FunctionName="store-test-warmup-plugin-default")
     assert json.loads(warmed["Payload"].read()) == {"warmed": 2, "errors": 0}
-    records = wait_for_records(server.data_dir, 4, "function = ?", ("store-dev-items",))
+    records = wait_for_records(server.data_dir, 4, "function = ?", ("store-test-items",))
     assert sum(row["cold"] for row in records) >= 2, "concurrency 2: two environments at once"
-    assert wait_for(lambda: "warm-up call, client context" in ember(server, "logs", "store-dev-items").stdout)
-    again = ember(server, "deploy", str(folder))
+    assert wait_for(lambda: "warm-up call, client context" in ember(server, "logs", "store-test-items").stdout)
+    again = ember(server, "deploy", str(folder), "--stage", "test")
     assert "all unchanged" in again.stdout, again.stdout
 
 
