@@ -239,7 +239,8 @@ def test_a_serverless_project_deploys_with_the_frameworks_names_and_warms(server
     assert json.loads(warmed["Payload"].read()) == {"warmed": 2, "errors": 0}
     records = wait_for_records(server.data_dir, 4, "function = ?", ("store-test-items",))
     assert sum(row["cold"] for row in records) >= 2, "concurrency 2: two environments at once"
-    assert wait_for(lambda: "warm-up call, client context" in ember(server, "logs", "store-test-items").stdout)
+    line = 'warm-up call, client context {"source": "serverless-plugin-warmup"}'  # the plugin's ClientContext
+    assert wait_for(lambda: line in ember(server, "logs", "store-test-items").stdout)
     again = ember(server, "deploy", str(folder), "--stage", "test")
     assert "all unchanged" in again.stdout, again.stdout
 
