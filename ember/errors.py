@@ -18,7 +18,7 @@
     │   ├── ServiceException                    500
     │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
-    │   ├── NotFoundException                   404 (API Gateway's: an API, route, integration or stage)
+    │   ├── NotFoundException                   404 (API Gateway's: an API, route, resource, integration, stage…)
     │   ├── BadRequestException                 400 (API Gateway's)
     │   ├── ConflictException                   409 (API Gateway's)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
@@ -33,8 +33,8 @@
                                           one line naming the file, and the line and column when known
 
 `code`, `status_code` and `message_key` match botocore's Lambda service model (API Gateway's
-errors its apigatewayv2 model; tests/unit/test_errors.py checks both), so boto3 raises the
-modelled class.
+errors its apigatewayv2 and apigateway models; tests/unit/test_errors.py checks them), so boto3
+raises the modelled class.
 """
 
 from __future__ import annotations

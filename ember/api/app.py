@@ -1,5 +1,5 @@
 """The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the
-IAM subset and API Gateway's HTTP APIs, behind the error nets and SigV4; Prometheus metrics and Ember's
+IAM subset and API Gateway's HTTP and REST APIs, behind the error nets and SigV4; Prometheus metrics and Ember's
 failed-events store beside them."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from ember.api.apigateway.operations import ApiGatewayApi
+from ember.api.apigateway.rest_operations import RestApiGatewayApi
 from ember.api.authorization import Authorizer
 from ember.api.failed_events_api import PATH as FAILED_EVENTS
 from ember.api.failed_events_api import FailedEventsApi
@@ -127,6 +128,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
         *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
+        *RestApiGatewayApi(services.rest_apis, authorizer, services.region).routes(),
         Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),

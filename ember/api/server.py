@@ -170,7 +170,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                         strict_roles=config.strict_roles,
                         policies=ResourcePolicies(db, registry, config.region),
                         http_apis=HttpApis(api_store, config.region, endpoint),
-                        rest_apis=RestApis(api_store, endpoint),
+                        rest_apis=RestApis(api_store, config.region, endpoint),
                         urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1])
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)

@@ -41,6 +41,6 @@ class Services:
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
     http_apis: HttpApis = None  # type: ignore[assignment]  # API Gateway's HTTP APIs (set by serve())
-    rest_apis: RestApis = None  # type: ignore[assignment]  # REST APIs, made by templates (set by serve())
+    rest_apis: RestApis = None  # type: ignore[assignment]  # API Gateway's REST APIs (set by serve())
     urls: FunctionUrls = None  # type: ignore[assignment]  # function URLs' configs (set by serve())
     port: int = 0  # the port this server listens on, for the URLs it hands out

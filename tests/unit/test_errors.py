@@ -108,3 +108,14 @@ def test_api_gateway_errors_match_the_apigatewayv2_model(cls):
     shape = APIGW_MODEL[cls.code]
     assert cls.status_code == shape.metadata["error"]["httpStatusCode"]
     assert shape.members["Message"].serialization["name"] == cls.message_key
+
+
+APIGW_V1_MODEL = {shape.name: shape for shape in
+                  botocore.session.get_session().get_service_model("apigateway").error_shapes}
+
+
+@pytest.mark.parametrize("cls", APIGW_ERRORS, ids=lambda cls: cls.__name__)
+def test_api_gateway_errors_match_the_apigateway_v1_model_too(cls):
+    shape = APIGW_V1_MODEL[cls.code]
+    assert cls.status_code == shape.metadata["error"]["httpStatusCode"]
+    assert cls.message_key in shape.members
