@@ -67,7 +67,7 @@ def parse_definition(raw: bytes, basepath: str = "ignore") -> Definition:
     definition = Definition(_text(info.get("title")), _text(info.get("description")), _text(info.get("version")),
                             [str(item) for item in binary] if isinstance(binary, list) else None)
     prefix = _base_path(document, basepath)
-    paths = document.get("paths") or {}
+    paths = document.get("paths", {})
     if not isinstance(paths, dict):
         raise BadRequestException("Invalid OpenAPI input: `paths` must be an object")
     for path, item in paths.items():
