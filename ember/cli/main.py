@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ember.cli.apis import api_rows
+from ember.cli.apis import api_rows, rest_api_rows
 from ember.cli.client import aws_client, endpoint_url
 from ember.cli.urls import function_names, url_rows
 
@@ -163,13 +163,14 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
 
 @app.command("apis")
 def list_apis(endpoint: str | None = EndpointOption) -> None:
-    """List HTTP APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and its routes."""
+    """List HTTP and REST APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and
+    its routes."""
     url = endpoint_url(endpoint)
-    client = aws_client("apigatewayv2", url)
     table = Table(box=None, pad_edge=False)
     for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
         table.add_column(column, no_wrap=True)
-    for row in _call(api_rows, client, url):
+    for row in [*_call(api_rows, aws_client("apigatewayv2", url), url),
+                *_call(rest_api_rows, aws_client("apigateway", url), url)]:
         table.add_row(*row)
     _print_table(table)
 

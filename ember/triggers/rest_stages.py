@@ -4,7 +4,8 @@ A deployment is a snapshot of every method of the API (its path, authorization a
 and of the binary media types, taken when it is created and never changed; a stage serves the
 deployment it points at, with its own variables. So, as on AWS, a change to resources, methods,
 integrations or binary media types reaches callers only once a new deployment is made for the stage.
-`CreateDeployment` with a `stageName` creates that stage, or moves it to the new deployment.
+`CreateDeployment` with a `stageName` creates that stage, or moves it to the new deployment; its
+answer carries `warnings` (sent as X-Ember-Warning) for each method served but not as AWS would.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from ember.errors import BadRequestException, ConflictException, NotFoundException
 from ember.triggers.api_store import ApiStore, Record, new_id
 from ember.triggers.patch_ops import Patchable, apply
+from ember.triggers.rest_definitions import method_warning, why_not_run
 from ember.triggers.rest_resources import KIND as RESOURCE
 
 DEPLOYMENT, STAGE = "rest-deployment", "rest-stage"
@@ -54,12 +56,16 @@ class RestStages:
                 variables = {**stage["variables"], **(body.get("variables") or {})}
                 self._put_stage(api_id, {**stage, "deploymentId": record["id"], "variables": variables,
                                          "lastUpdatedDate": int(time.time())})
-        return _shown(record)
+        warnings = [f"{method['httpMethod']} {method['path']}: {warning}" for method in record[SNAPSHOT]["methods"]
+                    for warning in (method_warning(method), why_not_run(method["methodIntegration"])) if warning]
+        return {**_shown(record), **({"warnings": warnings} if warnings else {})}
 
     def _methods(self, api_id: str) -> list[Record]:
         """Every method with its integration, refused as AWS refuses to deploy an API without them."""
-        methods = [{"resourceId": resource["id"], "path": resource["path"], **method}
-                   for resource in self.store.all(api_id, RESOURCE) for method in resource["resourceMethods"].values()]
+        methods = sorted(({"resourceId": resource["id"], "path": resource["path"], **method}
+                          for resource in self.store.all(api_id, RESOURCE)
+                          for method in resource["resourceMethods"].values()),
+                         key=lambda method: (method["path"], method["httpMethod"]))
         if not methods:
             raise BadRequestException("The REST API doesn't contain any methods")
         missing = [f"{method['httpMethod']} {method['path']}" for method in methods

@@ -179,7 +179,8 @@ def test_other_integration_types_are_kept_warned_of_and_answered_500(server, gw,
     assert "GET /mock: integration type MOCK" in warning and "GET /secure: authorizationType AWS_IAM" in warning
     assert any("MOCK" in item for item in imported["warnings"]) and imported["name"] == "sam-app"
     api_id = imported["id"]
-    gw.create_deployment(restApiId=api_id, stageName="Prod")
+    deployed = gw.create_deployment(restApiId=api_id, stageName="Prod")
+    assert deployed["ResponseMetadata"]["HTTPHeaders"]["x-ember-warning"] == warning  # what this stage will serve
     allow(lam, hello, api_id)
     assert answer_of(server, api_id, "/Prod/mock") == (500, {"message": "Internal server error"})
     assert request(server, api_id, "GET", "/Prod/secure")[0] == 200  # kept, not enforced
@@ -224,16 +225,27 @@ def test_control_plane_errors(gw, hello):
         gw.delete_rest_api(restApiId=api_id)
 
 
-def test_paging_and_the_aws_cli(server, gw, hello):
+def test_paging_the_aws_cli_and_ember_apis(server, gw, hello):
     made = sorted(gw.create_rest_api(name=f"page-{index}")["id"] for index in range(3))
     ids = [api["id"] for page in gw.get_paginator("get_rest_apis").paginate(PaginationConfig={"PageSize": 2})
            for api in page["items"]]
     assert set(made) <= set(ids) and len(ids) == len(set(ids))
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION}
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION,
+           "EMBER_ENDPOINT_URL": server.url}
     listed = subprocess.run([str(BIN / "aws"), "apigateway", "get-resources", "--endpoint-url", server.url,
                              "--rest-api-id", made[0]], capture_output=True, text=True, env=env, timeout=60)
     assert listed.returncode == 0, listed.stderr
     assert [item["path"] for item in json.loads(listed.stdout)["items"]] == ["/"]
+    gw.put_rest_api(restApiId=made[0], body=json.dumps(sam_swagger(hello)).encode())  # merge: the name stays
+    gw.create_deployment(restApiId=made[0], stageName="Prod")
+    name = gw.get_rest_api(restApiId=made[0])["name"]
+    assert name.startswith("page-")
+    apis = subprocess.run([str(BIN / "ember"), "apis"], capture_output=True, text=True, env=env, timeout=60)
+    assert apis.returncode == 0, apis.stderr
+    rows = [line.split() for line in apis.stdout.splitlines() if line.startswith(made[0])]
+    port = server.url.rsplit(":", 1)[1]
+    assert rows == [[made[0], name, "Prod", f"http://{made[0]}.execute-api.{REGION}.localhost:{port}/Prod/",
+                     f"{server.url}/_aws/execute-api/{made[0]}/Prod/", "GET", "/hello"]]
 
 
 def test_rest_apis_survive_a_restart(tmp_path):
