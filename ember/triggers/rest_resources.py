@@ -121,8 +121,9 @@ class RestResources:
         or overwritten (only the definition's methods remain; the root keeps its id)."""
         existing = {record["path"]: record for record in self.store.all(api_id, KIND)}
         tree = dict(existing)
-        if overwrite:
-            tree = {"/": {**existing["/"], "resourceMethods": {}}}
+        if overwrite:  # the definition's paths keep their resources' ids; their methods are its own
+            wanted = {"/"} | {path for operation in definition.operations for path in _ancestry(operation.path)}
+            tree = {path: {**record, "resourceMethods": {}} for path, record in existing.items() if path in wanted}
         for operation in definition.operations:
             resource = _ensure(tree, operation.path)
             method = _method(operation.method, operation.fields)
@@ -200,6 +201,12 @@ def _integration(resource_id: str, body: dict[str, Any], checked: bool = True) -
         if lambda_target(uri) is None and ":lambda:" in uri:
             raise BadRequestException(f"Invalid Lambda function ARN in the integration URI: {uri}")
     return record
+
+
+def _ancestry(path: str) -> list[str]:
+    """`/a/b/c` → `/a`, `/a/b`, `/a/b/c`."""
+    parts = [part for part in path.split("/") if part]
+    return ["/" + "/".join(parts[:index]) for index in range(1, len(parts) + 1)]
 
 
 def _with_method(resource: Record, method: Record) -> Record:

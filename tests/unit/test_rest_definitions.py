@@ -1,4 +1,4 @@
-"""REST API definitions (Swagger 2.0 / OpenAPI 3.0, JSON or YAML) read as API Gateway reads them, and patch ops."""
+"""REST API definitions (Swagger 2.0 / OpenAPI 3.0, JSON or YAML) read and applied as API Gateway does; patches."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import json
 
 import pytest
 
+from ember.core.database import open_database
 from ember.errors import BadRequestException
+from ember.triggers.api_store import ApiStore
 from ember.triggers.patch_ops import Patchable, apply
+from ember.triggers.rest_apis import RestApis
 from ember.triggers.rest_definitions import parse_definition, why_not_run
 
 URI = ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
@@ -115,3 +118,25 @@ def test_patch_operations_replace_scalars_and_edit_maps_and_sets():
                 {"op": "replace", "path": "/on", "value": "maybe"}):
         with pytest.raises(BadRequestException):
             apply(record, [bad], allowed)
+
+
+def test_overwrite_keeps_the_ids_of_paths_it_keeps_and_an_identical_one_changes_nothing(tmp_path):
+    db = open_database(tmp_path / "ember.db")
+    apis = RestApis(ApiStore(db), "us-east-1", lambda api_id: "")
+    api_id = apis.create({"name": "a"})["id"]
+    proxy = {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": URI.format("f")}}
+    first = json.dumps({"swagger": "2.0", "paths": {"/a/b": {"get": proxy}, "/c": {"post": proxy}}}).encode()
+    apis.put_definition(api_id, first, "overwrite", {}, False)
+    ids = {item["path"]: item["id"] for item in apis.resources.resources(api_id)}
+    revision = apis.store.revisions[api_id]
+    apis.put_definition(api_id, first, "overwrite", {}, False)
+    assert apis.store.revisions[api_id] == revision + 1  # only the API record itself was written again
+    second = json.dumps({"swagger": "2.0", "paths": {"/a/b": {"put": proxy}}}).encode()
+    apis.put_definition(api_id, second, "overwrite", {}, False)
+    resources = {item["path"]: item for item in apis.resources.resources(api_id, embed=True)}
+    assert {path: item["id"] for path, item in resources.items()} == {path: ids[path] for path in ("/", "/a", "/a/b")}
+    assert list(resources["/a/b"]["resourceMethods"]) == ["PUT"]
+    apis.put_definition(api_id, json.dumps({"swagger": "2.0", "paths": {"/c": {"get": proxy}}}).encode(), "merge",
+                        {}, False)
+    assert {item["path"] for item in apis.resources.resources(api_id)} == {"/", "/a", "/a/b", "/c"}
+    db.close()
