@@ -32,6 +32,7 @@ OPERATIONS = {"get": "GET", "put": "PUT", "post": "POST", "delete": "DELETE", "o
 INTEGRATION_FIELDS = ("type", "httpMethod", "uri", "credentials", "timeoutInMillis", "passthroughBehavior",
                       "contentHandling", "requestTemplates", "requestParameters", "cacheNamespace",
                       "cacheKeyParameters", "connectionType", "connectionId")
+OBJECT_FIELDS = ("requestTemplates", "requestParameters", "cacheKeyParameters")  # the rest are strings or numbers
 # Top-level extensions API Gateway would apply and Ember does not.
 IGNORED_EXTENSIONS = ("x-amazon-apigateway-gateway-responses", "x-amazon-apigateway-request-validators",
                       "x-amazon-apigateway-policy", "x-amazon-apigateway-minimum-compression-size",
@@ -83,10 +84,10 @@ def parse_definition(raw: bytes, basepath: str = "ignore") -> Definition:
 def _document(raw: bytes) -> Record:
     try:
         document = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             document = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, RecursionError) as exc:
             message = f"Invalid OpenAPI input: neither JSON nor YAML ({exc})".replace("\n", " ")
             raise BadRequestException(message) from None
     if not isinstance(document, dict):
@@ -129,7 +130,8 @@ def _operation(document: Record, path: str, method: str, spec: Record, warnings:
     if not isinstance(raw, dict):
         warnings.append(f"{where}: no {INTEGRATION}; CreateDeployment refuses a method without an integration")
         return Operation(path, method, fields, None)
-    integration = {key: raw[key] for key in INTEGRATION_FIELDS if key in raw}
+    integration = {key: raw[key] if key in OBJECT_FIELDS or isinstance(raw[key], (str, int)) else str(raw[key])
+                   for key in INTEGRATION_FIELDS if key in raw}
     integration["type"] = str(integration.get("type", "")).upper()
     problem = why_not_run(integration)
     if problem:
@@ -139,12 +141,12 @@ def _operation(document: Record, path: str, method: str, spec: Record, warnings:
 
 def _security(document: Record, requirements: Any) -> Record:
     """The authorization a method's `security` asks for, from its scheme's API Gateway extensions."""
-    schemes = {**(document.get("securityDefinitions") or {}),
-               **((document.get("components") or {}).get("securitySchemes") or {})}
+    schemes = {**_object(document.get("securityDefinitions")),
+               **_object(_object(document.get("components")).get("securitySchemes"))}
     fields: Record = {}
     for requirement in requirements if isinstance(requirements, list) else ():
         for name in requirement if isinstance(requirement, dict) else ():
-            scheme = schemes.get(name) or {}
+            scheme = _object(schemes.get(name))
             authorizer = scheme.get("x-amazon-apigateway-authorizer")
             if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4":
                 fields["authorizationType"] = "AWS_IAM"
@@ -182,6 +184,11 @@ def method_warning(fields: Record) -> str | None:
     unenforced = [f"authorizationType {kind}"] if kind != "NONE" else []
     unenforced += ["apiKeyRequired"] if fields.get("apiKeyRequired") else []
     return f"{' and '.join(unenforced)} kept but not enforced by Ember: the method is open" if unenforced else None
+
+
+def _object(value: Any) -> Record:
+    """A definition's object, or {} where the document has something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:

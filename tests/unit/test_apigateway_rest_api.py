@@ -120,3 +120,34 @@ def test_a_session_is_authorized_as_apigateway_method_on_the_path(world):
     denied = call(app, as_session("POST", BASE, json.dumps({"name": "x"}).encode()))
     assert denied.status == 403 and denied.headers["x-amzn-errortype"] == "AccessDeniedException"
     assert "apigateway:POST on resource: arn:aws:apigateway:us-east-1::/restapis " in denied.json()["Message"]
+
+
+GARBAGE = [b"", b"[]", b"{", b'{"name": 5, "pathPart": [], "type": {}, "patchOperations": 3}',
+           b'{"name": "n", "pathPart": "x", "type": "MOCK", "authorizationType": "NONE", "stageName": "s", '
+           b'"deploymentId": "nope", "tags": {"k": "v"}, "patchOperations": [{"op": "move", "path": "/x"}]}',
+           b"swagger: '2.0'\npaths: {/a: {get: {x-amazon-apigateway-integration: {timeoutInMillis: soon}}}}",
+           b'{"swagger": "2.0", "securityDefinitions": [1], "paths": {"/a": {"get": {"security": [{"s": []}]}}}}']
+
+
+def test_no_operation_answers_a_bad_request_with_a_500(world):
+    """Every v1 operation, fed garbage bodies on real ids and on unknown ones: AWS's 4xx shape, never a 500."""
+    from ember.api.apigateway.rest_operations import OPERATIONS
+    from ember.api.apigateway.wire import V1, operation
+
+    app, _, _ = world
+    api = call(app, operator("POST", BASE, {"name": "a"})).json()
+    labels = {"restapi_id": api["id"], "resource_id": api["rootResourceId"], "parent_id": api["rootResourceId"],
+              "http_method": "GET", "stage_name": "Prod", "deployment_id": "nope",
+              "resource_arn": f"arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Frestapis%2F{api['id']}"}
+    for name in OPERATIONS:
+        if name == "DeleteRestApi":
+            continue
+        http = operation(name, V1).http
+        for values in (labels, {key: "x1" for key in labels}):
+            path = http["requestUri"]
+            for key, value in values.items():
+                path = path.replace(f"{{{key}}}", value)
+            for body in GARBAGE:
+                answer = call(app, operator(http["method"], f"http://127.0.0.1:9000{path}", raw=body))
+                assert answer.status < 500, (name, path, body, answer.body)
+                assert answer.status < 400 or answer.headers["x-amzn-errortype"], (name, body)
