@@ -9,7 +9,8 @@ import pytest
 from asgi_call import call, signed
 from starlette.routing import Router
 
-from ember.api.apigateway.rest_operations import RestApiGatewayApi
+from ember.api.apigateway.rest_operations import OPERATIONS, RestApiGatewayApi
+from ember.api.apigateway.wire import V1, operation
 from ember.api.authorization import Authorizer
 from ember.api.middleware import AwsApiMiddleware
 from ember.core.credentials import SessionCredentials
@@ -131,9 +132,6 @@ GARBAGE = [b"", b"[]", b"{", b'{"name": 5, "pathPart": [], "type": {}, "patchOpe
 
 def test_no_operation_answers_a_bad_request_with_a_500(world):
     """Every v1 operation, fed garbage bodies on real ids and on unknown ones: AWS's 4xx shape, never a 500."""
-    from ember.api.apigateway.rest_operations import OPERATIONS
-    from ember.api.apigateway.wire import V1, operation
-
     app, _, _ = world
     api = call(app, operator("POST", BASE, {"name": "a"})).json()
     labels = {"restapi_id": api["id"], "resource_id": api["rootResourceId"], "parent_id": api["rootResourceId"],
