@@ -18,6 +18,9 @@
     │   ├── ServiceException                    500
     │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
+    │   ├── EventsResourceNotFound              400 (EventBridge's ResourceNotFoundException: JSON 1.1 says 400)
+    │   ├── EventsLimitExceeded                 400 (EventBridge's LimitExceededException)
+    │   ├── SchedulerConflict                   409 (EventBridge Scheduler's ConflictException)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -27,8 +30,9 @@
     │       └── IamValidationError              400 (IAM's ValidationError: a name or value out of bounds)
     └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
 
-`code`, `status_code` and `message_key` match botocore's Lambda service model
-(tests/unit/test_errors.py checks them against it), so boto3 raises the modelled class.
+`code`, `status_code` and `message_key` match botocore's model of the error's `service` (Lambda's
+unless it says otherwise; tests/unit/test_errors.py checks them against it), so boto3 raises the
+modelled class.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class AwsError(EmberError):
     status_code: int = 500
     sender_fault: bool = False
     message_key: str = "Message"
+    service: str = "lambda"  # whose botocore model states these facts
 
     def __init__(self, message: str, **members: object) -> None:
         super().__init__(message)
@@ -118,6 +123,20 @@ class LogsInvalidParameter(AwsError):
 
 class SerializationException(AwsError):
     code, status_code, sender_fault, message_key = "SerializationException", 400, True, "message"
+
+
+class EventsResourceNotFound(AwsError):
+    """EventBridge's: a JSON 1.1 service answers every client error with 400."""
+
+    code, status_code, sender_fault, message_key, service = "ResourceNotFoundException", 400, True, "message", "events"
+
+
+class EventsLimitExceeded(AwsError):
+    code, status_code, sender_fault, message_key, service = "LimitExceededException", 400, True, "message", "events"
+
+
+class SchedulerConflict(AwsError):
+    code, status_code, sender_fault, message_key, service = "ConflictException", 409, True, "Message", "scheduler"
 
 
 class IamError(AwsError):

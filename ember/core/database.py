@@ -1,4 +1,5 @@
-"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles."""
+"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles,
+rules and schedules."""
 
 from __future__ import annotations
 
@@ -82,6 +83,38 @@ CREATE TABLE IF NOT EXISTS function_policies (
     revision TEXT NOT NULL,
     PRIMARY KEY (function, qualifier)
 );
+CREATE TABLE IF NOT EXISTS event_rules (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_rule_targets (
+    rule TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (rule, id)
+);
+CREATE TABLE IF NOT EXISTS schedule_groups (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedules (
+    group_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (group_name, name)
+);
+CREATE TABLE IF NOT EXISTS timers (
+    arn TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    next_slot REAL NOT NULL,
+    next_due REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scheduler_clock (
+    speed REAL NOT NULL,
+    anchor_wall REAL NOT NULL,
+    anchor_time REAL NOT NULL
+);
 """
 
 
@@ -109,7 +142,8 @@ def _make_private(path: Path) -> None:
 # Columns added after a table was first created: (table, column, SQL type). A data dir made by an
 # older Ember gets them on open; CREATE TABLE IF NOT EXISTS would leave its tables as they were.
 ADDED_COLUMNS = (("invocations", "cpu_ms", "REAL"), ("invocations", "cost_usd", "REAL"),
-                 ("invocations", "price_model", "TEXT"), ("invocations", "arch", "TEXT"))
+                 ("invocations", "price_model", "TEXT"), ("invocations", "arch", "TEXT"),
+                 ("event_queue", "source", "TEXT NOT NULL DEFAULT 'event'"))
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -36,11 +36,14 @@ class EventQueue:
         self._throttled: set[str] = set()  # functions with throttled events waiting for a slot
         invoker.limiter.on_release(self._slot_freed)
 
-    def enqueue(self, request_id: str, function: str, qualifier: str | None, payload: bytes) -> None:
-        """Durable on return: the row is committed (WAL) before the caller is told 202."""
+    def enqueue(self, request_id: str, function: str, qualifier: str | None, payload: bytes, *,
+                source: str = "event") -> None:
+        """Durable on return: the row is committed (WAL) before the caller is told 202. `source` is the
+        invocation's (`event` for Invoke's Event type, `schedule` for rules and schedules)."""
         self.db.execute(
-            "INSERT INTO event_queue (request_id, function, qualifier, payload, enqueued_at) VALUES (?,?,?,?,?)",
-            (request_id, function, qualifier, payload, time.time()),
+            "INSERT INTO event_queue (request_id, function, qualifier, payload, enqueued_at, source) "
+            "VALUES (?,?,?,?,?,?)",
+            (request_id, function, qualifier, payload, time.time(), source),
         )
         self._wake.set()
 
@@ -72,7 +75,7 @@ class EventQueue:
         if limit <= 0:
             return []
         rows = self.db.execute(
-            "SELECT seq, request_id, function, qualifier, payload, throttles FROM event_queue "
+            "SELECT seq, request_id, function, qualifier, payload, throttles, source FROM event_queue "
             "WHERE state = 'queued' AND not_before <= ? ORDER BY seq LIMIT ?", (time.time(), limit)).fetchall()
         if rows:  # one transaction for the batch (the connection is in autocommit mode)
             self.db.execute("BEGIN")
@@ -81,7 +84,7 @@ class EventQueue:
         return rows
 
     async def _run_one(self, row: sqlite3.Row) -> None:
-        request = InvokeRequest(row["function"], bytes(row["payload"]), row["qualifier"], source="event",
+        request = InvokeRequest(row["function"], bytes(row["payload"]), row["qualifier"], source=row["source"],
                                 request_id=row["request_id"])
         try:
             await self.invoker.invoke(request)
