@@ -1,5 +1,5 @@
-"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads and the
-IAM subset, behind the error nets and SigV4; Prometheus metrics beside them."""
+"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the IAM
+subset, EventBridge's rules and the Scheduler, behind the error nets and SigV4; Prometheus metrics beside them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from ember.api.authorization import Authorizer
+from ember.api.events_api import EventsApi
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
@@ -28,6 +29,7 @@ from ember.api.middleware import (
     AwsApiMiddleware,
     NotFound,
 )
+from ember.api.scheduler_api import SchedulerApi
 from ember.api.services import Services
 from ember.api.signing import api_of
 
@@ -51,6 +53,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     iam = IamApi(services.roles, authorizer)
     metrics = MetricsApi(services.metrics)
     guard = LambdaPermissions(authorizer, services.region)
+    scheduler = services.scheduler
     fn = guard.function
     routes = [
         Route(f"{FN}/{{name}}/invocations", fn("lambda:InvokeFunction", invoke.invoke),
@@ -93,10 +96,12 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
-        Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
+        Route("/", RootApi(iam, logs, EventsApi(scheduler.rules, authorizer)).dispatch, methods=["POST"]),
+        *SchedulerApi(scheduler.schedules, authorizer).routes(),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
-        Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
+        Route(INFO_PATH, lambda request: JSONResponse({**services.info, "scheduler_time": scheduler.clock.now()}),
+              methods=["GET"]),
         # Every method: a path or method no operation has is UnknownOperationException, never a 405
         # (and the Router's default for what no route matches, such as a path with a newline).
         Route("/{path:path}", NotFound()),
@@ -109,12 +114,13 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
 
 
 class RootApi:
-    """`POST /` is IAM's query protocol when form-encoded, else CloudWatch Logs' JSON targets."""
+    """`POST /` is IAM's query protocol when form-encoded, else a JSON-protocol API named by its X-Amz-Target:
+    EventBridge's (`AWSEvents.*`) or CloudWatch Logs' (anything else, which answers an unknown target)."""
 
-    def __init__(self, iam: IamApi, logs: LogsApi) -> None:
-        self.iam = iam
+    def __init__(self, iam: IamApi, logs: LogsApi, events: EventsApi) -> None:
+        self.apis = {"iam": iam.dispatch, "events": events.dispatch}
         self.logs = logs
 
     async def dispatch(self, request: Request) -> Response:
         api, _ = api_of(request.method, request.url.path, request.headers)
-        return await (self.iam.dispatch(request) if api == "iam" else self.logs.dispatch(request))
+        return await self.apis.get(api, self.logs.dispatch)(request)

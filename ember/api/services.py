@@ -16,6 +16,7 @@ from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
+from ember.events.scheduler import Scheduler
 from ember.observe.metrics import Metrics
 
 
@@ -37,3 +38,4 @@ class Services:
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
+    scheduler: Scheduler = None  # type: ignore[assignment]  # rules, schedules and their clock (set by serve())

@@ -39,7 +39,7 @@ class Rule:
 
     @property
     def enabled(self) -> bool:
-        return self.config["State"] == "ENABLED"
+        return bool(self.config["State"] == "ENABLED")
 
 
 class RuleStore:
@@ -54,7 +54,7 @@ class RuleStore:
 
     def put(self, body: dict[str, Any]) -> str:
         """PutRule: create, or replace every member of an existing rule but its targets."""
-        self._check_bus(body.get("EventBusName"))
+        self.check_bus(body.get("EventBusName"))
         if body.get("EventPattern") is not None:
             raise ValidationException("EventPattern is not supported by Ember yet: a rule runs on a "
                                       "ScheduleExpression (rate() or cron()) only.")
@@ -73,11 +73,11 @@ class RuleStore:
                   "EventBusName": DEFAULT_BUS, "CreatedBy": ACCOUNT_ID}
         config.update({key: body[key] for key in ("Description", "RoleArn") if body.get(key) is not None})
         self.db.execute("INSERT OR REPLACE INTO event_rules (name, config) VALUES (?, ?)", (name, json.dumps(config)))
-        self.on_change(config["Arn"])
-        return config["Arn"]
+        self.on_change(self.arn(name))
+        return self.arn(name)
 
     def get(self, name: str, bus: str | None = None) -> Rule:
-        self._check_bus(bus)
+        self.check_bus(bus)
         row = self.db.execute("SELECT config FROM event_rules WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise EventsResourceNotFound(f"Rule {name} does not exist on EventBus {DEFAULT_BUS}.")
@@ -98,7 +98,7 @@ class RuleStore:
 
     def delete(self, name: str, bus: str | None = None) -> None:
         """DeleteRule: a rule that does not exist is already deleted; one with targets is refused."""
-        self._check_bus(bus)
+        self.check_bus(bus)
         if self.db.execute("SELECT 1 FROM event_rules WHERE name = ?", (name,)).fetchone() is None:
             return
         if self.targets(name):
@@ -150,7 +150,7 @@ class RuleStore:
                 "ON CONFLICT (rule, id) DO UPDATE SET config = excluded.config",
                 (name, target["Id"], seq, json.dumps(target)))
 
-    def _check_bus(self, bus: str | None) -> None:
+    def check_bus(self, bus: str | None) -> None:
         """Ember has the default bus only: by name or by ARN."""
         if bus in (None, DEFAULT_BUS, f"arn:aws:events:{self.region}:{ACCOUNT_ID}:event-bus/{DEFAULT_BUS}"):
             return

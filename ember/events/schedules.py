@@ -40,7 +40,7 @@ class Schedule:
 
     @property
     def enabled(self) -> bool:
-        return self.config["State"] == "ENABLED"
+        return bool(self.config["State"] == "ENABLED")
 
     @property
     def window_s(self) -> float:
