@@ -158,6 +158,29 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
     _print_table(table)
 
 
+@app.command("schedules")
+def list_schedules(
+    data_dir: str | None = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                        help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """List every rule and schedule with its targets, state and next run."""
+    from ember.cli.cost import find_data_dir
+    from ember.cli.schedules import SchedulesError, read_rows, table
+
+    try:
+        rows, speed = read_rows(find_data_dir(data_dir, endpoint_url(endpoint)) / "ember.db")
+    except SchedulesError as exc:
+        _fail(str(exc), LOCAL_ERROR)
+    if not rows:
+        errors.print("no rules or schedules", markup=False)
+        return
+    _print_table(table(rows))
+    if speed != 1:
+        errors.print(f"next runs are on the scheduler's clock, which runs {speed:g} times faster than the wall "
+                     "clock (ember serve --clock-speed)", markup=False)
+
+
 def _print_table(table: Table) -> None:
     """On a terminal, fitted to it; piped, whole rows whatever their width, so `| grep` finds full names."""
     if console.is_terminal:

@@ -113,8 +113,8 @@ def test_eventbridge_errors_are_modelled_and_answered_as_json_1_1_client_errors(
     assert cls.code in EVENTS_MODEL and cls.status_code == 400 and cls.sender_fault
 
 
-@pytest.mark.parametrize("cls", [errors.SchedulerConflict, errors.ResourceNotFoundException, errors.ValidationException],
-                         ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", [errors.SchedulerConflict, errors.ResourceNotFoundException,
+                                 errors.ValidationException], ids=lambda cls: cls.__name__)
 def test_the_scheduler_errors_ember_raises_match_the_scheduler_model(cls):
     error = SCHEDULER_MODEL[cls.code].metadata["error"]
     assert cls.status_code == error["httpStatusCode"]
