@@ -6,20 +6,17 @@ The `clocked` server's scheduler runs 120 times the wall clock: `rate(1 minute)`
 
 from __future__ import annotations
 
+import calendar
 import json
-import sqlite3
 import subprocess
 import time
-import urllib.request
 import uuid
-from contextlib import closing
-from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import BIN, ROLE, aws_client, invocation_records, make_zip, wait_for, wait_for_records
+from conftest import BIN, aws_client, invocation_records, wait_for, wait_for_records
+from scheduled import allow_rule, function, next_run, scheduled_runs, wait_for_events
 
-ECHO = "import json\ndef handler(event, context):\n    print('EVENT ' + json.dumps(event))\n    return event\n"
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -35,49 +32,6 @@ def events(clocked):
 @pytest.fixture(scope="module")
 def logs(clocked):
     return aws_client(clocked.url, "logs")
-
-
-def function(lam: Any, source: str = ECHO) -> tuple[str, str]:
-    name = f"r-{uuid.uuid4().hex[:10]}"
-    config = lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="index.handler",
-                                 Code={"ZipFile": make_zip({"index.py": source})})
-    return name, config["FunctionArn"]
-
-
-def allow_rule(lam: Any, name: str, rule_arn: str) -> None:
-    lam.add_permission(FunctionName=name, StatementId="events", Action="lambda:InvokeFunction",
-                       Principal="events.amazonaws.com", SourceArn=rule_arn)
-
-
-def events_of(logs: Any, name: str) -> list[Any]:
-    """Every event the echo function printed, oldest first."""
-    found, token = [], None
-    while True:
-        page = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", **({"nextToken": token} if token else {}))
-        found += [json.loads(e["message"][6:]) for e in page["events"] if e["message"].startswith("EVENT ")]
-        token = page.get("nextToken")
-        if not token:
-            return found
-
-
-def wait_for_events(logs: Any, name: str, count: int, timeout: float = 15) -> list[Any]:
-    assert wait_for(lambda: len(events_of(logs, name)) >= count, timeout), f"{name} printed fewer than {count}"
-    return events_of(logs, name)
-
-
-def scheduled_runs(url: str, kind: str, name: str, outcome: str) -> float:
-    """ember_scheduled_invocations_total for one rule or schedule and outcome, from /metrics."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    prefix = f'ember_scheduled_invocations_total{{kind="{kind}",name="{name}",outcome="{outcome}"}} '
-    return sum(float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix))
-
-
-def next_run(data_dir: Path, arn: str) -> float | None:
-    """The scheduler's timer for a rule or schedule: when it next runs (None: it has no timer)."""
-    with closing(sqlite3.connect(data_dir / "ember.db")) as db:
-        row = db.execute("SELECT next_due FROM timers WHERE arn = ?", (arn,)).fetchone()
-    return row[0] if row else None
 
 
 def test_rules_are_created_described_listed_and_deleted_as_on_aws(events):
@@ -293,8 +247,6 @@ def test_a_cron_with_l_w_and_hash_is_timed_for_the_day_it_names(clocked, events)
 
 
 def _days_in(at: time.struct_time) -> int:
-    import calendar
-
     return calendar.monthrange(at.tm_year, at.tm_mon)[1]
 
 
