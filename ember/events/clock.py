@@ -20,6 +20,7 @@ class SchedulerClock:
         self.speed = speed
         self.anchor_wall = time.time() if anchor_wall is None else anchor_wall
         self.anchor_time = self.anchor_wall if anchor_time is None else anchor_time
+        self.continued = True  # False: `load` re-anchored it (its speed changed), so old instants mean nothing
 
     def now(self) -> float:
         """Scheduler time, epoch seconds."""
@@ -40,6 +41,7 @@ class SchedulerClock:
         else:
             previous = cls(row["speed"], row["anchor_wall"], row["anchor_time"]) if row else cls()
             clock = cls(speed, anchor_time=max(time.time(), previous.now()))
+        clock.continued = row is None or row["speed"] == speed
         db.execute("DELETE FROM scheduler_clock")
         db.execute("INSERT INTO scheduler_clock (speed, anchor_wall, anchor_time) VALUES (?, ?, ?)",
                    (clock.speed, clock.anchor_wall, clock.anchor_time))

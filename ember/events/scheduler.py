@@ -55,10 +55,11 @@ class Scheduler:
         self._refused: set[tuple[str, str, str]] = set()  # (ARN, target, reason) already logged
 
     def start(self) -> None:
-        """Timers for what changed while the server was down; runs missed meanwhile wait for `run`."""
+        """Timers for what changed while the server was down; runs missed meanwhile wait for `run`. A clock
+        that did not carry on (its speed changed) starts every timer afresh: its old times mean nothing now."""
         items = {t.arn: t for t in self._all()}
         for row in self.db.execute("SELECT arn FROM timers").fetchall():
-            if row["arn"] not in items:
+            if row["arn"] not in items or not self.clock.continued:
                 self.db.execute("DELETE FROM timers WHERE arn = ?", (row["arn"],))
         for timed in items.values():
             self._reconcile(timed.arn, timed)
@@ -71,7 +72,11 @@ class Scheduler:
     async def run(self) -> None:
         while True:
             self._wake.clear()
-            wait = self.tick()
+            try:
+                wait = self.tick()
+            except Exception:  # the loop outlives any one bad run: log it and look again later
+                log.exception("the scheduler failed a tick")
+                wait = None
             real = MAX_SLEEP_S if wait is None else min(MAX_SLEEP_S, self.clock.real_seconds(wait))
             try:
                 async with asyncio.timeout(max(0.001, real)):
@@ -87,8 +92,13 @@ class Scheduler:
             timed = self._lookup(row["arn"])
             if timed is None:
                 self.db.execute("DELETE FROM timers WHERE arn = ?", (row["arn"],))
-            else:
+                continue
+            try:
                 self._run_due(timed, row["next_slot"], now)
+            except Exception:  # never retried in a loop: the run is dropped, the timer moves past now
+                log.exception("%s %s: its run failed and is dropped", timed.kind, timed.label)
+                self._reconcile(timed.arn, None)
+                self._reconcile(timed.arn, timed)
         soonest = self.db.execute("SELECT min(next_due) FROM timers").fetchone()[0]
         return None if soonest is None else max(0.0, soonest - now)
 

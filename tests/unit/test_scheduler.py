@@ -170,3 +170,34 @@ def test_the_clock_runs_fast_and_carries_on_across_a_restart(tmp_path):
     assert (again.anchor_wall, again.anchor_time) == (fast.anchor_wall, fast.anchor_time)
     assert SchedulerClock.load(db, 1).now() == pytest.approx(datetime.now(UTC).timestamp(), abs=1)
     db.close()
+
+
+def test_a_run_that_fails_is_dropped_and_the_timer_moves_on(world, caplog):
+    scheduler, clock, queue, _, _ = world
+    scheduler.rules.put({"Name": "r", "ScheduleExpression": "rate(1 minute)"})
+    scheduler.rules.put_targets("r", [{"Id": "t", "Arn": FN}])
+    calls = []
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        calls.append(args)
+        raise OSError("disk full")
+
+    queue.enqueue = broken  # type: ignore[method-assign]
+    clock.at += 60
+    assert scheduler.tick() == pytest.approx(60)  # dropped, and the next run is a period away, not now
+    assert len(calls) == 1 and "rule r: its run failed and is dropped" in caplog.text
+    assert not scheduler.db.in_transaction
+
+
+def test_a_clock_whose_speed_changed_starts_every_timer_afresh(world, tmp_path):
+    scheduler, clock, queue, _, _ = world
+    scheduler.rules.put({"Name": "r", "ScheduleExpression": "rate(5 minutes)"})
+    scheduler.rules.put_targets("r", [{"Id": "t", "Arn": FN}])
+    clock.at += 3600
+    clock.continued = False  # what `load` says when the speed changed: an hour "missed" means nothing
+    scheduler.start()
+    assert scheduler.tick() == pytest.approx(300) and queue.sent == []
+    db = open_database(tmp_path / "other.db")
+    SchedulerClock.load(db, 60)
+    assert SchedulerClock.load(db, 60).continued and not SchedulerClock.load(db, 120).continued
+    db.close()
