@@ -28,7 +28,9 @@
     │       ├── MalformedPolicyDocument         400
     │       ├── InvalidInput                    400
     │       └── IamValidationError              400 (IAM's ValidationError: a name or value out of bounds)
-    └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
+    ├── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
+    └── TemplateError                     a project (SAM template, serverless.yml) that can't be deployed:
+                                          one line naming the file, and the line and column when known
 
 `code`, `status_code` and `message_key` match botocore's model of the error's `service` (Lambda's
 unless it says otherwise; tests/unit/test_errors.py checks them against it), so boto3 raises the
@@ -177,3 +179,12 @@ class RuntimeApiError(EmberError):
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
+
+
+class TemplateError(EmberError):
+    """A SAM/CloudFormation template or serverless.yml Ember can't turn into a stack; `str()` is one line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, column: int | None = None):
+        where = ":".join(str(part) for part in (file, line, column) if part is not None)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.line, self.column = file, line, column

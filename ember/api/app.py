@@ -12,6 +12,7 @@ from ember.api.events_api import EventsApi
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
+from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
 from ember.api.lambda_api.permissions import LambdaPermissions
@@ -32,13 +33,20 @@ from ember.api.middleware import (
 from ember.api.scheduler_api import SchedulerApi
 from ember.api.services import Services
 from ember.api.signing import api_of
+from ember.api.url_auth import SignedCallers
+from ember.triggers.front_door import FrontDoor
+from ember.triggers.function_url import FunctionUrlHandler
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
+URL = "/2021-10-31/functions/{name}/url"
 
 
-def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> AwsApiMiddleware:
-    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned."""
+def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> FrontDoor:
+    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned.
+
+    The front door sits before SigV4: function URLs and APIs are reached there, each kind's handler
+    registered below (`door.register(kind, handler)`, see ember.triggers.front_door)."""
     functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
@@ -48,6 +56,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
     policy = PolicyApi(services)
+    urls = FunctionUrlsApi(services)
     authorizer = Authorizer(services.roles, services.region)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
@@ -80,6 +89,11 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(f"{FN}/{{name}}/policy", fn("lambda:AddPermission", policy.add), methods=["POST"]),
         Route(f"{FN}/{{name}}/policy", fn("lambda:GetPolicy", policy.get), methods=["GET"]),
         Route(f"{FN}/{{name}}/policy/{{sid}}", fn("lambda:RemovePermission", policy.remove), methods=["DELETE"]),
+        Route(URL, fn("lambda:CreateFunctionUrlConfig", urls.create), methods=["POST"]),
+        Route(URL, fn("lambda:GetFunctionUrlConfig", urls.get), methods=["GET"]),
+        Route(URL, fn("lambda:UpdateFunctionUrlConfig", urls.update), methods=["PUT"]),
+        Route(URL, fn("lambda:DeleteFunctionUrlConfig", urls.delete), methods=["DELETE"]),
+        Route(f"{URL}s", fn("lambda:ListFunctionUrlConfigs", urls.list), methods=["GET"]),
         Route("/2017-10-31/functions/{name}/concurrency", fn("lambda:PutFunctionConcurrency", concurrency.put),
               methods=["PUT"]),
         Route("/2019-09-30/functions/{name}/concurrency", fn("lambda:GetFunctionConcurrency", concurrency.get),
@@ -108,9 +122,15 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
-    return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
-                            sessions=services.sessions, code_links=services.code_links, region=services.region,
-                            open_paths=open_paths)
+    signed = AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
+                              sessions=services.sessions, code_links=services.code_links, region=services.region,
+                              open_paths=open_paths)
+    door = FrontDoor(signed)
+    door.register("lambda-url", FunctionUrlHandler(
+        services.urls, services.policies, services.invoker, services.region,
+        SignedCallers(signed.keys if credentials is not None else None, authorizer, services.policies,
+                      services.region)))
+    return door
 
 
 class RootApi:

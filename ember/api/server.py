@@ -33,6 +33,7 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
+from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
@@ -177,7 +178,8 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles,
-                        policies=ResourcePolicies(db, registry, config.region))
+                        policies=ResourcePolicies(db, registry, config.region),
+                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1])
     services.scheduler = open_scheduler(db, config, services)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)

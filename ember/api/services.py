@@ -9,6 +9,7 @@ from ember.api.code_links import CodeLinks
 from ember.core.aliases import AliasStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
+from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.provisioned import ProvisionedConcurrency
@@ -38,4 +39,6 @@ class Services:
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
+    urls: FunctionUrls = None  # type: ignore[assignment]  # function URLs' configs (set by serve())
+    port: int = 0  # the port this server listens on, for the URLs it hands out
     scheduler: Scheduler = None  # type: ignore[assignment]  # rules, schedules and their clock (set by serve())

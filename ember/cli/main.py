@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ember.cli.client import aws_client, endpoint_url
+from ember.cli.urls import function_names, url_rows
 
 OK, FUNCTION_ERROR, API_ERROR = 0, 1, 2
 STARTUP_FAILURE = 3
@@ -190,6 +191,21 @@ def _print_table(table: Table) -> None:
     wide = Console(file=buffer, width=100_000, highlight=False, color_system=None)
     wide.print(table)
     sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+@app.command("urls")
+def list_urls(name: str | None = typer.Argument(None, help="Only this function's URLs."),
+              endpoint: str | None = EndpointOption) -> None:
+    """List function URLs, by host (*.localhost) and by path (/_aws/lambda-url/<id>/)."""
+    url = endpoint_url(endpoint)
+    client = aws_client("lambda", url)
+    names = [name] if name else _call(function_names, client)
+    table = Table(box=None, pad_edge=False)
+    for column in ("FUNCTION", "ALIAS", "AUTH", "MODE", "URL", "PATH URL"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(url_rows, client, url, names):
+        table.add_row(*row)
+    _print_table(table)
 
 
 @app.command("rm")

@@ -1,5 +1,5 @@
 """The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles,
-rules and schedules."""
+resource policies, function URLs, rules and schedules."""
 
 from __future__ import annotations
 
@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS role_attached_policies (
     role TEXT NOT NULL COLLATE NOCASE,
     arn TEXT NOT NULL,
     PRIMARY KEY (role, arn)
+);
+CREATE TABLE IF NOT EXISTS function_urls (
+    url_id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    config TEXT NOT NULL,
+    UNIQUE (function, qualifier)
 );
 CREATE TABLE IF NOT EXISTS function_policies (
     function TEXT NOT NULL,

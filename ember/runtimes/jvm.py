@@ -11,8 +11,9 @@ import threading
 import zipfile
 from pathlib import Path
 
-JAVA_RUNTIMES = ("java17", "java21", "java25")  # all on this machine's JDK (a newer one warns); classes
-# newer than the JDK fail at Init
+# All on this machine's JDK (a newer one warns; java8.al2 and java11, deprecated, run on it too); classes newer
+# than the JDK fail at Init
+JAVA_RUNTIMES = ("java8.al2", "java11", "java17", "java21", "java25")
 JAVA = "/usr/bin/java"
 JAVAC = "/usr/bin/javac"
 GSON = "/usr/share/java/gson.jar"  # Debian's libgoogle-gson-java: the JSON mapping of POJO handlers
