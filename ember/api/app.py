@@ -1,5 +1,6 @@
 """The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the IAM
-subset, EventBridge's rules and the Scheduler, behind the error nets and SigV4; Prometheus metrics beside them."""
+subset, EventBridge's rules and the Scheduler, behind the error nets and SigV4; Prometheus metrics and Ember's
+failed-events store beside them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from starlette.routing import Route, Router
 
 from ember.api.authorization import Authorizer
 from ember.api.events_api import EventsApi
+from ember.api.failed_events_api import PATH as FAILED_EVENTS
+from ember.api.failed_events_api import FailedEventsApi
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
+from ember.api.lambda_api.event_invoke_config import EventInvokeConfigApi
 from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
@@ -40,6 +44,7 @@ from ember.triggers.function_url import FunctionUrlHandler
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
 URL = "/2021-10-31/functions/{name}/url"
+EIC = "/2019-09-25/functions/{name}/event-invoke-config"
 
 
 def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> FrontDoor:
@@ -57,6 +62,8 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     tags = TagsApi(services)
     policy = PolicyApi(services)
     urls = FunctionUrlsApi(services)
+    event_configs = EventInvokeConfigApi(services)
+    failed_events = FailedEventsApi(services)
     authorizer = Authorizer(services.roles, services.region)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
@@ -103,6 +110,13 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(PC, fn("lambda:PutProvisionedConcurrencyConfig", provisioned.put), methods=["PUT"]),
         Route(PC, guard.provisioned_get(provisioned.get), methods=["GET"]),  # and, with ?List=ALL, the list
         Route(PC, fn("lambda:DeleteProvisionedConcurrencyConfig", provisioned.delete), methods=["DELETE"]),
+        Route(EIC, fn("lambda:PutFunctionEventInvokeConfig", event_configs.put), methods=["PUT"]),
+        Route(EIC, fn("lambda:UpdateFunctionEventInvokeConfig", event_configs.update), methods=["POST"]),
+        Route(EIC, fn("lambda:GetFunctionEventInvokeConfig", event_configs.get), methods=["GET"]),
+        Route(EIC, fn("lambda:DeleteFunctionEventInvokeConfig", event_configs.delete), methods=["DELETE"]),
+        Route(f"{EIC}/list", fn("lambda:ListFunctionEventInvokeConfigs", event_configs.list), methods=["GET"]),
+        Route(FAILED_EVENTS, fn("lambda:GetFunction", failed_events.list), methods=["GET"]),
+        Route(f"{FAILED_EVENTS}/redrive", fn("lambda:InvokeFunction", failed_events.redrive), methods=["POST"]),
         Route("/2016-08-19/account-settings", guard.account("lambda:GetAccountSettings", concurrency.account_settings),
               methods=["GET"]),
         Route("/2016-08-19/account-settings/",

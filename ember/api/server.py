@@ -165,7 +165,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     records = InvocationRecords(config.db_path)
     invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region,
                       get_model(config.price_model), metrics)
-    events = EventQueue(db, invoker)
+    events = EventQueue(db, invoker, retry_scale=config.async_retry_scale)
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ember.cli.client import aws_client, endpoint_url
 from ember.cli.urls import function_names, url_rows
@@ -71,6 +72,9 @@ def serve_command(
     clock_speed: float = typer.Option(1.0, "--clock-speed", envvar="EMBER_CLOCK_SPEED", show_default=True,
                                       help="Rules and schedules run on a clock this many times faster than the wall "
                                            "clock (tests and benchmarks: 60 makes rate(5 minutes) every 5 s)."),
+    async_retry_scale: float = typer.Option(
+        1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
+        help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
     deploy_path: Path | None = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
@@ -81,7 +85,8 @@ def serve_command(
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb), clock_speed), deploy_path)
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed),
+                    deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 
@@ -234,6 +239,37 @@ def logs(
             _fail(f"--since must look like 30s, 10m, 2h or 1d, not {since!r}", LOCAL_ERROR)
         start_ms = int((time.time() - seconds) * 1000)
     _call(print_events, client, name, start_ms, follow, sys.stdout)
+
+
+@app.command()
+def events(
+    name: str,
+    redrive: bool = typer.Option(False, "--redrive", help="Send them again as new async events, and remove them."),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """A function's failed async events: those Lambda gave up on that no function destination received."""
+    from urllib.parse import quote
+
+    from ember.cli.client import ember_api
+
+    path = f"/ember/functions/{quote(name, safe='')}/failed-events"
+    if redrive:
+        moved = _call(ember_api, endpoint_url(endpoint), "POST", f"{path}/redrive")["Redriven"]
+        for pair in moved:
+            console.print(f"{pair['RequestId']} -> {pair['NewRequestId']}", markup=False)
+        errors.print(f"redrove {len(moved)} failed event{'s' * (len(moved) != 1)} of {name}", markup=False)
+        return
+    failed = _call(ember_api, endpoint_url(endpoint), "GET", path)["FailedEvents"]
+    table = Table(box=None, pad_edge=False)
+    for column in ("REQUEST ID", "FAILED AT", "CONDITION", "ATTEMPTS", "ERROR", "MEANT FOR"):
+        table.add_column(column, no_wrap=column != "ERROR")
+    for event in failed:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event["FailedAt"]))
+        cells = (event["RequestId"], when, event["Condition"], str(event["ApproximateInvokeCount"]),
+                 event.get("Error", ""), " ".join(event["Targets"]) or "-")
+        table.add_row(*(Text(cell) for cell in cells))  # an error message is text, never rich markup
+    _print_table(table)
+    errors.print(f"{len(failed)} failed event{'s' * (len(failed) != 1)} of {name}", markup=False)
 
 
 @app.command()

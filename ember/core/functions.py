@@ -91,6 +91,15 @@ def check_revision_id(current: str, revision_id: str | None) -> None:
 
 
 
+def _apply_dead_letter(config: dict[str, Any], target: str) -> None:
+    """Where failed async events go (Ember keeps them in its failed-events store, naming this ARN); "" removes it."""
+    if not target:
+        config.pop("DeadLetterConfig", None)
+        return
+    validation.check_dead_letter_target(target)
+    config["DeadLetterConfig"] = {"TargetArn": target}
+
+
 class FunctionRegistry:
     """All functions, cached in memory and written through to SQLite."""
 
@@ -220,6 +229,8 @@ class FunctionRegistry:
         if "Architectures" in request:
             validation.check_architectures(list(request["Architectures"] or []))
             config["Architectures"] = list(request["Architectures"])
+        if "DeadLetterConfig" in request:
+            _apply_dead_letter(config, (request["DeadLetterConfig"] or {}).get("TargetArn") or "")
         validation.check_runtime(config["Runtime"], change)
         validation.check_handler(config["Handler"])
         validation.check_limits(int(config["MemorySize"]), int(config["Timeout"]))

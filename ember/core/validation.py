@@ -177,6 +177,13 @@ def check_environment(variables: dict[str, str]) -> None:
         )
 
 
+def check_dead_letter_target(target: str) -> None:
+    """A dead-letter queue is an SQS queue or an SNS topic (the model's pattern allows any service)."""
+    if target.split(":")[2:3] not in (["sqs"], ["sns"]):
+        raise InvalidParameterValueException(
+            f"Invalid dead letter queue ARN: {target} is neither an SQS queue nor an SNS topic.")
+
+
 def check_ephemeral_storage(size: int) -> None:
     if not 512 <= size <= 10240:
         rule = "greater than or equal to 512" if size < 512 else "less than or equal to 10240"

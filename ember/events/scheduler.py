@@ -23,6 +23,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 
+from ember.core.database import transaction
 from ember.errors import AwsError
 from ember.events.async_queue import EventQueue
 from ember.events.clock import SchedulerClock
@@ -110,17 +111,12 @@ class Scheduler:
         following = timed.slot_after(slot)
         if following is not None and following <= now:  # a cron whose missed runs were too many to count
             following = timed.slot_after(now)
-        self.db.execute("BEGIN")
-        try:
+        with transaction(self.db):
             self._deliver(timed, slot)
             if following is None:
                 self._complete(timed)
             else:
                 self._set_timer(timed, following)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _deliver(self, timed: Timed, slot: float) -> None:
         """Enqueue the run's event for each target its permission lets it invoke."""
