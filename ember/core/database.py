@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS event_queue (
     waiting TEXT,
     error TEXT,
     response BLOB,
-    executed_version TEXT
+    executed_version TEXT,
+    source TEXT NOT NULL DEFAULT 'event'
 );
 CREATE INDEX IF NOT EXISTS event_queue_due ON event_queue (state, not_before);
 CREATE TABLE IF NOT EXISTS event_invoke_configs (
