@@ -1,11 +1,13 @@
-"""A function reached over HTTP through its function URL, next to a direct Invoke of the same function and the
-bare uvicorn app, in the same run.
+"""A function reached over HTTP through its function URL and through an HTTP API route, next to a direct Invoke
+of the same function and the bare uvicorn app, in the same run.
 
 `wrk -t1 -c8 -d5s --latency` POSTing `{}` to each of: the hello function's URL (AuthType NONE, by its path form
 /_aws/lambda-url/<id>/, so the front door, the resource policy check, the format 2.0 event and the response
-mapping are all in the path), the Invoke API for that function (`--auth none`, no signing), and
-bench/bare_app.py. The three take turns, the order rotating each repeat, 3 repeats each; a short unrecorded
-run against each first warms the 8 environments. Per run: requests/s, and wrk's p50 and p99 latency.
+mapping are all in the path), an HTTP API quick-created on the function (its `$default` route, a format 2.0
+integration, the `$default` stage; by /_aws/execute-api/<api-id>/hello, so stage and route selection are in the
+path too), the Invoke API for that function (`--auth none`, no signing), and bench/bare_app.py. The four take
+turns, the order rotating each repeat, 3 repeats each; a short unrecorded run against each first warms the 8
+environments. Per run: requests/s, and wrk's p50 and p99 latency.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import subprocess
 import sys
 import tempfile
 
+import boto3
 import harness
 from bare_app import bare_app
+from botocore.config import Config
 from throughput import LUA
 
 REPEATS = 3
@@ -25,7 +29,7 @@ CONNECTIONS = 8
 DURATION_S = 5
 WARM_UP_S = 2
 FUNCTION = "bench-http"
-SIDES = ("url", "invoke", "bare")
+SIDES = ("url", "api", "invoke", "bare")
 REQUESTS_PER_S = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -52,6 +56,19 @@ def public_url(client, name: str) -> str:
     return function_url.split("//", 1)[1].split(".", 1)[0]
 
 
+def http_api(server: harness.EmberServer, name: str) -> str:
+    """A quick-created HTTP API on the function, with the permission AWS's docs give; its api-id."""
+    gateway = boto3.session.Session().client(
+        "apigatewayv2", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="bench",
+        aws_secret_access_key="bench", config=Config(retries={"total_max_attempts": 1}))
+    api_id: str = gateway.create_api(Name="bench", ProtocolType="HTTP",
+                                     Target=f"arn:aws:lambda:us-east-1:000000000000:function:{name}")["ApiId"]
+    server.client().add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                                   Principal="apigateway.amazonaws.com",
+                                   SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api_id}/*")
+    return api_id
+
+
 def run() -> list[dict]:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: run `make bench` (it installs wrk) or apt-get install wrk")
@@ -65,13 +82,15 @@ def run() -> list[dict]:
         client = server.client()
         harness.create_function(client, FUNCTION)
         url_id = public_url(client, FUNCTION)
-        urls = {"url": f"{server.url}/_aws/lambda-url/{url_id}/", "invoke": server.url + server.invoke_path(FUNCTION),
-                "bare": bare_url + "/"}
+        api_id = http_api(server, FUNCTION)
+        urls = {"url": f"{server.url}/_aws/lambda-url/{url_id}/",
+                "api": f"{server.url}/_aws/execute-api/{api_id}/hello",
+                "invoke": server.url + server.invoke_path(FUNCTION), "bare": bare_url + "/"}
         for side in SIDES:
             wrk(urls[side], script.name, WARM_UP_S)
         environments = server.environments()
         for repeat in range(REPEATS):
-            order = SIDES[repeat % 3:] + SIDES[:repeat % 3]
+            order = SIDES[repeat % len(SIDES):] + SIDES[:repeat % len(SIDES)]
             for side in order:
                 one_rps, one_p50, one_p99 = wrk(urls[side], script.name, DURATION_S)
                 rps[side].append(one_rps)
@@ -81,6 +100,7 @@ def run() -> list[dict]:
               "load_generator": f"wrk -t1 -c{CONNECTIONS} -d{DURATION_S}s --latency, Lua POST {{}}",
               "warm_up_s": WARM_UP_S, "environments_after_warm_up": environments}
     what = {"url": ("function_url", "candidate", "the function URL's path form, AuthType NONE"),
+            "api": ("api", "candidate", "an HTTP API's $default route, payload 2.0, by its path form"),
             "invoke": ("direct_invoke", "baseline", "the Invoke API, --auth none"),
             "bare": ("bare_uvicorn", "baseline", "bench/bare_app.py")}
     records = []

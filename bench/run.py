@@ -31,8 +31,9 @@ import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
-              "http_triggers": http_triggers, "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "many_functions": many_functions,
-              "server_cpu": server_cpu, "sigv4_verify": sigv4_verify, "async_events": async_events,
+              "http_triggers": http_triggers, "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes,
+              "many_functions": many_functions, "server_cpu": server_cpu, "sigv4_verify": sigv4_verify,
+              "async_events": async_events,
               "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -53,6 +54,9 @@ RATIOS = [
     ("ratio_function_url_over_invoke_rps_p50", "http_function_url_rps", "http_direct_invoke_rps", 50),
     ("ratio_function_url_over_bare_rps_p50", "http_function_url_rps", "http_bare_uvicorn_rps", 50),
     ("ratio_function_url_over_invoke_latency_p50", "http_function_url_p50_ms", "http_direct_invoke_p50_ms", 50),
+    ("ratio_http_api_over_invoke_rps_p50", "http_api_rps", "http_direct_invoke_rps", 50),
+    ("ratio_http_api_over_bare_rps_p50", "http_api_rps", "http_bare_uvicorn_rps", 50),
+    ("ratio_http_api_over_invoke_latency_p50", "http_api_p50_ms", "http_direct_invoke_p50_ms", 50),
     ("ratio_async_enqueue_over_sync_invoke_p50", "async_enqueue_rps", "sync_invoke_rps", 50),
     ("ratio_async_drain_over_sync_invoke_p50", "async_drain_rps", "sync_invoke_rps", 50),
     ("ratio_server_cpu_signed_over_unsigned_p50", "server_cpu_per_signed_call_ms", "server_cpu_per_unsigned_call_ms",

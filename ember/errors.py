@@ -20,7 +20,9 @@
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
     │   ├── EventsResourceNotFound              400 (EventBridge's ResourceNotFoundException: JSON 1.1 says 400)
     │   ├── EventsLimitExceeded                 400 (EventBridge's LimitExceededException)
-    │   ├── SchedulerConflict                   409 (EventBridge Scheduler's ConflictException)
+    │   ├── NotFoundException                   404 (API Gateway's: an API, route, integration or stage)
+    │   ├── BadRequestException                 400 (API Gateway's)
+    │   ├── ConflictException                   409 (API Gateway's and the Scheduler's)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -33,7 +35,8 @@
                                           one line naming the file, and the line and column when known
 
 `code`, `status_code` and `message_key` match botocore's model of the error's `service` (Lambda's
-unless it says otherwise; tests/unit/test_errors.py checks them against it), so boto3 raises the
+unless it says otherwise; API Gateway's errors its apigatewayv2 model; tests/unit/test_errors.py checks
+them), so boto3 raises the
 modelled class.
 """
 
@@ -137,8 +140,16 @@ class EventsLimitExceeded(AwsError):
     code, status_code, sender_fault, message_key, service = "LimitExceededException", 400, True, "message", "events"
 
 
-class SchedulerConflict(AwsError):
-    code, status_code, sender_fault, message_key, service = "ConflictException", 409, True, "Message", "scheduler"
+class NotFoundException(AwsError):
+    code, status_code, sender_fault, message_key = "NotFoundException", 404, True, "message"
+
+
+class BadRequestException(AwsError):
+    code, status_code, sender_fault, message_key = "BadRequestException", 400, True, "message"
+
+
+class ConflictException(AwsError):
+    code, status_code, sender_fault, message_key = "ConflictException", 409, True, "message"
 
 
 class IamError(AwsError):

@@ -1,6 +1,6 @@
-"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the IAM
-subset, EventBridge's rules and the Scheduler, behind the error nets and SigV4; Prometheus metrics and Ember's
-failed-events store beside them."""
+"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the
+IAM subset, API Gateway's HTTP APIs, EventBridge's rules and the Scheduler, behind the error nets and SigV4;
+Prometheus metrics and Ember's failed-events store beside them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
+from ember.api.apigateway.operations import ApiGatewayApi
 from ember.api.authorization import Authorizer
 from ember.api.events_api import EventsApi
 from ember.api.failed_events_api import PATH as FAILED_EVENTS
@@ -38,8 +39,12 @@ from ember.api.scheduler_api import SchedulerApi
 from ember.api.services import Services
 from ember.api.signing import api_of
 from ember.api.url_auth import SignedCallers
+from ember.triggers.api_invoke import ApiInvoker
+from ember.triggers.execute_api import ExecuteApi
 from ember.triggers.front_door import FrontDoor
 from ember.triggers.function_url import FunctionUrlHandler
+from ember.triggers.http_api_gateway import HttpApiGateway
+from ember.triggers.rest_api_gateway import RestApiGateway
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
@@ -124,6 +129,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
+        *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
         Route("/", RootApi(iam, logs, EventsApi(scheduler.rules, authorizer)).dispatch, methods=["POST"]),
         *SchedulerApi(scheduler.schedules, authorizer).routes(),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
@@ -144,6 +150,10 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         services.urls, services.policies, services.invoker, services.region,
         SignedCallers(signed.keys if credentials is not None else None, authorizer, services.policies,
                       services.region)))
+    caller = ApiInvoker(services.invoker, services.policies)
+    execute_api = ExecuteApi(HttpApiGateway(services.http_apis, caller, services.region),
+                             RestApiGateway(services.rest_apis, caller, services.region))
+    door.register("execute-api", execute_api.handle)
     return door
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ember.cli.apis import api_rows
 from ember.cli.client import aws_client, endpoint_url
 from ember.cli.urls import function_names, url_rows
 
@@ -185,6 +186,19 @@ def list_schedules(
     if speed != 1:
         errors.print(f"next runs are on the scheduler's clock, which runs {speed:g} times faster than the wall "
                      "clock (ember serve --clock-speed)", markup=False)
+
+
+@app.command("apis")
+def list_apis(endpoint: str | None = EndpointOption) -> None:
+    """List HTTP APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and its routes."""
+    url = endpoint_url(endpoint)
+    client = aws_client("apigatewayv2", url)
+    table = Table(box=None, pad_edge=False)
+    for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(api_rows, client, url):
+        table.add_row(*row)
+    _print_table(table)
 
 
 def _print_table(table: Table) -> None:

@@ -1,5 +1,6 @@
 """The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events and
-their configs, failed events, roles, resource policies, function URLs, rules and schedules."""
+their configs, failed events, roles, resource policies, function URLs, API Gateway's APIs, rules and
+schedules."""
 
 from __future__ import annotations
 
@@ -121,6 +122,13 @@ CREATE TABLE IF NOT EXISTS function_policies (
     document TEXT NOT NULL,
     revision TEXT NOT NULL,
     PRIMARY KEY (function, qualifier)
+);
+CREATE TABLE IF NOT EXISTS api_gateway (
+    api_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (api_id, kind, id)
 );
 CREATE TABLE IF NOT EXISTS event_rules (
     name TEXT PRIMARY KEY,

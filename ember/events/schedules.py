@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ember.config import ACCOUNT_ID
-from ember.errors import ResourceNotFoundException, SchedulerConflict, ValidationException
+from ember.errors import ConflictException, ResourceNotFoundException, ValidationException
 from ember.events import expressions
 from ember.events.clock import SchedulerClock
 from ember.events.targets import function_of, not_a_function
@@ -65,7 +65,7 @@ class ScheduleStore:
         group = body.get("GroupName") or DEFAULT_GROUP
         self.group(group)
         if self._row(group, name) is not None:
-            raise SchedulerConflict(f"Schedule {name} already exists.")
+            raise ConflictException(f"Schedule {name} already exists.")
         now = time.time()
         return self._store(self._config(group, name, body, now, now))
 
@@ -148,7 +148,7 @@ class ScheduleStore:
 
     def create_group(self, name: str) -> str:
         if self._group_row(name) is not None:
-            raise SchedulerConflict(f"Schedule group {name} already exists.")
+            raise ConflictException(f"Schedule group {name} already exists.")
         return self._put_group(name)
 
     def group(self, name: str) -> dict[str, Any]:

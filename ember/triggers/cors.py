@@ -26,11 +26,11 @@ def allowed_origin(cors: dict[str, Any], origin: str | None) -> str | None:
     return None
 
 
-def preflight(call: HttpCall, cors: dict[str, Any]) -> HttpResponse:
-    """200 with the URL's CORS settings for an allowed origin; 200 and nothing for another."""
+def preflight(call: HttpCall, cors: dict[str, Any], status: int = 200) -> HttpResponse:
+    """`status` (a URL's 200, an HTTP API's 204) with the CORS settings for an allowed origin; nothing for another."""
     origin = allowed_origin(cors, call.header("origin"))
     if origin is None:
-        return HttpResponse(200, [], b"")
+        return HttpResponse(status, [], b"")
     headers = _origin_headers(cors, origin)
     if cors.get("AllowMethods"):
         headers.append(("access-control-allow-methods", ",".join(cors["AllowMethods"])))
@@ -38,7 +38,7 @@ def preflight(call: HttpCall, cors: dict[str, Any]) -> HttpResponse:
         headers.append(("access-control-allow-headers", ",".join(cors["AllowHeaders"])))
     if cors.get("MaxAge") is not None:
         headers.append(("access-control-max-age", str(cors["MaxAge"])))
-    return HttpResponse(200, headers, b"")
+    return HttpResponse(status, headers, b"")
 
 
 def with_cors(headers: Headers, call: HttpCall, cors: dict[str, Any] | None) -> Headers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from ember.triggers.http_call import Headers, HttpResponse
@@ -18,6 +19,9 @@ from ember.triggers.http_call import Headers, HttpResponse
 JSON = "application/json"
 # Framing is the server's business, never the function's.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+# What HTTP allows in a header's name and value: a line break would end the header (or forge another).
+HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class MalformedResponse(ValueError):
@@ -91,7 +95,7 @@ def _headers(raw: Any) -> Headers:
         return []
     if not isinstance(raw, dict):
         raise MalformedResponse("headers is not an object")
-    return [(str(name), _text(value)) for name, value in raw.items()
+    return [(_name(name), _text(value)) for name, value in raw.items()
             if value is not None and str(name).lower() not in HOP_BY_HOP]
 
 
@@ -104,7 +108,7 @@ def _multi_headers(raw: Any) -> Headers:
     for name, values in raw.items():
         if str(name).lower() in HOP_BY_HOP:
             continue
-        headers.extend((str(name), value) for value in _strings(values, "multiValueHeaders"))
+        headers.extend((_name(name), value) for value in _strings(values, "multiValueHeaders"))
     return headers
 
 
@@ -116,10 +120,16 @@ def _strings(raw: Any, field: str) -> list[str]:
     return [_text(item) for item in raw]
 
 
+def _name(name: Any) -> str:
+    if not HEADER_NAME_RE.match(str(name)):
+        raise MalformedResponse(f"header name {name!r}")
+    return str(name)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int | float):
+    if isinstance(value, str | int | float) and not CONTROL_RE.search(str(value)):
         return str(value)
     raise MalformedResponse(f"header value {value!r}")
 

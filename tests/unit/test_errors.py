@@ -113,9 +113,21 @@ def test_eventbridge_errors_are_modelled_and_answered_as_json_1_1_client_errors(
     assert cls.code in EVENTS_MODEL and cls.status_code == 400 and cls.sender_fault
 
 
-@pytest.mark.parametrize("cls", [errors.SchedulerConflict, errors.ResourceNotFoundException,
+@pytest.mark.parametrize("cls", [errors.ConflictException, errors.ResourceNotFoundException,
                                  errors.ValidationException], ids=lambda cls: cls.__name__)
 def test_the_scheduler_errors_ember_raises_match_the_scheduler_model(cls):
     error = SCHEDULER_MODEL[cls.code].metadata["error"]
     assert cls.status_code == error["httpStatusCode"]
     assert cls.sender_fault == bool(error.get("senderFault", False))
+
+
+APIGW_MODEL = {shape.name: shape for shape in
+               botocore.session.get_session().get_service_model("apigatewayv2").error_shapes}
+APIGW_ERRORS = [errors.NotFoundException, errors.BadRequestException, errors.ConflictException]
+
+
+@pytest.mark.parametrize("cls", APIGW_ERRORS, ids=lambda cls: cls.__name__)
+def test_api_gateway_errors_match_the_apigatewayv2_model(cls):
+    shape = APIGW_MODEL[cls.code]
+    assert cls.status_code == shape.metadata["error"]["httpStatusCode"]
+    assert shape.members["Message"].serialization["name"] == cls.message_key

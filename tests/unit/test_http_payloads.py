@@ -271,3 +271,14 @@ def test_format_1_needs_a_status_and_merges_multi_value_headers():
     response = response_v1(json.dumps(output).encode())
     assert response.headers == [("X-A", "1"), ("x-b", "2"), ("x-b", "3"), ("content-type", "application/json")]
     assert response_v1(b'{"statusCode": 200, "body": {"a": 1}}').status == 502  # REST wants a string body
+
+
+@pytest.mark.parametrize("output", [
+    {"statusCode": 200, "headers": {"x-a": "one\r\nSet-Cookie: forged=1"}},
+    {"statusCode": 200, "headers": {"bad name": "v"}},
+    {"statusCode": 200, "cookies": ["a=1\nb=2"]},
+])
+def test_a_header_that_would_break_the_response_makes_it_malformed(output):
+    assert response_v2(json.dumps(output).encode()).status == 502
+    if "headers" in output:  # format 1.0 has no `cookies`
+        assert response_v1(json.dumps({**output, "body": ""}).encode()).status == 502
