@@ -1,10 +1,13 @@
 """The Java runtimes: Ember's bootstrap (Java source shipped beside this file), compiled once on this
-machine's JDK with a class-data archive of its cold start, and the JVM flags that fit a JVM into MemorySize."""
+machine's JDK against AWS's aws-lambda-java-serialization (fetched from Maven Central) with a class-data
+archive of its cold start, and the JVM flags that fit a JVM into MemorySize."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -15,12 +18,18 @@ JAVA_RUNTIMES = ("java17", "java21", "java25")  # all on this machine's JDK (a n
 # newer than the JDK fail at Init
 JAVA = "/usr/bin/java"
 JAVAC = "/usr/bin/javac"
-GSON = "/usr/share/java/gson.jar"  # Debian's libgoogle-gson-java: the JSON mapping of POJO handlers
+MVN = "mvn"
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 SOURCES = JAVA_DIR / "src"
 BUILD = JAVA_DIR / "build"  # a sandbox sees it at this same path (rootfs), as the archive records it
 JAR = BUILD / "ember-runtime.jar"
 ARCHIVE = BUILD / "ember-runtime.jsa"
+# What Lambda's Java runtime maps POJOs and events with (Jackson and Gson shaded inside it); the version is in
+# the file's name, so a new one makes the build stale. Pinned by its SHA-256 as Maven Central serves it.
+SERIALIZATION = "com.amazonaws:aws-lambda-java-serialization:1.4.1"
+SERIALIZATION_SHA256 = "0ab04580117a1a326c7abea912331c77bec1292ce0c22285eb2d40563145dd9b"
+SERIALIZATION_JAR = BUILD / "lib" / "aws-lambda-java-serialization-1.4.1.jar"
+CLASSPATH = f"{JAR}:{SERIALIZATION_JAR}"
 HEAP_PERCENT = 70  # of MemorySize; the rest is metaspace, code cache, thread stacks and /tmp
 # C1 only and the serial collector start fastest, as in Lambda's own Java flags; the training run that
 # dumps the archive must use the same ones.
@@ -35,8 +44,8 @@ class JavaRuntimeMissing(RuntimeError):
 
 
 def java_problem() -> str | None:
-    """Why Java functions can't run here (a missing JDK or Gson, or a runtime that won't build), or None."""
-    missing = _missing_tools(JAVA, GSON)
+    """Why Java functions can't run here (a missing JDK or Maven, or a runtime that won't build), or None."""
+    missing = _missing_tools(JAVA)
     if missing:
         return missing
     try:
@@ -77,7 +86,7 @@ def java_command(memory_mb: int) -> list[str]:
     (server start, CreateFunction's runtime check); the archive is passed only while it fits this JDK."""
     archive = [f"-XX:SharedArchiveFile={ARCHIVE}", "-Xlog:cds=off,cds+dynamic=off"] if _archive_fits() else []
     return [JAVA, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", *JVM_FLAGS, *archive,
-            "-cp", f"{JAR}:{GSON}", "ember.runtime.Bootstrap"]
+            "-cp", CLASSPATH, "ember.runtime.Bootstrap"]
 
 
 def _archive_fits() -> bool:
@@ -110,7 +119,7 @@ def _sources() -> list[Path]:
 
 def _is_stale() -> bool:
     stamp = BUILD / ".built"
-    if not stamp.exists() or _built_by() != jdk_identity():
+    if not stamp.exists() or not SERIALIZATION_JAR.exists() or _built_by() != jdk_identity():
         return True
     built = stamp.stat().st_mtime
     return any(source.stat().st_mtime > built for source in _sources())
@@ -119,25 +128,48 @@ def _is_stale() -> bool:
 def _missing_tools(*paths: str) -> str | None:
     for path in paths:
         if not os.path.exists(path):
-            package = "libgoogle-gson-java" if path == GSON else "openjdk-17-jdk-headless"
-            return f"{path} is missing (apt-get install {package})"
+            return f"{path} is missing (apt-get install openjdk-17-jdk-headless)"
     return None
 
 
 def _build() -> None:
-    missing = _missing_tools(JAVA, JAVAC, GSON)
+    missing = _missing_tools(JAVA, JAVAC)
     if missing:
         raise JavaRuntimeMissing(missing)
     BUILD.mkdir(mode=0o755, exist_ok=True)
     (BUILD / ".built").unlink(missing_ok=True)
+    _fetch_serialization()
     with tempfile.TemporaryDirectory(dir=BUILD) as staging:
-        result = subprocess.run([JAVAC, "--release", "17", "-nowarn", "-cp", GSON, "-d", staging,
+        result = subprocess.run([JAVAC, "--release", "17", "-nowarn", "-cp", str(SERIALIZATION_JAR), "-d", staging,
                                  *map(str, _sources())], capture_output=True, text=True)
         if result.returncode != 0:
             raise JavaRuntimeMissing(f"javac failed on Ember's Java runtime: {result.stderr.strip()}")
         _write_jar(Path(staging), JAR)
     _dump_archive()
     (BUILD / ".built").write_text(jdk_identity() + "\n")
+
+
+def _fetch_serialization() -> None:
+    """AWS's serialization jar, copied by Maven from its local repository (filled from Maven Central once, as
+    the test suite's fetches of AWS's Java libraries are) and checked against its pinned hash."""
+    if SERIALIZATION_JAR.exists():
+        return
+    if shutil.which(MVN) is None:
+        raise JavaRuntimeMissing(f"Maven fetches {SERIALIZATION} for Ember's Java runtime: apt-get install maven")
+    with tempfile.TemporaryDirectory(dir=BUILD) as staging:
+        fetched = subprocess.run([MVN, "-q", "-B", "dependency:copy", f"-Dartifact={SERIALIZATION}",
+                                  f"-DoutputDirectory={staging}"], cwd=staging, capture_output=True, text=True,
+                                 timeout=600)
+        jar = Path(staging) / SERIALIZATION_JAR.name
+        if fetched.returncode != 0 or not jar.exists():
+            said = (fetched.stdout + fetched.stderr).strip()[-500:]
+            raise JavaRuntimeMissing(f"Maven could not fetch {SERIALIZATION}: {said}")
+        digest = hashlib.sha256(jar.read_bytes()).hexdigest()
+        if digest != SERIALIZATION_SHA256:
+            raise JavaRuntimeMissing(f"{SERIALIZATION} from Maven has SHA-256 {digest}, not {SERIALIZATION_SHA256}")
+        SERIALIZATION_JAR.parent.mkdir(mode=0o755, exist_ok=True)
+        jar.chmod(0o644)
+        jar.rename(SERIALIZATION_JAR)
 
 
 def _write_jar(classes: Path, jar: Path) -> None:
@@ -155,7 +187,7 @@ def _dump_archive() -> None:
     JVM's own start; without the archive the runtime still works, only slower."""
     ARCHIVE.unlink(missing_ok=True)
     partial = ARCHIVE.with_name(ARCHIVE.name + ".partial")
-    subprocess.run([JAVA, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", f"{JAR}:{GSON}",
+    subprocess.run([JAVA, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", CLASSPATH,
                     "ember.runtime.Warmup"], capture_output=True, timeout=120)
     if partial.exists():
         partial.chmod(0o644)

@@ -15,7 +15,7 @@ def test_the_jvm_sees_memorysize_as_its_ram_and_keeps_heap_below_it():
     assert argv[0] == jvm.JAVA and argv[-1] == "ember.runtime.Bootstrap"
     assert "-XX:MaxRAM=512m" in argv and f"-XX:MaxRAMPercentage={jvm.HEAP_PERCENT}" in argv
     assert "-XX:TieredStopAtLevel=1" in argv
-    assert argv[argv.index("-cp") + 1] == f"{jvm.JAR}:{jvm.GSON}"
+    assert argv[argv.index("-cp") + 1] == f"{jvm.JAR}:{jvm.SERIALIZATION_JAR}"
 
 
 def test_the_runtime_is_built_once_with_its_class_data_archive():
