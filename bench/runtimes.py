@@ -56,7 +56,7 @@ def java_packages() -> dict[str, tuple[str, str, bytes]]:
     """examples/hello-java on java21, and the same JVM without Ember's class-data archive (the same-run
     baseline of that optimization: a provided.al2023 bootstrap exec'ing `java` with the other flags)."""
     classes = build_java()
-    plain = [arg for arg in java_command(harness.BENCH_MEMORY_MB) if "SharedArchiveFile" not in arg
+    plain = [arg for arg in java_command("java21", harness.BENCH_MEMORY_MB) if "SharedArchiveFile" not in arg
              and not arg.startswith("-Xlog:cds")]
     bootstrap = ("#!/bin/sh\nexec " + " ".join(plain) + "\n").encode()
     return {"java": ("java21", "example.Hello::handleRequest", harness.zip_files(classes)),

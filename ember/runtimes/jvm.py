@@ -1,6 +1,6 @@
-"""The Java runtimes: Ember's bootstrap (Java source shipped beside this file), compiled once on this
-machine's JDK against AWS's aws-lambda-java-serialization (fetched from Maven Central) with a class-data
-archive of its cold start, and the JVM flags that fit a JVM into MemorySize."""
+"""The Java runtimes: Ember's bootstrap (Java source shipped beside this file), compiled once against AWS's
+aws-lambda-java-serialization (fetched from Maven Central), a class-data archive of its cold start for each JDK
+a runtime runs on, and the JVM flags that fit a JVM into MemorySize."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ import threading
 import zipfile
 from pathlib import Path
 
-JAVA_RUNTIMES = ("java17", "java21", "java25")  # all on this machine's JDK (a newer one warns); classes
-# newer than the JDK fail at Init
-JAVA = "/usr/bin/java"
+from ember.runtimes.jdks import JAVA, Jdk, jdk_for, jdks_in_use
+
+JAVA_RUNTIMES = ("java17", "java21", "java25")  # each on the oldest JDK here that is new enough (jdks.py), else
+# the default one (the runtime says so); classes newer than the JDK fail at Init
 JAVAC = "/usr/bin/javac"
 MVN = "mvn"
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 SOURCES = JAVA_DIR / "src"
 BUILD = JAVA_DIR / "build"  # a sandbox sees it at this same path (rootfs), as the archive records it
 JAR = BUILD / "ember-runtime.jar"
-ARCHIVE = BUILD / "ember-runtime.jsa"
 # What Lambda's Java runtime maps POJOs and events with (Jackson and Gson shaded inside it); the version is in
 # the file's name, so a new one makes the build stale. Pinned by its SHA-256 as Maven Central serves it.
 SERIALIZATION = "com.amazonaws:aws-lambda-java-serialization:1.4.1"
@@ -59,58 +59,56 @@ def java_problem() -> str | None:
 
 def built_runtime() -> Path:
     """The bootstrap's jar, built now if the sources are newer or another JDK built it (`make install`,
-    server start, first use): an apt upgrade of the JDK makes the class-data archive unusable."""
+    server start, first use): an apt upgrade of a JDK makes its class-data archive unusable."""
     with _building:
         if _is_stale():
             _build()
         return JAR
 
 
-def jdk_identity() -> str:
-    """The JDK's version and build, and its libjvm's size and time: HotSpot refuses an archive dumped by any
-    other build ("created by a different version or build of HotSpot"). Two small reads, cheap per cold start."""
-    home = Path(os.path.realpath(JAVA)).parent.parent
-    try:
-        release = (home / "release").read_text()
-        libjvm = (home / "lib" / "server" / "libjvm.so").stat()
-    except OSError:
-        return f"{home} unreadable"
-    version = next((line.split("=", 1)[1].strip('"') for line in release.splitlines()
-                    if line.startswith("JAVA_RUNTIME_VERSION=")), "unknown")
-    return f"{home} {version} libjvm {libjvm.st_size}:{libjvm.st_mtime_ns}"
+def archive_for(jdk: Jdk) -> Path:
+    """Each JDK a runtime runs on has its own archive: HotSpot maps only one its own build dumped."""
+    return BUILD / f"ember-runtime-java{jdk.feature}.jsa"
 
 
-def java_command(memory_mb: int) -> list[str]:
-    """The JVM's argv: MemorySize is its RAM and the heap stops short of it, so a full heap is Java's own
-    OutOfMemoryError rather than the cgroup's kill. The jar is built before any function can be created
-    (server start, CreateFunction's runtime check); the archive is passed only while it fits this JDK."""
-    archive = [f"-XX:SharedArchiveFile={ARCHIVE}", "-Xlog:cds=off,cds+dynamic=off"] if _archive_fits() else []
-    return [JAVA, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", *JVM_FLAGS, *archive,
+def java_command(runtime: str, memory_mb: int) -> list[str]:
+    """The JVM's argv: the runtime's JDK (jdks.py), MemorySize as its RAM and the heap stopping short of it,
+    so a full heap is Java's own OutOfMemoryError rather than the cgroup's kill. The jar is built before any
+    function can be created (server start, CreateFunction's runtime check); the archive is passed only while it
+    fits that JDK."""
+    jdk = jdk_for(runtime)
+    archive = archive_for(jdk)
+    cds = [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off,cds+dynamic=off"] if _archive_fits(jdk) else []
+    return [jdk.java, f"-XX:MaxRAM={memory_mb}m", f"-XX:MaxRAMPercentage={HEAP_PERCENT}", *JVM_FLAGS, *cds,
             "-cp", CLASSPATH, "ember.runtime.Bootstrap"]
 
 
-def _archive_fits() -> bool:
-    """Whether the archive was dumped by the JDK that runs now; if not (the JDK was upgraded under a running
-    server), the JVMs start without it and a rebuild starts in the background, said once."""
-    if not ARCHIVE.exists():
+def _archive_fits(jdk: Jdk) -> bool:
+    """Whether the JDK's archive was dumped by that very build; if not (the JDK was upgraded under a running
+    server), its JVMs start without it and a rebuild starts in the background, said once."""
+    if not archive_for(jdk).exists():
         return False
-    built_by, running = _built_by(), jdk_identity()
-    if built_by == running:
+    built_by, running = _built_by(), jdk.identity()
+    if running in built_by:
         return True
     if running not in _rebuilding:
         _rebuilding.add(running)
-        log.warning("the Java class-data archive was built by another JDK (%s; this one is %s): Java cold "
-                    "starts run without it until it is rebuilt, now, in the background", built_by, running)
+        log.warning("the Java class-data archive for %s was built by another JDK (%s): Java cold starts on it run "
+                    "without it until it is rebuilt, now, in the background", running, "; ".join(built_by))
         threading.Thread(target=built_runtime, name="jvm-archive-rebuild", daemon=True).start()
     return False
 
 
-def _built_by() -> str:
-    """The JDK identity the stamp records (empty for a stamp of an older Ember, so it counts as stale)."""
+def _built_by() -> list[str]:
+    """The identities of the JDKs whose archives the stamp records (none for a stamp of an older Ember)."""
     try:
-        return (BUILD / ".built").read_text().strip()
+        return (BUILD / ".built").read_text().splitlines()
     except OSError:
-        return ""
+        return []
+
+
+def _in_use() -> list[Jdk]:
+    return jdks_in_use(JAVA_RUNTIMES)
 
 
 def _sources() -> list[Path]:
@@ -119,7 +117,9 @@ def _sources() -> list[Path]:
 
 def _is_stale() -> bool:
     stamp = BUILD / ".built"
-    if not stamp.exists() or not SERIALIZATION_JAR.exists() or _built_by() != jdk_identity():
+    if not stamp.exists() or not SERIALIZATION_JAR.exists():
+        return True
+    if _built_by() != [jdk.identity() for jdk in _in_use()]:
         return True
     built = stamp.stat().st_mtime
     return any(source.stat().st_mtime > built for source in _sources())
@@ -145,8 +145,12 @@ def _build() -> None:
         if result.returncode != 0:
             raise JavaRuntimeMissing(f"javac failed on Ember's Java runtime: {result.stderr.strip()}")
         _write_jar(Path(staging), JAR)
-    _dump_archive()
-    (BUILD / ".built").write_text(jdk_identity() + "\n")
+    jdks = _in_use()
+    for old in BUILD.glob("*.jsa"):  # archives of JDKs no runtime runs on any more
+        old.unlink()
+    for jdk in jdks:
+        _dump_archive(jdk)
+    (BUILD / ".built").write_text("".join(f"{jdk.identity()}\n" for jdk in jdks))
 
 
 def _fetch_serialization() -> None:
@@ -182,13 +186,14 @@ def _write_jar(classes: Path, jar: Path) -> None:
     partial.rename(jar)
 
 
-def _dump_archive() -> None:
+def _dump_archive(jdk: Jdk) -> None:
     """AppCDS: a training run of a cold start dumps its classes parsed and verified, cutting ~40% of the
     JVM's own start; without the archive the runtime still works, only slower."""
-    ARCHIVE.unlink(missing_ok=True)
-    partial = ARCHIVE.with_name(ARCHIVE.name + ".partial")
-    subprocess.run([JAVA, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", CLASSPATH,
+    archive = archive_for(jdk)
+    archive.unlink(missing_ok=True)
+    partial = archive.with_name(archive.name + ".partial")
+    subprocess.run([jdk.java, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", CLASSPATH,
                     "ember.runtime.Warmup"], capture_output=True, timeout=120)
     if partial.exists():
         partial.chmod(0o644)
-        partial.rename(ARCHIVE)
+        partial.rename(archive)
