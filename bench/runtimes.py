@@ -2,8 +2,9 @@
 has numbers. Paths: Ember's Python runtime (forked from the zygote), AWS's awslambdaric (`python -m
 awslambdaric` as a `provided.al2023` bootstrap), AWS's tutorial bash + curl bootstrap, a Go binary
 (examples/hello-go, built here with golang-go), Ember's nodejs20.x, AWS's Node.js aws-lambda-ric as a
-`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it), and Java 21
-(examples/hello-java) with and without Ember's class-data archive. Functions at 1,769 MB
+`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it), and `java21`
+(examples/hello-java, on the JDK `jdks.py` picks for it: Temurin 25 where it is installed) with and without
+Ember's class-data archive. Functions at 1,769 MB
 (one vCPU), so the CPU quota does not decide the result. Cold: CreateFunction response -> first response
 (and REPORT's Init Duration), ROUNDS new functions per path; warm: WARM sequential calls on one keep-alive
 connection, after 20.
