@@ -6,6 +6,8 @@ import subprocess
 import threading
 import zipfile
 
+import pytest
+
 from ember.runtimes import jvm, runtime_command
 from ember.runtimes.jdks import default_jdk, jdk_for
 
@@ -72,3 +74,20 @@ def test_a_runtime_whose_archive_another_jdk_built_starts_without_it_says_so_onc
         thread.join(timeout=120)
     archive = jvm.archive_for(default_jdk())
     assert f"-XX:SharedArchiveFile={archive}" in runtime_command("java17", "/var/task", "/var/runtime", 256)
+
+
+def test_without_maven_the_missing_serialization_library_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(jvm, "SERIALIZATION_JAR", tmp_path / "lib" / jvm.SERIALIZATION_JAR.name)
+    monkeypatch.setattr(jvm, "MVN", "no-such-mvn")
+    with pytest.raises(jvm.JavaRuntimeMissing, match="apt-get install maven"):
+        jvm._fetch_serialization()
+
+
+def test_a_serialization_jar_that_is_not_the_pinned_one_is_refused(monkeypatch, tmp_path):
+    """Maven copies it (from its local repository, filled by `make install`), and the hash decides."""
+    target = tmp_path / "lib" / jvm.SERIALIZATION_JAR.name
+    monkeypatch.setattr(jvm, "SERIALIZATION_JAR", target)
+    monkeypatch.setattr(jvm, "SERIALIZATION_SHA256", "0" * 64)
+    with pytest.raises(jvm.JavaRuntimeMissing, match=f"has SHA-256 [0-9a-f]{{64}}, not {'0' * 64}"):
+        jvm._fetch_serialization()
+    assert not target.exists(), "never put where the runtime would load it"
