@@ -192,8 +192,12 @@ def _dump_archive(jdk: Jdk) -> None:
     archive = archive_for(jdk)
     archive.unlink(missing_ok=True)
     partial = archive.with_name(archive.name + ".partial")
-    subprocess.run([jdk.java, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", CLASSPATH,
-                    "ember.runtime.Warmup"], capture_output=True, timeout=120)
-    if partial.exists():
+    trained = subprocess.run([jdk.java, *JVM_FLAGS, f"-XX:ArchiveClassesAtExit={partial}", "-cp", CLASSPATH,
+                              "ember.runtime.Warmup"], capture_output=True, text=True, timeout=120)
+    if trained.returncode == 0 and partial.exists():
         partial.chmod(0o644)
         partial.rename(archive)
+        return
+    partial.unlink(missing_ok=True)
+    log.warning("the Java class-data archive for %s was not dumped (exit %s): its cold starts run without it. %s",
+                jdk.home, trained.returncode, (trained.stdout + trained.stderr).strip()[-500:])
