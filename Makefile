@@ -31,7 +31,7 @@ test: install
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java  # again: an apt upgrade of the JDK above makes the class-data archive stale, and this rebuilds it
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
-	for lib in go-aws rust java-aws java-sdk; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
+	for lib in go-aws rust java-aws java-sdk python-web; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
 	$(BIN)/ruff check ember tests  # lint (configured in pyproject.toml)
 	$(BIN)/mypy  # types: ember, strict for ember.core and ember.api (pyproject.toml)
 	$(BIN)/python -m pytest tests

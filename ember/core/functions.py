@@ -28,6 +28,7 @@ from ember.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
+from ember.runtimes.calendar import Change
 
 LATEST = "$LATEST"
 # Called with (name, version) after a change; version None means every version (the function is gone).
@@ -90,6 +91,15 @@ def check_revision_id(current: str, revision_id: str | None) -> None:
 
 
 
+def _apply_dead_letter(config: dict[str, Any], target: str) -> None:
+    """Where failed async events go (Ember keeps them in its failed-events store, naming this ARN); "" removes it."""
+    if not target:
+        config.pop("DeadLetterConfig", None)
+        return
+    validation.check_dead_letter_target(target)
+    config["DeadLetterConfig"] = {"TargetArn": target}
+
+
 class FunctionRegistry:
     """All functions, cached in memory and written through to SQLite."""
 
@@ -125,7 +135,7 @@ class FunctionRegistry:
         validation.check_role(request.get("Role", ""))
         self._check_new(name)
         config = self._base_config(name)
-        self._apply_configuration(config, request)
+        self._apply_configuration(config, request, "create")
         async with self._storing(request.get("Code", {})) as stored:
             self._check_new(name)  # another create may have finished while this one unpacked
             record = FunctionRecord(config, stored.sha256_hex, dict(request.get("Tags") or {}))
@@ -135,6 +145,7 @@ class FunctionRegistry:
 
     async def update_code(self, name: str, request: dict[str, Any]) -> FunctionRecord:
         check_revision(self.get(name), request.get("RevisionId"))
+        validation.check_runtime(self.get(name).config["Runtime"], "update")  # AWS's block-update date
         if "Architectures" in request:  # UpdateFunctionCode is where AWS lets the architecture change
             validation.check_architectures(list(request["Architectures"] or []))
         async with self._storing(request) as stored:
@@ -161,7 +172,7 @@ class FunctionRegistry:
         record = self.get(name)
         check_revision(record, request.get("RevisionId"))
         config = dict(record.config)
-        self._apply_configuration(config, request)
+        self._apply_configuration(config, request, "update")
         record.config = config
         self._touch(record)
         return record
@@ -199,7 +210,8 @@ class FunctionRegistry:
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         }
 
-    def _apply_configuration(self, config: dict[str, Any], request: dict[str, Any]) -> None:
+    def _apply_configuration(self, config: dict[str, Any], request: dict[str, Any],
+                             change: Change) -> None:
         """Validate and merge the configuration members of a Create or UpdateFunctionConfiguration body."""
         if "Role" in request:
             validation.check_role(request["Role"])
@@ -217,7 +229,9 @@ class FunctionRegistry:
         if "Architectures" in request:
             validation.check_architectures(list(request["Architectures"] or []))
             config["Architectures"] = list(request["Architectures"])
-        validation.check_runtime(config["Runtime"])
+        if "DeadLetterConfig" in request:
+            _apply_dead_letter(config, (request["DeadLetterConfig"] or {}).get("TargetArn") or "")
+        validation.check_runtime(config["Runtime"], change)
         validation.check_handler(config["Handler"])
         validation.check_limits(int(config["MemorySize"]), int(config["Timeout"]))
         if len(config["Description"]) > 256:

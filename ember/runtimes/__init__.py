@@ -17,8 +17,10 @@ RUNTIMES_DIR = Path(__file__).resolve().parent
 
 # Every python3.x runs on the interpreter Ember runs on, every nodejs on this machine's `node`: a runtime newer
 # than what really runs says so in its log (the bootstraps compare AWS_EXECUTION_ENV with their own version).
-PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
-NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
+# Deprecated runtimes AWS still lets functions be created on (ember.runtimes.calendar) run the same way, older
+# than what runs: deploying one warns and names what runs.
+PYTHON_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+NODE_RUNTIMES = ("nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
 PROVIDED_RUNTIMES = ("provided", "provided.al2", "provided.al2023")  # the function's own `bootstrap`
 SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + NODE_RUNTIMES + JAVA_RUNTIMES + PROVIDED_RUNTIMES
 NODE = "/usr/bin/node"

@@ -4,6 +4,7 @@ Temurin 25 beside Debian's 17), else the machine's default one, whose runtime th
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,9 +52,17 @@ def jdks_in_use(runtimes: tuple[str, ...]) -> list[Jdk]:
     return list(dict.fromkeys(used))
 
 
+def java_feature(runtime: str) -> int:
+    """The Java release a runtime names: java8.al2 -> 8, java21 -> 21."""
+    found = re.match(r"java(\d+)", runtime)
+    if found is None:
+        raise ValueError(f"{runtime} is no Java runtime")
+    return int(found[1])
+
+
 @cache
 def _jdk_for(runtime: str, default_java: str) -> Jdk:
-    wanted = int(runtime.removeprefix("java"))
+    wanted = java_feature(runtime)
     default = default_jdk()
     fitting = [jdk for jdk in (default, *_installed()) if jdk.feature >= wanted]
     return min(fitting, key=lambda jdk: jdk.feature) if fitting else default  # the default wins a tie

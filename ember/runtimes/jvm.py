@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ember.runtimes.jdks import JAVA, Jdk, jdk_for, jdks_in_use
 
-JAVA_RUNTIMES = ("java17", "java21", "java25")  # each on the oldest JDK here that is new enough (jdks.py), else
-# the default one (the runtime says so); classes newer than the JDK fail at Init
+# Each on the oldest JDK here that is new enough (jdks.py), else on the default one, and the runtime says so
+# (java8.al2 and java11, deprecated, run on JDK 17); classes newer than the JDK fail at Init.
+JAVA_RUNTIMES = ("java8.al2", "java11", "java17", "java21", "java25")
 JAVAC = "/usr/bin/javac"
 MVN = "mvn"
 JAVA_DIR = Path(__file__).resolve().parent / "java"

@@ -16,7 +16,7 @@ from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
-from ember.core.validation import check_role
+from ember.core.validation import check_role, runtime_warning
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 from ember.runtimes.python_abi import abi_warning
 
@@ -44,16 +44,23 @@ class FunctionsApi:
         body = await json_body(request, "CreateFunction")
         self._check_role(body)
         record = self._published(await self.registry.create(body), body)
-        return aws_json(record.config, 201, request_id_of(request), await self._code_warning(record))
+        return aws_json(record.config, 201, request_id_of(request), await self._warnings(record))
 
-    async def _code_warning(self, record: FunctionRecord) -> dict[str, str]:
-        """Extensions for another Python: logged, and sent to `ember deploy` as an Ember header (no AWS field fits)."""
-        tree = self.registry.code.tree(record.code_sha_hex)
-        warning = await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree)
-        if warning is None:
+    async def _warnings(self, record: FunctionRecord, code: bool = True) -> dict[str, str]:
+        """What `ember deploy` should tell its user, in one X-Ember-Warning header (no AWS field fits): a
+        deprecated runtime, and (when code was given) extensions built for another Python."""
+        warnings = [warning for warning in (runtime_warning(record.config.get("Runtime", "")),
+                                            await self._code_warning(record) if code else None) if warning]
+        for warning in warnings:
+            log.warning("%s", warning)
+        if not warnings:
             return {}
-        log.warning("%s", warning)
-        return {WARNING_HEADER: warning.encode("ascii", "backslashreplace").decode()}
+        return {WARNING_HEADER: "; ".join(warnings).encode("ascii", "backslashreplace").decode()}
+
+    async def _code_warning(self, record: FunctionRecord) -> str | None:
+        """Extensions built for another Python than the one that will run them."""
+        tree = self.registry.code.tree(record.code_sha_hex)
+        return await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree)
 
     def _check_role(self, body: dict[str, Any]) -> None:
         """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
@@ -93,14 +100,14 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionCode")
         record = self._published(await self.registry.update_code(ref.name, body), body)
-        return aws_json(record.config, 200, request_id_of(request), await self._code_warning(record))
+        return aws_json(record.config, 200, request_id_of(request), await self._warnings(record))
 
     async def update_configuration(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionConfiguration")
         self._check_role(body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
-        return aws_json(record.config, 200, request_id_of(request))
+        return aws_json(record.config, 200, request_id_of(request), await self._warnings(record, code=False))
 
     async def delete(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)

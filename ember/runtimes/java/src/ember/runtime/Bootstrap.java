@@ -18,11 +18,12 @@ public final class Bootstrap {
     }
 
     /** A runtime on another Java than its name says (java21 on a JDK 25, java25 where there is only 17) says so,
-     *  as the Node and Python runtimes say they run on an older interpreter. */
+     *  as the Node and Python runtimes say when they run on an older interpreter. */
     private static void warnIfAnotherJava(String executionEnv) {
-        String wanted = executionEnv.replaceFirst("^AWS_Lambda_java", "");
+        String runtime = executionEnv.replaceFirst("^AWS_Lambda_", "");
+        String wanted = runtime.replaceFirst("^java", "").replaceFirst("\\..*$", "");  // java8.al2 -> 8
         if (wanted.matches("\\d+") && Integer.parseInt(wanted) != Runtime.version().feature()) {
-            System.err.println("java" + wanted + " runs on this machine's Java " + Runtime.version());
+            System.err.println(runtime + " runs on this machine's Java " + Runtime.version());
             System.err.flush();
         }
     }
