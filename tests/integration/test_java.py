@@ -68,6 +68,12 @@ def test_an_exception_is_javas_error_shape_with_its_cause(client, deploy, java_f
     assert "IllegalStateException: wrapped" in base64.b64decode(response["LogResult"]).decode()
 
 
+def test_an_exception_without_a_message_is_named_by_its_class(client, deploy, java_files):
+    """As AWS's Java runtime writes it (its LambdaErrorConverter), never `"errorMessage": null`."""
+    _, error = invoke(client, deploy(java_files, runtime="java17", handler="example.Plain::silent", memory=512), {})
+    assert (error["errorType"], error["errorMessage"]) == ("java.lang.IllegalStateException",) * 2
+
+
 @pytest.mark.parametrize(("handler", "error_type", "message"), [
     ("example.Missing", "java.lang.ClassNotFoundException", "Class not found: example.Missing"),
     ("example.Plain::absent", "java.lang.NoSuchMethodException",

@@ -47,6 +47,10 @@ public class Plain {
     public void nothing(Map<String, Object> event) {
     }
 
+    public String silent(Map<String, Object> event) {
+        throw new IllegalStateException();
+    }
+
     public String chained(Map<String, Object> event) {
         try {
             Integer.parseInt("not a number");
