@@ -39,7 +39,7 @@ def schedule(build: Build, logical_id: str) -> None:
         build.unsupported(logical_id, f"schedule target {target.get('Arn')}: not a Lambda function")
         return
     expression = str(props["ScheduleExpression"])
-    check_expression(expression, build.resolver.file)
+    check_expression(expression, build.resolver.file, allow_at=True)
     build.stack.schedules.append(Schedule(
         logical_id, build.resolver.name(logical_id), expression, function, str(props.get("GroupName", "default")),
         props.get("ScheduleExpressionTimezone"), _text(target.get("Input")), str(props.get("State", "ENABLED")),

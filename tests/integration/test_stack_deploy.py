@@ -189,6 +189,9 @@ def test_bad_input_is_one_line_and_changes_nothing(server, lam, tmp_path):
         good.replace("Runtime: python3.12", "Runtime: python9.9"): r"template.yaml: GreetFunction: .*python9\.9",
         good.replace("Handler: app.handler\n      Events:\n        Greet",
                      "Handler: app.nothere\n      Events:\n        Greet"): r"'nothere' is not defined in app\.py",
+        good.replace("        Greet:\n", "        Tick:\n          Type: Schedule\n          Properties:\n"
+                                       "            Schedule: cron(0 25 * * ? *)\n        Greet:\n"):
+            r"template.yaml: schedule expression 'cron\(0 25 \* \* \? \*\)' is not valid: '25' is not between 0 and 23",
     }
     before = len(lam.list_functions()["Functions"])
     for text, expected in cases.items():

@@ -150,7 +150,7 @@ def write(tmp_path: Path, text: str) -> Path:
     ("custom:\n  x: ${self:custom.x}\n", r"Cannot resolve variable \$\{self:custom.x\}: it refers to itself"),
     ("functions:\n  f:\n    handler: h.main\n    memorySize: 50\n", "f.*Value '50' at 'memorySize'"),
     ("functions:\n  f:\n    handler: h.main\n    events:\n      - schedule: rate(5 minute)\n",
-     "use 'minute' for a rate of 1 and 'minutes' for more"),
+     r"rate\(\) takes a positive value, a singular unit for 1 and a plural one otherwise"),
     ("functions:\n  f:\n    handler: h.nope\n", "FLambdaFunction: handler 'nope' is not defined in h.py"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, text: str, message: str):
