@@ -4,7 +4,8 @@ delete, each with its undo.
 An API is created empty first (`create_shell`) because the server chooses its id, and the permissions, routes
 and Outputs of the stack name it; then it is brought to its routes and stages like an existing one. An HTTP
 API's routes are changed one by one (a route that stays keeps answering throughout); a REST API is replaced
-whole by its Swagger document (`put_rest_api`, mode overwrite) and deployed to each stage.
+whole by its definition (`put_rest_api`, mode overwrite: the template's own `Body`, or a Swagger document of
+its routes for serverless's `http` events and `AWS::ApiGateway::Method`s) and deployed to each stage.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def set_rest_api(ctx: Context, api: RestApi, created: bool) -> None:
 
 def _rest_api_to(ctx: Context, api: RestApi) -> None:
     v1 = ctx.clients.apigateway
-    body = json.dumps(swagger(api, ctx.function_arn)).encode()
+    body = json.dumps(api.body if api.body is not None else swagger(api, ctx.function_arn)).encode()
     v1.put_rest_api(restApiId=api.api_id, mode="overwrite", body=body)
     for stage in api.stages:
         v1.create_deployment(restApiId=api.api_id, stageName=stage)

@@ -1,9 +1,7 @@
 """A REST API of the model as the Swagger 2.0 document API Gateway imports (`put_rest_api`): one Lambda proxy
-operation per route, each function's ARN in API Gateway's integration URI.
-
-One way for both kinds of project: a SAM template's `Body` and a serverless.yml's `http` events are both already
-routes in the model (operations that are not Lambda proxies were listed as not run when the project was loaded).
-"""
+operation per route, each function's ARN in API Gateway's integration URI. For the REST APIs that come without a
+definition of their own: serverless.yml's `http` events, a template's `AWS::ApiGateway::Method` resources (a
+SAM `Api` carries its `Body`, which is sent as it is)."""
 
 from __future__ import annotations
 

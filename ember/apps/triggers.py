@@ -58,6 +58,7 @@ class RestApi:
     stages: tuple[str, ...] = ()  # SAM's implicit API has two: `Prod` and the Deployment's `Stage`
     binary_media_types: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None  # a template's own Swagger/OpenAPI definition, intrinsics resolved
 
     def desired(self) -> dict[str, Any]:
         routes = sorted((route.path, route.method, route.function.name, route.function.qualifier or "")
