@@ -140,8 +140,8 @@ def _deploy_stack(project: Path, stack: str | None, overrides: list[str], stage:
     from ember.cli.stack_deploy import StackOptions, deploy_stack
     from ember.errors import TemplateError
 
-    settings = StackOptions(stack, _pairs([item for raw in overrides for item in raw.split()], "--parameter-overrides"),
-                            {"stage": stage} if stage else {}, _pairs(params, "--param"), dry_run)
+    settings = StackOptions(stack, _parameter_overrides(overrides), {"stage": stage} if stage else {},
+                            _pairs(params, "--param"), dry_run)
     try:
         _call(deploy_stack, project, settings, endpoint_url(endpoint), console, errors)
     except TemplateError as exc:
@@ -483,6 +483,18 @@ def _payload(raw: str | None) -> bytes:
             _fail(f"no such payload file: {path}", LOCAL_ERROR)
         return path.read_bytes()
     return raw.encode()
+
+
+def _parameter_overrides(raw: list[str]) -> dict[str, str]:
+    """SAM CLI's forms: `K=V K2=V2` (space-separated, or the flag repeated) and
+    `ParameterKey=K,ParameterValue=V`."""
+    items = []
+    for item in (part for text in raw for part in text.split()):
+        if item.startswith("ParameterKey="):
+            key, _, value = item.removeprefix("ParameterKey=").partition(",ParameterValue=")
+            item = f"{key}={value}"
+        items.append(item)
+    return _pairs(items, "--parameter-overrides")
 
 
 def _pairs(items: list[str], flag: str = "--env") -> dict[str, str]:

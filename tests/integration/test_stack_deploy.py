@@ -262,6 +262,11 @@ def test_a_multi_function_sam_app_deploys(server, lam, tmp_path):
     assert scheduler.get_schedule(Name="NightlyReportFunctionHourly")["ScheduleExpression"] == "rate(1 hour)"
     again = ember(server, "deploy", str(folder))
     assert "sam-shop: all unchanged" in again.stdout, again.stdout
+    prod = ember(server, "deploy", str(folder), "--dry-run", "--parameter-overrides",
+                 "ParameterKey=Stage,ParameterValue=prod")  # SAM CLI's long form
+    changed = re.findall(r"(\w+Function)\s+│ update configuration │ (.*?)\s+│", prod.stdout)
+    assert sorted(changed) == [(name, "Environment, MemorySize") for name in
+                               ("CreateOrderFunction", "ListOrdersFunction", "NightlyReportFunction")], prod.stdout
 
 
 def _name(lam, stack: str, logical_id: str) -> str:
