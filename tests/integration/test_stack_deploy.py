@@ -268,6 +268,11 @@ def test_a_multi_function_sam_app_deploys(server, lam, tmp_path):
     assert sorted(changed) == [(name, "Environment, MemorySize") for name in
                                ("CreateOrderFunction", "ListOrdersFunction", "NightlyReportFunction")], prod.stdout
 
+    removed = ember(server, "rm", "--stack", "sam-shop")
+    assert removed.returncode == 0 and "1 layer, 3 functions" in removed.stdout, removed.stdout + removed.stderr
+    assert lam.list_layer_versions(LayerName="sam-shop-common")["LayerVersions"] == []
+    assert scheduler.list_schedules()["Schedules"] == []
+
 
 def _name(lam, stack: str, logical_id: str) -> str:
     for config in lam.list_functions()["Functions"]:
