@@ -47,8 +47,8 @@ def set_http_api(ctx: Context, api: HttpApi, created: bool) -> None:
 
 def _http_api_to(ctx: Context, api_id: str, want: dict[str, Any], have: dict[str, Any]) -> None:
     v2 = ctx.clients.apigatewayv2
-    if want["Name"] != have.get("Name") or (want.get("Cors") and want["Cors"] != have.get("Cors")):
-        v2.update_api(ApiId=api_id, Name=want["Name"], **({"CorsConfiguration": want["Cors"]} if want["Cors"] else {}))
+    if want["Name"] != have.get("Name") or want.get("Cors") != have.get("Cors"):
+        v2.update_api(ApiId=api_id, Name=want["Name"], CorsConfiguration=want.get("Cors") or {})  # {}: none
     _routes_to(ctx, api_id, [list(route) for route in want["Routes"]])
     stages = {stage["StageName"] for stage in v2.get_stages(ApiId=api_id)["Items"]}
     for stage in sorted(set(want["Stages"]) - stages):

@@ -49,7 +49,7 @@ def _http_apis(client: Any, stack_name: str, deployed: Deployed) -> None:
                            str(integration.get("PayloadFormatVersion", "2.0")),
                            int(integration.get("TimeoutInMillis", 30000))])
         stages = [stage["StageName"] for stage in client.get_stages(ApiId=api_id)["Items"]]
-        spec = {"Name": api["Name"], "Stages": sorted(stages), "Cors": api.get("CorsConfiguration"),
+        spec = {"Name": api["Name"], "Stages": sorted(stages), "Cors": api.get("CorsConfiguration") or None,
                 "Routes": sorted(routes)}
         logical_id = tags.get(LOGICAL_ID_TAG, "")
         deployed.resources[("http api", api_id)] = DeployedResource(spec, logical_id=logical_id)
