@@ -206,10 +206,13 @@ def _function(build: Build, events: Service, doc: dict[str, Any], name: str, spe
         function.url_config = url_config(spec["url"])
         function.url_id = build.resolver.where.url_id(f"{fn_id}LambdaFunctionUrl")
         function.url_logical_id = f"{fn_id}LambdaFunctionUrl"
-        if function.url_config["AuthType"] == "NONE":
+        if function.url_config["AuthType"] == "NONE":  # the two statements AWS requires of a public URL
             build.stack.permissions.append(Permission(
                 f"{fn_id}LambdaPermissionFnUrl", FunctionTarget(function.name), "lambda:InvokeFunctionUrl", "*",
                 function_url_auth_type="NONE"))
+            build.stack.permissions.append(Permission(
+                f"{fn_id}LambdaPermissionFnUrlInvoke", FunctionTarget(function.name), "lambda:InvokeFunction", "*",
+                invoked_via_function_url=True))
     add_events(events, fn_id, target, spec.get("events") or [])
     return target
 

@@ -77,7 +77,8 @@ def test_events_become_apis_rules_and_permissions():
     assert first.targets[0].function == FunctionTarget(refresh.name, "provisioned")  # events go to the alias
     assert second.schedule_expression == "cron(0 2 * * ? *)" and second.state == "DISABLED"
     assert sorted(p.logical_id for p in stack.permissions) == [
-        "ListItemsLambdaPermissionApiGateway", "ListItemsLambdaPermissionFnUrl", "ListItemsLambdaPermissionHttpApi",
+        "ListItemsLambdaPermissionApiGateway", "ListItemsLambdaPermissionFnUrl", "ListItemsLambdaPermissionFnUrlInvoke",
+        "ListItemsLambdaPermissionHttpApi",
         "RefreshLambdaPermissionEventsRuleSchedule1", "RefreshLambdaPermissionEventsRuleSchedule2",
         "WarmUpPluginDefaultLambdaPermissionEventsRuleSchedule1"]
     assert [(u.logical_id, u.what) for u in stack.unsupported] == [("ItemsTable", "AWS::DynamoDB::Table")]
