@@ -218,11 +218,12 @@ def test_sam_init_hello_worlds_answer_over_http_and_the_lambda_api(server, lam, 
 def test_a_serverless_project_deploys_with_the_frameworks_names_and_warms(server, lam, tmp_path):
     folder = project(tmp_path, "sls-store")
     found = deployed(server, str(folder), "--stage", "test")
-    assert set(found) >= {"ServiceEndpoint", "HttpApiUrl"}
+    assert set(found) == {"ServiceEndpoint", "HttpApiUrl", "ItemsLambdaFunctionUrl"}
     config = lam.get_function_configuration(FunctionName="store-test-items")
     assert (config["MemorySize"], config["Timeout"]) == (1024, 6)  # the framework's defaults
     assert curl(found["ServiceEndpoint"] + "/items") == (200, '{"item": "all", "stage": "test"}')
     assert curl(found["HttpApiUrl"] + "/items/7") == (200, '{"item": "7", "stage": "test"}')
+    assert curl(found["ItemsLambdaFunctionUrl"]) == (200, '{"item": "all", "stage": "test"}')  # url: true
     rules = aws(server, "events").list_rules()["Rules"]
     assert {rule["ScheduleExpression"] for rule in rules if rule["Name"].startswith("store-test-")} == {
         "rate(1 hour)", "rate(5 minutes)"}
