@@ -7,12 +7,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
-from ember.api.authorization import Authorizer
+from ember.api.authorization import Authorizer, Endpoint
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.layers import LayersApi
 from ember.api.lambda_api.permissions import LambdaPermissions
 from ember.api.lambda_api.policy import PolicyApi
 from ember.api.lambda_api.provisioned import ProvisionedApi
@@ -33,6 +34,8 @@ from ember.api.signing import api_of
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
+LAYERS = "/2018-10-31/layers"
+LV = f"{LAYERS}/{{layer}}/versions"
 
 
 def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> AwsApiMiddleware:
@@ -46,6 +49,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
     policy = PolicyApi(services)
+    layers = LayersApi(services)
     authorizer = Authorizer(services.roles, services.region)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
@@ -90,6 +94,18 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
               methods=["GET"]),
         Route("/2016-08-19/account-settings/",
               guard.account("lambda:GetAccountSettings", concurrency.account_settings), methods=["GET"]),
+        Route(LAYERS, LayerListing(guard.layer_by_arn(layers.get_by_arn),
+                                   guard.account("lambda:ListLayers", layers.list_layers)).dispatch, methods=["GET"]),
+        Route(LV, guard.layer("lambda:PublishLayerVersion", layers.publish), methods=["POST"]),
+        Route(LV, guard.account("lambda:ListLayerVersions", layers.list_versions), methods=["GET"]),
+        Route(f"{LV}/{{version}}", guard.layer("lambda:GetLayerVersion", layers.get), methods=["GET"]),
+        Route(f"{LV}/{{version}}", guard.layer("lambda:DeleteLayerVersion", layers.delete), methods=["DELETE"]),
+        Route(f"{LV}/{{version}}/policy", guard.layer("lambda:AddLayerVersionPermission", layers.add_permission),
+              methods=["POST"]),
+        Route(f"{LV}/{{version}}/policy", guard.layer("lambda:GetLayerVersionPolicy", layers.get_policy),
+              methods=["GET"]),
+        Route(f"{LV}/{{version}}/policy/{{sid}}",
+              guard.layer("lambda:RemoveLayerVersionPermission", layers.remove_permission), methods=["DELETE"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
@@ -106,6 +122,18 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
                             sessions=services.sessions, code_links=services.code_links, region=services.region,
                             open_paths=open_paths)
+
+
+class LayerListing:
+    """`GET /2018-10-31/layers` is GetLayerVersionByArn with `?find=LayerVersion`, ListLayers otherwise."""
+
+    def __init__(self, by_arn: Endpoint, listing: Endpoint) -> None:
+        self.by_arn = by_arn
+        self.listing = listing
+
+    async def dispatch(self, request: Request) -> Response:
+        find = request.query_params.get("find") == "LayerVersion"
+        return await (self.by_arn(request) if find else self.listing(request))
 
 
 class RootApi:

@@ -31,8 +31,10 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
+from ember.core.function_layers import FunctionLayers
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.layers import LayerStore
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
 from ember.core.resource_policy import ResourcePolicies
@@ -133,7 +135,10 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
-    registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
+    code = CodeStore(config.code_dir)
+    layers = LayerStore(db, code, config.region)
+    function_layers = FunctionLayers(layers, host_url(sock))
+    registry = FunctionRegistry(db, code, config.region, function_layers)
     runtime_api = RuntimeApiServer()
     backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes, config.logs.cap_bytes)
     pools = PoolManager(backend, config.keep_alive, sessions)
@@ -151,13 +156,13 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     # Provisioned concurrency: stored configs are provisioned again at every start.
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
-    collector = CodeCollector(db, registry.code, pools.code_in_use)
+    collector = CodeCollector(db, registry.code, pools.code_in_use, layers)
     registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
     collector.collect()  # code left unreferenced by an earlier run
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles,
-                        policies=ResourcePolicies(db, registry, config.region))
+                        policies=ResourcePolicies(db, registry, config.region), layers=layers)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.

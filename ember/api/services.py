@@ -11,6 +11,7 @@ from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.layers import LayerStore
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
@@ -37,3 +38,4 @@ class Services:
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
+    layers: LayerStore = None  # type: ignore[assignment]  # published layer versions (set by serve())

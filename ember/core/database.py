@@ -1,4 +1,5 @@
-"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles."""
+"""The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events, roles,
+layers."""
 
 from __future__ import annotations
 
@@ -81,6 +82,21 @@ CREATE TABLE IF NOT EXISTS function_policies (
     document TEXT NOT NULL,
     revision TEXT NOT NULL,
     PRIMARY KEY (function, qualifier)
+);
+CREATE TABLE IF NOT EXISTS layer_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    info TEXT NOT NULL,
+    code TEXT NOT NULL,
+    unzipped INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    policy TEXT,
+    policy_revision TEXT,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS layer_counters (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
 );
 """
 

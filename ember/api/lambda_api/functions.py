@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ember.api.code_links import code_location
 from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
@@ -44,16 +45,22 @@ class FunctionsApi:
         body = await json_body(request, "CreateFunction")
         self._check_role(body)
         record = self._published(await self.registry.create(body), body)
-        return aws_json(record.config, 201, request_id_of(request), await self._code_warning(record))
+        return aws_json(record.config, 201, request_id_of(request), await self._warnings(record))
 
-    async def _code_warning(self, record: FunctionRecord) -> dict[str, str]:
-        """Extensions for another Python: logged, and sent to `ember deploy` as an Ember header (no AWS field fits)."""
-        tree = self.registry.code.tree(record.code_sha_hex)
-        warning = await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree)
-        if warning is None:
-            return {}
-        log.warning("%s", warning)
-        return {WARNING_HEADER: warning.encode("ascii", "backslashreplace").decode()}
+    async def _warnings(self, record: FunctionRecord, code: bool = True) -> dict[str, str]:
+        """Extensions for another Python in the code, layers carrying Lambda extensions: logged, and sent to
+        `ember deploy` as an Ember header (no AWS field fits). The layers' /opt tree is built here, ahead."""
+        warnings = []
+        if code:
+            tree = self.registry.code.tree(record.code_sha_hex)
+            warnings.append(await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree))
+        if self.registry.layers is not None and record.config.get("Layers"):
+            layers = await asyncio.to_thread(self.registry.layers.prepare, record.config)
+            warnings.append(f"{record.name}: {layers}" if layers else None)
+        found = [warning for warning in warnings if warning]
+        for warning in found:
+            log.warning("%s", warning)
+        return {WARNING_HEADER: "; ".join(found).encode("ascii", "backslashreplace").decode()} if found else {}
 
     def _check_role(self, body: dict[str, Any]) -> None:
         """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
@@ -68,16 +75,14 @@ class FunctionsApi:
         record = self._record(request)
         body = {
             "Configuration": record.config,
-            "Code": {"RepositoryType": "S3", "Location": self._code_location(request, record.code_sha_hex)},
+            "Code": {"RepositoryType": "S3", "Location": code_location(request, self.services.code_links,
+                                                                       record.code_sha_hex)},
             "Tags": record.tags,
         }
         latest = self.registry.get(record.name)
         if latest.reserved is not None:
             body["Concurrency"] = {"ReservedConcurrentExecutions": latest.reserved}
         return aws_json(body, 200, request_id_of(request))
-
-    def _code_location(self, request: Request, digest: str) -> str:
-        return f"{request.base_url}ember/code/{digest}.zip?{self.services.code_links.query(digest)}"
 
     async def get_configuration(self, request: Request) -> Response:
         return aws_json(self._record(request).config, 200, request_id_of(request))
@@ -93,14 +98,14 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionCode")
         record = self._published(await self.registry.update_code(ref.name, body), body)
-        return aws_json(record.config, 200, request_id_of(request), await self._code_warning(record))
+        return aws_json(record.config, 200, request_id_of(request), await self._warnings(record))
 
     async def update_configuration(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionConfiguration")
         self._check_role(body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
-        return aws_json(record.config, 200, request_id_of(request))
+        return aws_json(record.config, 200, request_id_of(request), await self._warnings(record, code=False))
 
     async def delete(self, request: Request) -> Response:
         ref = function_ref(request, self.services.region)

@@ -46,6 +46,7 @@ class LaunchPlan:
     argv: list[str] | None = None  # exec this; None: run the zygote's preloaded Python runtime
     isolate: bool = False  # own mount/pid/ipc/uts namespaces, root filesystem and uid
     code_dir: str = ""
+    opt_dir: str = ""  # the layers' merged tree, shown read-only at /opt ("": no layers)
     tmp_slot: str | None = None
     tmp_mb: int = 512
     uid: int | None = None
@@ -84,7 +85,7 @@ def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None,
     if plan.isolate:
         if plan.uid is not None:
             add_user(new_root, plan.uid)
-        enter_root(new_root, plan.code_dir, tmp_dir)
+        enter_root(new_root, plan.code_dir, tmp_dir, plan.opt_dir)
         set_hostname("sandbox")
         _drop_privileges(plan.uid)
     _limit(plan)
