@@ -40,7 +40,6 @@ LV = f"{LAYERS}/{{layer}}/versions"
 
 def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> AwsApiMiddleware:
     """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned."""
-    functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
     versions = VersionsApi(services)
@@ -51,6 +50,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     policy = PolicyApi(services)
     layers = LayersApi(services)
     authorizer = Authorizer(services.roles, services.region)
+    functions = FunctionsApi(services, authorizer)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
     metrics = MetricsApi(services.metrics)

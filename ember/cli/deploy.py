@@ -39,7 +39,7 @@ def function_name(spec: DeploySpec) -> str:
 
 def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Create or update; returns the function's configuration once it can be invoked. `warn` gets what the
-    server warned of (extensions built for another Python)."""
+    server warned of (extensions built for another Python, layers carrying Lambda extensions)."""
     client = aws_client("lambda", endpoint)
     name = function_name(spec)
     settings = resolve_settings(spec)
@@ -54,7 +54,7 @@ def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda
         _warnings(client.update_function_code(FunctionName=name, ZipFile=zipped), warn)
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
         if settings:
-            client.update_function_configuration(FunctionName=name, **settings)
+            _warnings(client.update_function_configuration(FunctionName=name, **settings), warn)
             client.get_waiter("function_updated_v2").wait(FunctionName=name)
     return client.get_function_configuration(FunctionName=name)
 

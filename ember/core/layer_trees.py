@@ -33,9 +33,9 @@ def tree_key(digests: list[str]) -> str:
 class LayerTrees:
     def __init__(self, code: CodeStore) -> None:
         self.code = code
-        self.root = code.root / OPT_DIR
-        self.root.mkdir(exist_ok=True)
-        remove_paths([p for p in self.root.iterdir() if p.name.startswith((STAGING, TRASH))])
+        self.root = code.root / OPT_DIR  # made by the first merge: a data dir without layers has none
+        if self.root.is_dir():
+            remove_paths([p for p in self.root.iterdir() if p.name.startswith((STAGING, TRASH))])  # a crash's
 
     def path(self, digests: list[str]) -> Path | None:
         """Where the layers' merged tree is (none for no layers); its name is a digest or a tree key."""
@@ -50,6 +50,7 @@ class LayerTrees:
         path = self.path(digests)
         if path is None or path.is_dir():
             return path
+        self.root.mkdir(exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.root))
         try:
             os.chmod(staging, 0o755)
@@ -66,6 +67,8 @@ class LayerTrees:
 
     def collect(self, keep: set[str]) -> list[str]:
         """Remove merged trees whose key is not in `keep`; the files go in a background thread."""
+        if not self.root.is_dir():
+            return []
         doomed = sorted(p.name for p in self.root.iterdir()
                         if not p.name.startswith((STAGING, TRASH)) and p.name not in keep)
         trash = []

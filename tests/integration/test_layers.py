@@ -4,6 +4,7 @@ Node.js and binaries, and a real package (AWS Lambda Powertools for Python) used
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROLE, lambda_client, make_zip
 from test_cli import BIN, ember_cli, run
+from test_iam import TRUST, iam_client
 from test_provided import TUTORIAL_BOOTSTRAP, TUTORIAL_FUNCTION
 
 POWERTOOLS = "aws-lambda-powertools==3.37.0"  # pinned: installed from PyPI at test time, never vendored
@@ -214,7 +216,7 @@ def test_without_a_mount_namespace_layers_are_found_where_they_are(ember_with):
     assert call(client, "host-layers") == ["override", "tool\n"]
 
 
-def test_a_node_function_requires_a_module_from_its_layer(client, deploy, publish):
+def test_a_node_function_requires_and_imports_modules_from_its_layer(client, deploy, publish):
     layer = publish({"nodejs/node_modules/greeter/index.js": "module.exports = (n) => `hello ${n}`;\n",
                      "nodejs/node20/node_modules/only20/index.js": "module.exports = 20;\n"})
     name = deploy({"index.js": "const greet = require('greeter');\nconst v = require('only20');\n"
@@ -223,6 +225,12 @@ def test_a_node_function_requires_a_module_from_its_layer(client, deploy, publis
     client.update_function_configuration(FunctionName=name, Layers=[layer["LayerVersionArn"]])
     response = client.invoke(FunctionName=name, Payload=json.dumps({"who": "layer"}))
     assert json.loads(response["Payload"].read()) == {"greeting": "hello layer", "v": 20}
+    esm = deploy({"app.mjs": "import greet from 'greeter';\nimport v from 'only20';\n"  # AWS's Node.js 18+ finds
+                             "export const handler = async (e) => ({greeting: greet(e.who), v});\n"},  # these too
+                 runtime="nodejs20.x", handler="app.handler")
+    client.update_function_configuration(FunctionName=esm, Layers=[layer["LayerVersionArn"]])
+    response = client.invoke(FunctionName=esm, Payload=json.dumps({"who": "esm"}))
+    assert json.loads(response["Payload"].read()) == {"greeting": "hello esm", "v": 20}
 
 
 def test_a_custom_runtime_can_come_from_a_layer(client, deploy, publish):
@@ -291,7 +299,6 @@ def test_aws_powertools_in_a_layer_works_as_its_public_layer_does(client, deploy
         for expected in (1, 2):  # the second call is warm: module state kept
             response = client.invoke(FunctionName=name, Payload=json.dumps({"order": expected}), LogType="Tail")
             assert json.loads(response["Payload"].read()) == {"calls": expected}
-        import base64
         lines = [json.loads(line) for line in base64.b64decode(response["LogResult"]).decode().splitlines()
                  if line.startswith("{")]
         assert lines[-1]["message"] == "order placed" and lines[-1]["service"] == "orders"
@@ -302,7 +309,7 @@ def test_aws_powertools_in_a_layer_works_as_its_public_layer_does(client, deploy
 
 def test_layer_content_is_collected_once_nothing_names_it(ember, client, deploy, publish):
     layer = publish({"python/gone.py": "X = 1\n"})
-    digest = __import__("base64").b64decode(layer["Content"]["CodeSha256"]).hex()
+    digest = base64.b64decode(layer["Content"]["CodeSha256"]).hex()
     code = Path(ember.data_dir) / "code"
     assert (code / digest).is_dir()
     client.delete_layer_version(LayerName=layer["LayerArn"].split(":")[-1], VersionNumber=layer["Version"])
@@ -337,3 +344,52 @@ def test_the_cli_publishes_lists_and_deploys_with_layers(ember, client, tmp_path
         client.delete_function(FunctionName="cli-layered")
         for version in client.list_layer_versions(LayerName="cli-layer")["LayerVersions"]:
             client.delete_layer_version(LayerName="cli-layer", VersionNumber=version["Version"])
+
+
+SESSION_CALLER = """
+import base64, boto3
+
+def handler(event, context):
+    client = boto3.client("lambda")
+    outcome = {}
+    for layer in ("shared-ok", "shared-secret"):
+        try:
+            arn = client.publish_layer_version(LayerName=layer, Content={"ZipFile": base64.b64decode(event["zip"])})
+            created = client.create_function(FunctionName=f"{layer}-user", Runtime="python3.11", Role=event["role"],
+                                             Handler="index.handler", Code={"ZipFile": base64.b64decode(event["zip"])},
+                                             Layers=[arn["LayerVersionArn"]])
+            outcome[layer] = created["Layers"][0]["Arn"]
+        except client.exceptions.ClientError as error:
+            outcome[layer] = error.response["Error"]["Code"]
+    return outcome
+"""
+
+
+def test_a_session_adds_only_the_layers_its_role_may_get(ember, client, deploy):
+    """As on AWS, adding a layer to a function takes lambda:GetLayerVersion on it."""
+    iam = iam_client(ember.url)
+    suffix = uuid.uuid4().hex[:8]
+    role = iam.create_role(RoleName=f"layers-{suffix}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=f"layers-{suffix}", PolicyName="layers", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["lambda:PublishLayerVersion", "lambda:CreateFunction"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "lambda:GetLayerVersion",
+             "Resource": "arn:aws:lambda:us-east-1:000000000000:layer:shared-ok:*"}]}))
+    name = deploy(SESSION_CALLER, timeout=20, memory=256)
+    client.update_function_configuration(FunctionName=name, Role=role)
+    try:
+        zipped = base64.b64encode(make_zip({"index.py": "def handler(e, c):\n    return 1\n"})).decode()
+        response = client.invoke(FunctionName=name, Payload=json.dumps({"zip": zipped, "role": ROLE}))
+        assert "FunctionError" not in response, response["Payload"].read()
+        outcome = json.loads(response["Payload"].read())
+        assert outcome["shared-ok"].startswith("arn:aws:lambda:us-east-1:000000000000:layer:shared-ok:")
+        assert outcome["shared-secret"] == "AccessDeniedException"
+    finally:
+        for fn in ("shared-ok-user", "shared-secret-user"):
+            try:
+                client.delete_function(FunctionName=fn)
+            except client.exceptions.ResourceNotFoundException:
+                pass
+        for layer in ("shared-ok", "shared-secret"):
+            for version in client.list_layer_versions(LayerName=layer)["LayerVersions"]:
+                client.delete_layer_version(LayerName=layer, VersionNumber=version["Version"])

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ember.api.authorization import Authorizer
 from ember.api.code_links import code_location
 from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
@@ -26,8 +27,9 @@ log = logging.getLogger("ember.api.functions")
 
 
 class FunctionsApi:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, authorizer: Authorizer | None = None) -> None:
         self.services = services
+        self.authorizer = authorizer  # a session adding layers needs lambda:GetLayerVersion on each, as on AWS
 
     @property
     def registry(self) -> FunctionRegistry:
@@ -44,6 +46,7 @@ class FunctionsApi:
     async def create(self, request: Request) -> Response:
         body = await json_body(request, "CreateFunction")
         self._check_role(body)
+        self._check_layer_access(request, body)
         record = self._published(await self.registry.create(body), body)
         return aws_json(record.config, 201, request_id_of(request), await self._warnings(record))
 
@@ -61,6 +64,11 @@ class FunctionsApi:
         for warning in found:
             log.warning("%s", warning)
         return {WARNING_HEADER: "; ".join(found).encode("ascii", "backslashreplace").decode()} if found else {}
+
+    def _check_layer_access(self, request: Request, body: dict[str, Any]) -> None:
+        if self.authorizer is not None:
+            for arn in body.get("Layers") or []:
+                self.authorizer.check(request, "lambda:GetLayerVersion", arn)
 
     def _check_role(self, body: dict[str, Any]) -> None:
         """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
@@ -104,6 +112,7 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionConfiguration")
         self._check_role(body)
+        self._check_layer_access(request, body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request), await self._warnings(record, code=False))
 
