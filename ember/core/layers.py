@@ -22,6 +22,7 @@ from ember.core.layer_trees import LayerTrees
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 
 NOT_FOUND = "The resource you requested does not exist."
+MAX_VERSION = 2**63 - 1  # the model's `long`
 S3_CONTENT = ("Ember takes layer content as Content.ZipFile only: it cannot fetch S3Bucket/S3Key. "
               "Publish the zip itself (aws lambda publish-layer-version --zip-file fileb://layer.zip).")
 NO_CONTENT = "Please provide a source for the layer's content (Content.ZipFile)."
@@ -94,6 +95,8 @@ class LayerStore:
 
     def find(self, name: str, version: int) -> LayerVersion | None:
         """A version, deleted or not: a function that named it before the delete still runs on it."""
+        if version > MAX_VERSION:  # no such version, and more than SQLite's integers hold
+            return None
         row = self.db.execute("SELECT * FROM layer_versions WHERE name = ? AND version = ?", (name, version)).fetchone()
         return _version(row) if row is not None else None
 
