@@ -18,6 +18,9 @@
     │   ├── ServiceException                    500
     │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
+    │   ├── NotFoundException                   404 (API Gateway's: an API, route, integration or stage)
+    │   ├── BadRequestException                 400 (API Gateway's)
+    │   ├── ConflictException                   409 (API Gateway's)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -25,10 +28,13 @@
     │       ├── MalformedPolicyDocument         400
     │       ├── InvalidInput                    400
     │       └── IamValidationError              400 (IAM's ValidationError: a name or value out of bounds)
-    └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
+    ├── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
+    └── TemplateError                     a project (SAM template, serverless.yml) that can't be deployed:
+                                          one line naming the file, and the line and column when known
 
-`code`, `status_code` and `message_key` match botocore's Lambda service model
-(tests/unit/test_errors.py checks them against it), so boto3 raises the modelled class.
+`code`, `status_code` and `message_key` match botocore's Lambda service model (API Gateway's
+errors its apigatewayv2 model; tests/unit/test_errors.py checks both), so boto3 raises the
+modelled class.
 """
 
 from __future__ import annotations
@@ -120,6 +126,18 @@ class SerializationException(AwsError):
     code, status_code, sender_fault, message_key = "SerializationException", 400, True, "message"
 
 
+class NotFoundException(AwsError):
+    code, status_code, sender_fault, message_key = "NotFoundException", 404, True, "message"
+
+
+class BadRequestException(AwsError):
+    code, status_code, sender_fault, message_key = "BadRequestException", 400, True, "message"
+
+
+class ConflictException(AwsError):
+    code, status_code, sender_fault, message_key = "ConflictException", 409, True, "message"
+
+
 class IamError(AwsError):
     """An IAM error: `code` is IAM's own (botocore's iam model), answered as `<ErrorResponse>` XML."""
 
@@ -158,3 +176,12 @@ class RuntimeApiError(EmberError):
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
+
+
+class TemplateError(EmberError):
+    """A SAM/CloudFormation template or serverless.yml Ember can't turn into a stack; `str()` is one line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, column: int | None = None):
+        where = ":".join(str(part) for part in (file, line, column) if part is not None)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.line, self.column = file, line, column

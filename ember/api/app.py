@@ -1,5 +1,6 @@
-"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads and the
-IAM subset, behind the error nets and SigV4; Prometheus metrics beside them."""
+"""The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the
+IAM subset and API Gateway's HTTP APIs, behind the error nets and SigV4; Prometheus metrics and Ember's
+failed-events store beside them."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
+from ember.api.apigateway.operations import ApiGatewayApi
 from ember.api.authorization import Authorizer, Endpoint
+from ember.api.failed_events_api import PATH as FAILED_EVENTS
+from ember.api.failed_events_api import FailedEventsApi
 from ember.api.iam_api import IamApi
 from ember.api.lambda_api.aliases import AliasesApi
 from ember.api.lambda_api.concurrency import ConcurrencyApi
+from ember.api.lambda_api.event_invoke_config import EventInvokeConfigApi
+from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
 from ember.api.lambda_api.layers import LayersApi
@@ -31,15 +37,27 @@ from ember.api.middleware import (
 )
 from ember.api.services import Services
 from ember.api.signing import api_of
+from ember.api.url_auth import SignedCallers
+from ember.triggers.api_invoke import ApiInvoker
+from ember.triggers.execute_api import ExecuteApi
+from ember.triggers.front_door import FrontDoor
+from ember.triggers.function_url import FunctionUrlHandler
+from ember.triggers.http_api_gateway import HttpApiGateway
+from ember.triggers.rest_api_gateway import RestApiGateway
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
 LAYERS = "/2018-10-31/layers"
 LV = f"{LAYERS}/{{layer}}/versions"
+URL = "/2021-10-31/functions/{name}/url"
+EIC = "/2019-09-25/functions/{name}/event-invoke-config"
 
 
-def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> AwsApiMiddleware:
-    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned."""
+def build_app(services: Services, credentials: dict[str, str] | None, open_paths: bool = True) -> FrontDoor:
+    """`credentials` None turns SigV4 off (`--auth none`); `open_paths` leaves /metrics and /ember/info unsigned.
+
+    The front door sits before SigV4: function URLs and APIs are reached there, each kind's handler
+    registered below (`door.register(kind, handler)`, see ember.triggers.front_door)."""
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
     versions = VersionsApi(services)
@@ -49,6 +67,9 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     tags = TagsApi(services)
     policy = PolicyApi(services)
     layers = LayersApi(services)
+    urls = FunctionUrlsApi(services)
+    event_configs = EventInvokeConfigApi(services)
+    failed_events = FailedEventsApi(services)
     authorizer = Authorizer(services.roles, services.region)
     functions = FunctionsApi(services, authorizer)
     logs = LogsApi(services, authorizer)
@@ -81,6 +102,11 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(f"{FN}/{{name}}/policy", fn("lambda:AddPermission", policy.add), methods=["POST"]),
         Route(f"{FN}/{{name}}/policy", fn("lambda:GetPolicy", policy.get), methods=["GET"]),
         Route(f"{FN}/{{name}}/policy/{{sid}}", fn("lambda:RemovePermission", policy.remove), methods=["DELETE"]),
+        Route(URL, fn("lambda:CreateFunctionUrlConfig", urls.create), methods=["POST"]),
+        Route(URL, fn("lambda:GetFunctionUrlConfig", urls.get), methods=["GET"]),
+        Route(URL, fn("lambda:UpdateFunctionUrlConfig", urls.update), methods=["PUT"]),
+        Route(URL, fn("lambda:DeleteFunctionUrlConfig", urls.delete), methods=["DELETE"]),
+        Route(f"{URL}s", fn("lambda:ListFunctionUrlConfigs", urls.list), methods=["GET"]),
         Route("/2017-10-31/functions/{name}/concurrency", fn("lambda:PutFunctionConcurrency", concurrency.put),
               methods=["PUT"]),
         Route("/2019-09-30/functions/{name}/concurrency", fn("lambda:GetFunctionConcurrency", concurrency.get),
@@ -90,6 +116,13 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route(PC, fn("lambda:PutProvisionedConcurrencyConfig", provisioned.put), methods=["PUT"]),
         Route(PC, guard.provisioned_get(provisioned.get), methods=["GET"]),  # and, with ?List=ALL, the list
         Route(PC, fn("lambda:DeleteProvisionedConcurrencyConfig", provisioned.delete), methods=["DELETE"]),
+        Route(EIC, fn("lambda:PutFunctionEventInvokeConfig", event_configs.put), methods=["PUT"]),
+        Route(EIC, fn("lambda:UpdateFunctionEventInvokeConfig", event_configs.update), methods=["POST"]),
+        Route(EIC, fn("lambda:GetFunctionEventInvokeConfig", event_configs.get), methods=["GET"]),
+        Route(EIC, fn("lambda:DeleteFunctionEventInvokeConfig", event_configs.delete), methods=["DELETE"]),
+        Route(f"{EIC}/list", fn("lambda:ListFunctionEventInvokeConfigs", event_configs.list), methods=["GET"]),
+        Route(FAILED_EVENTS, fn("lambda:GetFunction", failed_events.list), methods=["GET"]),
+        Route(f"{FAILED_EVENTS}/redrive", fn("lambda:InvokeFunction", failed_events.redrive), methods=["POST"]),
         Route("/2016-08-19/account-settings", guard.account("lambda:GetAccountSettings", concurrency.account_settings),
               methods=["GET"]),
         Route("/2016-08-19/account-settings/",
@@ -109,6 +142,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
+        *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
         Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
@@ -119,9 +153,19 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     ]
     # A bare Router under our middleware: it already is both error nets, so Starlette's own
     # ServerErrorMiddleware/ExceptionMiddleware would only add cost to every call.
-    return AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
-                            sessions=services.sessions, code_links=services.code_links, region=services.region,
-                            open_paths=open_paths)
+    signed = AwsApiMiddleware(Router(routes=routes, default=NotFound()), credentials=credentials,
+                              sessions=services.sessions, code_links=services.code_links, region=services.region,
+                              open_paths=open_paths)
+    door = FrontDoor(signed)
+    door.register("lambda-url", FunctionUrlHandler(
+        services.urls, services.policies, services.invoker, services.region,
+        SignedCallers(signed.keys if credentials is not None else None, authorizer, services.policies,
+                      services.region)))
+    caller = ApiInvoker(services.invoker, services.policies)
+    execute_api = ExecuteApi(HttpApiGateway(services.http_apis, caller, services.region),
+                             RestApiGateway(services.rest_apis, caller, services.region))
+    door.register("execute-api", execute_api.handle)
+    return door
 
 
 class LayerListing:

@@ -32,6 +32,7 @@ from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
 from ember.core.function_layers import FunctionLayers
+from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.layers import LayerStore
@@ -47,6 +48,9 @@ from ember.execution.local.sandbox import Sandboxes
 from ember.execution.pools import PoolManager
 from ember.observe import log_retention
 from ember.observe.metrics import Metrics
+from ember.triggers.api_store import ApiStore
+from ember.triggers.http_apis import HttpApis
+from ember.triggers.rest_apis import RestApis
 
 log = logging.getLogger("ember.server")
 GRACEFUL_SHUTDOWN_S = 10
@@ -93,6 +97,12 @@ def host_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def execute_api_endpoint(sock: socket.socket, region: str) -> Callable[[str], str]:
+    """An HTTP API's ApiEndpoint: AWS's host name under `.localhost`, which curl and browsers resolve to loopback."""
+    port = sock.getsockname()[1]
+    return lambda api_id: f"http://{api_id}.execute-api.{region}.localhost:{port}"
 
 
 def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]:
@@ -149,7 +159,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     records = InvocationRecords(config.db_path)
     invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region,
                       get_model(config.price_model), metrics)
-    events = EventQueue(db, invoker)
+    events = EventQueue(db, invoker, retry_scale=config.async_retry_scale)
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)
@@ -159,10 +169,14 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     collector = CodeCollector(db, registry.code, pools.code_in_use, layers)
     registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
     collector.collect()  # code left unreferenced by an earlier run
+    api_store, endpoint = ApiStore(db), execute_api_endpoint(sock, config.region)  # API Gateway's APIs, both types
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles,
-                        policies=ResourcePolicies(db, registry, config.region), layers=layers)
+                        policies=ResourcePolicies(db, registry, config.region),
+                        http_apis=HttpApis(api_store, config.region, endpoint),
+                        rest_apis=RestApis(api_store, endpoint),
+                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1], layers=layers)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.

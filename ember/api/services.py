@@ -9,6 +9,7 @@ from ember.api.code_links import CodeLinks
 from ember.core.aliases import AliasStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
+from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
 from ember.core.layers import LayerStore
@@ -18,6 +19,8 @@ from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
 from ember.observe.metrics import Metrics
+from ember.triggers.http_apis import HttpApis
+from ember.triggers.rest_apis import RestApis
 
 
 @dataclass
@@ -39,3 +42,7 @@ class Services:
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
     layers: LayerStore = None  # type: ignore[assignment]  # published layer versions (set by serve())
+    http_apis: HttpApis = None  # type: ignore[assignment]  # API Gateway's HTTP APIs (set by serve())
+    rest_apis: RestApis = None  # type: ignore[assignment]  # REST APIs, made by templates (set by serve())
+    urls: FunctionUrls = None  # type: ignore[assignment]  # function URLs' configs (set by serve())
+    port: int = 0  # the port this server listens on, for the URLs it hands out

@@ -12,8 +12,11 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from ember.cli.apis import api_rows
 from ember.cli.client import aws_client, endpoint_url
+from ember.cli.urls import function_names, url_rows
 
 OK, FUNCTION_ERROR, API_ERROR = 0, 1, 2
 STARTUP_FAILURE = 3
@@ -67,6 +70,9 @@ def serve_command(
                                              show_default=True, help="Log streams older than this are removed."),
     log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
                                    help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
+    async_retry_scale: float = typer.Option(
+        1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
+        help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
     deploy_path: Path | None = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
@@ -77,7 +83,7 @@ def serve_command(
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb)), deploy_path)
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 
@@ -190,6 +196,19 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
     _print_table(table)
 
 
+@app.command("apis")
+def list_apis(endpoint: str | None = EndpointOption) -> None:
+    """List HTTP APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and its routes."""
+    url = endpoint_url(endpoint)
+    client = aws_client("apigatewayv2", url)
+    table = Table(box=None, pad_edge=False)
+    for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(api_rows, client, url):
+        table.add_row(*row)
+    _print_table(table)
+
+
 def _print_table(table: Table) -> None:
     """On a terminal, fitted to it; piped, whole rows whatever their width, so `| grep` finds full names."""
     if console.is_terminal:
@@ -199,6 +218,21 @@ def _print_table(table: Table) -> None:
     wide = Console(file=buffer, width=100_000, highlight=False, color_system=None)
     wide.print(table)
     sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+@app.command("urls")
+def list_urls(name: str | None = typer.Argument(None, help="Only this function's URLs."),
+              endpoint: str | None = EndpointOption) -> None:
+    """List function URLs, by host (*.localhost) and by path (/_aws/lambda-url/<id>/)."""
+    url = endpoint_url(endpoint)
+    client = aws_client("lambda", url)
+    names = [name] if name else _call(function_names, client)
+    table = Table(box=None, pad_edge=False)
+    for column in ("FUNCTION", "ALIAS", "AUTH", "MODE", "URL", "PATH URL"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(url_rows, client, url, names):
+        table.add_row(*row)
+    _print_table(table)
 
 
 @app.command("rm")
@@ -227,6 +261,37 @@ def logs(
             _fail(f"--since must look like 30s, 10m, 2h or 1d, not {since!r}", LOCAL_ERROR)
         start_ms = int((time.time() - seconds) * 1000)
     _call(print_events, client, name, start_ms, follow, sys.stdout)
+
+
+@app.command()
+def events(
+    name: str,
+    redrive: bool = typer.Option(False, "--redrive", help="Send them again as new async events, and remove them."),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """A function's failed async events: those Lambda gave up on that no function destination received."""
+    from urllib.parse import quote
+
+    from ember.cli.client import ember_api
+
+    path = f"/ember/functions/{quote(name, safe='')}/failed-events"
+    if redrive:
+        moved = _call(ember_api, endpoint_url(endpoint), "POST", f"{path}/redrive")["Redriven"]
+        for pair in moved:
+            console.print(f"{pair['RequestId']} -> {pair['NewRequestId']}", markup=False)
+        errors.print(f"redrove {len(moved)} failed event{'s' * (len(moved) != 1)} of {name}", markup=False)
+        return
+    failed = _call(ember_api, endpoint_url(endpoint), "GET", path)["FailedEvents"]
+    table = Table(box=None, pad_edge=False)
+    for column in ("REQUEST ID", "FAILED AT", "CONDITION", "ATTEMPTS", "ERROR", "MEANT FOR"):
+        table.add_column(column, no_wrap=column != "ERROR")
+    for event in failed:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event["FailedAt"]))
+        cells = (event["RequestId"], when, event["Condition"], str(event["ApproximateInvokeCount"]),
+                 event.get("Error", ""), " ".join(event["Targets"]) or "-")
+        table.add_row(*(Text(cell) for cell in cells))  # an error message is text, never rich markup
+    _print_table(table)
+    errors.print(f"{len(failed)} failed event{'s' * (len(failed) != 1)} of {name}", markup=False)
 
 
 @app.command()

@@ -69,11 +69,13 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                  auth: str, account_concurrency: int = 1000,
                  sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None,
                  strict_roles: bool = False, unsigned_metrics: bool = False,
-                 logs: LogLimits = LogLimits()) -> ServerConfig:
+                 logs: LogLimits = LogLimits(), async_retry_scale: float = 1.0) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if logs.retention_days <= 0 or logs.cap_mb < 1:
         raise StartupError("--log-retention-days must be above 0 and --log-cap-mb at least 1")
+    if not 0 < async_retry_scale <= 1:
+        raise StartupError(f"--async-retry-scale must be above 0 and at most 1, not {async_retry_scale}")
     if account_concurrency < 1:
         raise StartupError(f"--account-concurrency must be at least 1, not {account_concurrency}")
     try:
@@ -92,7 +94,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
                         freeze=sandbox.freeze,
                         price_model=model, strict_roles=strict_roles, logs=logs,
-                        open_paths=is_loopback(host) or unsigned_metrics)
+                        open_paths=is_loopback(host) or unsigned_metrics, async_retry_scale=async_retry_scale)
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:

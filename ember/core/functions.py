@@ -28,6 +28,7 @@ from ember.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
+from ember.runtimes.calendar import Change
 
 if TYPE_CHECKING:
     from ember.core.function_layers import FunctionLayers
@@ -93,6 +94,15 @@ def check_revision_id(current: str, revision_id: str | None) -> None:
 
 
 
+def _apply_dead_letter(config: dict[str, Any], target: str) -> None:
+    """Where failed async events go (Ember keeps them in its failed-events store, naming this ARN); "" removes it."""
+    if not target:
+        config.pop("DeadLetterConfig", None)
+        return
+    validation.check_dead_letter_target(target)
+    config["DeadLetterConfig"] = {"TargetArn": target}
+
+
 class FunctionRegistry:
     """All functions, cached in memory and written through to SQLite."""
 
@@ -130,7 +140,7 @@ class FunctionRegistry:
         validation.check_role(request.get("Role", ""))
         self._check_new(name)
         config = self._base_config(name)
-        self._apply_configuration(config, request)
+        self._apply_configuration(config, request, "create")
         async with self._storing(request.get("Code", {})) as stored:
             self._check_new(name)  # another create may have finished while this one unpacked
             self._check_size(config, stored.unzipped)
@@ -141,6 +151,7 @@ class FunctionRegistry:
 
     async def update_code(self, name: str, request: dict[str, Any]) -> FunctionRecord:
         check_revision(self.get(name), request.get("RevisionId"))
+        validation.check_runtime(self.get(name).config["Runtime"], "update")  # AWS's block-update date
         if "Architectures" in request:  # UpdateFunctionCode is where AWS lets the architecture change
             validation.check_architectures(list(request["Architectures"] or []))
         async with self._storing(request) as stored:
@@ -168,7 +179,7 @@ class FunctionRegistry:
         record = self.get(name)
         check_revision(record, request.get("RevisionId"))
         config = dict(record.config)
-        self._apply_configuration(config, request)
+        self._apply_configuration(config, request, "update")
         if "Layers" in request:
             self._check_size(config, self.code.unzipped_size(record.code_sha_hex))
         record.config = config
@@ -208,7 +219,8 @@ class FunctionRegistry:
             "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
         }
 
-    def _apply_configuration(self, config: dict[str, Any], request: dict[str, Any]) -> None:
+    def _apply_configuration(self, config: dict[str, Any], request: dict[str, Any],
+                             change: Change) -> None:
         """Validate and merge the configuration members of a Create or UpdateFunctionConfiguration body."""
         if "Role" in request:
             validation.check_role(request["Role"])
@@ -226,9 +238,11 @@ class FunctionRegistry:
         if "Architectures" in request:
             validation.check_architectures(list(request["Architectures"] or []))
             config["Architectures"] = list(request["Architectures"])
+        if "DeadLetterConfig" in request:
+            _apply_dead_letter(config, (request["DeadLetterConfig"] or {}).get("TargetArn") or "")
         if "Layers" in request:
             self._apply_layers(config, list(request["Layers"] or []))
-        validation.check_runtime(config["Runtime"])
+        validation.check_runtime(config["Runtime"], change)
         validation.check_handler(config["Handler"])
         validation.check_limits(int(config["MemorySize"]), int(config["Timeout"]))
         if len(config["Description"]) > 256:

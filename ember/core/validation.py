@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from functools import lru_cache
 from typing import Any
@@ -16,7 +17,8 @@ from ember.errors import (
     SerializationException,
     ValidationException,
 )
-from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem
+from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem, runtime_version
+from ember.runtimes.calendar import Change, blocked_message, deprecation_warning
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 HANDLER_RE = re.compile(r"^[^\s]+$")
@@ -92,7 +94,12 @@ def check_role(role: str) -> None:
                           "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
 
 
-def check_runtime(runtime: str) -> None:
+def check_runtime(runtime: str, change: Change = "create", on: datetime.date | None = None) -> None:
+    """AWS's calendar first (a runtime past its block date for this change is refused in AWS's words), then
+    whether this server runs it."""
+    blocked = blocked_message(runtime, change, on)
+    if blocked:
+        raise InvalidParameterValueException(blocked)
     if runtime in SUPPORTED_RUNTIMES:
         problem = runtime_problem(runtime)
         if problem:
@@ -107,6 +114,13 @@ def check_runtime(runtime: str) -> None:
         f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
         f"[{', '.join(aws_runtime_enum())}] or be a valid ARN"
     )
+
+
+def runtime_warning(runtime: str, on: datetime.date | None = None) -> str | None:
+    """A deprecated runtime that still deploys: one line saying so and naming what really runs it."""
+    if runtime not in SUPPORTED_RUNTIMES:
+        return None
+    return deprecation_warning(runtime, runtime_version(runtime), on)
 
 
 def check_handler(handler: str) -> None:
@@ -144,6 +158,13 @@ def check_environment(variables: dict[str, str]) -> None:
             f"Lambda was unable to configure your environment variables because the environment variables "
             f"you have provided exceeded the 4KB limit. String measured: {size}"
         )
+
+
+def check_dead_letter_target(target: str) -> None:
+    """A dead-letter queue is an SQS queue or an SNS topic (the model's pattern allows any service)."""
+    if target.split(":")[2:3] not in (["sqs"], ["sns"]):
+        raise InvalidParameterValueException(
+            f"Invalid dead letter queue ARN: {target} is neither an SQS queue nor an SNS topic.")
 
 
 def check_ephemeral_storage(size: int) -> None:

@@ -7,7 +7,7 @@ import sys
 
 from ember.execution.model import EnvironmentSpec
 from ember.runtimes import NODE, NODE_RUNTIMES, PROVIDED_RUNTIMES, is_python
-from ember.runtimes.jvm import JAVA
+from ember.runtimes.jdks import jdk_for
 
 # The AWS SDKs' service-specific endpoints: calls to the services Ember serves go to Ember's API,
 # every other service's still go where they would on AWS (so not the global AWS_ENDPOINT_URL).
@@ -73,4 +73,4 @@ def interpreter_dir(runtime: str) -> str:
     """Where the runtime's interpreter lives: the environment's own Python (with boto3), Node's, the JDK's bin."""
     if is_python(runtime):
         return os.path.dirname(sys.executable)
-    return os.path.dirname(os.path.realpath(NODE if runtime in NODE_RUNTIMES else JAVA))
+    return os.path.dirname(os.path.realpath(NODE if runtime in NODE_RUNTIMES else jdk_for(runtime).java))

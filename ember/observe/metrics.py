@@ -24,8 +24,10 @@ CPU_BUCKETS = (0.0001, 0.00025, 0.0005, *DURATION_BUCKETS)
 MEMORY_BUCKETS = tuple(mb * MIB for mb in (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 10240))
 CALL_LABELS = ("faas_name", "faas_version", "faas_trigger")
 BILLING_LABELS = (*CALL_LABELS, "price_model")
-# OpenTelemetry's faas.trigger for Ember's invocation sources; anything else is "other".
-TRIGGERS = {"invoke": "http"}
+# OpenTelemetry's faas.trigger for Ember's invocation sources: a request over HTTP to the function
+# (function URLs, API Gateway) is "http", a schedule "timer"; the Invoke API (an SDK calling Lambda,
+# not the function's own HTTP endpoint), async events and anything else are "other".
+TRIGGERS = {"url": "http", "apigateway": "http", "schedule": "timer", "scheduler": "timer"}
 
 
 def trigger_of(source: str) -> str:

@@ -25,7 +25,7 @@ import pytest
 from botocore.config import Config
 from outside import OutsideHost
 
-from ember.runtimes.jvm import GSON, JAVAC, built_runtime
+from ember.runtimes.jvm import JAVAC, built_runtime
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"
@@ -290,9 +290,9 @@ def go_bootstrap(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="session")
 def java_classes(tmp_path_factory) -> Path:
-    """The Java behaviour handlers, compiled against Ember's clean-room AWS interfaces (and Gson)."""
+    """The Java behaviour handlers, compiled against Ember's clean-room AWS interfaces."""
     out = tmp_path_factory.mktemp("java")
     sources = sorted(str(p) for p in (Path(__file__).parent / "runtimes" / "java").rglob("*.java"))
-    subprocess.run([JAVAC, "--release", "17", "-cp", f"{built_runtime()}:{GSON}", "-d", str(out), *sources],
+    subprocess.run([JAVAC, "--release", "17", "-cp", str(built_runtime()), "-d", str(out), *sources],
                    check=True, timeout=300)
     return out

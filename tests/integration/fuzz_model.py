@@ -23,6 +23,8 @@ OPERATIONS = (
     "PutFunctionConcurrency", "GetFunctionConcurrency", "DeleteFunctionConcurrency",
     "PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig",
     "ListProvisionedConcurrencyConfigs", "GetAccountSettings", "TagResource", "ListTags", "UntagResource",
+    "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "GetFunctionEventInvokeConfig",
+    "DeleteFunctionEventInvokeConfig", "ListFunctionEventInvokeConfigs",
     "PublishLayerVersion", "GetLayerVersion", "GetLayerVersionByArn", "ListLayers", "ListLayerVersions",
     "DeleteLayerVersion", "AddLayerVersionPermission", "RemoveLayerVersionPermission", "GetLayerVersionPolicy",
 )

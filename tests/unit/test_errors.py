@@ -96,3 +96,15 @@ def test_iam_error_status_and_fault_match_the_iam_model(cls):
     error = IAM_MODEL[cls.code].metadata["error"]
     assert cls.status_code == error["httpStatusCode"]
     assert cls.sender_fault == bool(error.get("senderFault", False))
+
+
+APIGW_MODEL = {shape.name: shape for shape in
+               botocore.session.get_session().get_service_model("apigatewayv2").error_shapes}
+APIGW_ERRORS = [errors.NotFoundException, errors.BadRequestException, errors.ConflictException]
+
+
+@pytest.mark.parametrize("cls", APIGW_ERRORS, ids=lambda cls: cls.__name__)
+def test_api_gateway_errors_match_the_apigatewayv2_model(cls):
+    shape = APIGW_MODEL[cls.code]
+    assert cls.status_code == shape.metadata["error"]["httpStatusCode"]
+    assert shape.members["Message"].serialization["name"] == cls.message_key

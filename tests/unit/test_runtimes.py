@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ember.runtimes import NODE, SUPPORTED_RUNTIMES, runtime_command, runtime_version
-from ember.runtimes.jvm import JAVA
+from ember.runtimes.jdks import jdk_for
 
 
 @pytest.mark.parametrize("runtime", ["python3.14", "nodejs24.x", "java25"])
@@ -30,11 +30,13 @@ def test_init_start_names_the_nodejs_that_runs(runtime):
     assert runtime_version(runtime) == f"nodejs:{major}.v{minor}"
 
 
-@pytest.mark.parametrize("runtime", ["java17", "java25"])
+@pytest.mark.parametrize("runtime", ["java17", "java21", "java25"])
 def test_init_start_names_the_jdk_that_runs(runtime):
-    shown = subprocess.run([JAVA, "-version"], capture_output=True, text=True).stderr.split('"')[1]
+    java = jdk_for(runtime).java
+    shown = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.split('"')[1]
     feature, *_, update = shown.split(".")
     assert runtime_version(runtime) == f"java:{feature}.v{update}"
+    assert runtime_command(runtime, "/var/task", "/var/runtime", 128)[0] == java
 
 
 def test_a_custom_runtime_names_its_generation():

@@ -18,7 +18,7 @@ from ember.api.middleware import request_id_of
 from ember.api.responses import aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
-from ember.core.validation import check_role
+from ember.core.validation import check_role, runtime_warning
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 from ember.runtimes.python_abi import abi_warning
 
@@ -51,19 +51,28 @@ class FunctionsApi:
         return aws_json(record.config, 201, request_id_of(request), await self._warnings(record))
 
     async def _warnings(self, record: FunctionRecord, code: bool = True) -> dict[str, str]:
-        """Extensions for another Python in the code, layers carrying Lambda extensions: logged, and sent to
-        `ember deploy` as an Ember header (no AWS field fits). The layers' /opt tree is built here, ahead."""
-        warnings = []
-        if code:
-            tree = self.registry.code.tree(record.code_sha_hex)
-            warnings.append(await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree))
-        if self.registry.layers is not None and record.config.get("Layers"):
-            layers = await asyncio.to_thread(self.registry.layers.prepare, record.config)
-            warnings.append(f"{record.name}: {layers}" if layers else None)
-        found = [warning for warning in warnings if warning]
-        for warning in found:
+        """What `ember deploy` should tell its user, in one X-Ember-Warning header (no AWS field fits): a
+        deprecated runtime, (when code was given) extensions built for another Python, and layers carrying
+        Lambda extensions. The layers' /opt tree is built here, ahead of the first cold start."""
+        warnings = [warning for warning in (runtime_warning(record.config.get("Runtime", "")),
+                                            await self._code_warning(record) if code else None,
+                                            await self._layers_warning(record)) if warning]
+        for warning in warnings:
             log.warning("%s", warning)
-        return {WARNING_HEADER: "; ".join(found).encode("ascii", "backslashreplace").decode()} if found else {}
+        if not warnings:
+            return {}
+        return {WARNING_HEADER: "; ".join(warnings).encode("ascii", "backslashreplace").decode()}
+
+    async def _code_warning(self, record: FunctionRecord) -> str | None:
+        """Extensions built for another Python than the one that will run them."""
+        tree = self.registry.code.tree(record.code_sha_hex)
+        return await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree)
+
+    async def _layers_warning(self, record: FunctionRecord) -> str | None:
+        if self.registry.layers is None or not record.config.get("Layers"):
+            return None
+        warning = await asyncio.to_thread(self.registry.layers.prepare, record.config)
+        return f"{record.name}: {warning}" if warning else None
 
     def _check_layer_access(self, request: Request, body: dict[str, Any]) -> None:
         if self.authorizer is not None:

@@ -9,7 +9,6 @@ import java.io.OutputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.Type;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -38,7 +37,7 @@ final class HandlerLoader {
         }
         Method method = handlerMethod(type, methodName);
         Object target = Modifier.isStatic(method.getModifiers()) ? null : type.getConstructor().newInstance();
-        return isStream(method) ? streamHandler(target, method) : objectHandler(target, method);
+        return isStream(method) ? streamHandler(target, method) : new PojoHandler(target, method, loader);
     }
 
     /** Lambda's layout: classes at the root of the package, libraries in lib/*.jar, then the layers' java/lib/*.jar
@@ -93,27 +92,7 @@ final class HandlerLoader {
         };
     }
 
-    private static Handler objectHandler(Object target, Method method) {
-        Type[] parameters = method.getGenericParameterTypes();
-        if (parameters.length > 0 && parameters[0] != Context.class) {
-            Json.prepare(parameters[0]);
-        }
-        if (method.getReturnType() != void.class) {
-            Json.prepare(method.getGenericReturnType());
-        }
-        return (event, context) -> {
-            Object[] args = new Object[parameters.length];
-            if (parameters.length > 0) {
-                args[0] = parameters[0] == Context.class ? context : Json.read(event, parameters[0]);
-            }
-            if (parameters.length == 2) {
-                args[1] = context;
-            }
-            return Json.write(call(target, method, args));
-        };
-    }
-
-    private static Object call(Object target, Method method, Object[] args) throws Throwable {
+    static Object call(Object target, Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException thrown) {
