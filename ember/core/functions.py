@@ -28,7 +28,7 @@ from ember.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from ember.runtimes.calendar import Change
+from ember.runtimes.deprecations import Change
 
 if TYPE_CHECKING:
     from ember.core.function_layers import FunctionLayers
