@@ -21,6 +21,7 @@ from ember.core.functions import FunctionRegistry
 from ember.core.layer_trees import merge_into
 from ember.core.layers import LayerStore
 from ember.errors import InvalidParameterValueException
+from ember.execution.local.sandbox import layer_links
 from ember.execution.model import EnvironmentSpec
 from ember.execution.variables import OPT_VARIABLE, lambda_environment
 from ember.runtimes.python import bootstrap
@@ -152,3 +153,9 @@ def test_a_pythonpath_of_the_function_s_own_leaves_layers_out_as_on_aws(monkeypa
     monkeypatch.setenv("PYTHONPATH", "/mine")
     bootstrap.set_search_path("/var/task")
     assert sys.path == ["/var/task", "/usr/lib/python3.11"]
+
+
+def test_a_node_function_with_layers_gets_the_links_es_modules_walk_up_to():
+    assert layer_links(spec("nodejs22.x", Path("/data/opt"))) == {
+        "/var/node_modules": "/opt/nodejs/node22/node_modules", "/node_modules": "/opt/nodejs/node_modules"}
+    assert layer_links(spec("nodejs22.x")) == {} and layer_links(spec("python3.12", Path("/data/opt"))) == {}

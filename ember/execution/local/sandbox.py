@@ -27,7 +27,7 @@ from ember.execution.local.process import SandboxProcess
 from ember.execution.local.rootfs import OPT_DIR, RUNTIME_DIR, TASK_ROOT
 from ember.execution.local.spawner import Spawner
 from ember.execution.model import EnvironmentSpec
-from ember.runtimes import PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
+from ember.runtimes import NODE_RUNTIMES, PROVIDED_RUNTIMES, RUNTIMES_DIR, is_python, runtime_command
 
 
 class Closeable(Protocol):
@@ -273,7 +273,8 @@ class Sandbox:
                               tmp_mb=spec.ephemeral_mb, rlimit_memory=self.owner.cgroups is None,
                               throttle_init=not self.owner.init_burst)
         return LaunchPlan(env=env, cwd=TASK_ROOT, argv=argv, isolate=True, code_dir=str(spec.code_dir),
-                          opt_dir=str(spec.opt_dir or ""), tmp_slot=self._tmp_slot, tmp_mb=spec.ephemeral_mb,
+                          opt_dir=str(spec.opt_dir or ""), links=layer_links(spec), tmp_slot=self._tmp_slot,
+                          tmp_mb=spec.ephemeral_mb,
                           uid=self.owner.uid_for(spec.function_name), memory_mb=spec.memory_mb,
                           rlimit_memory=self.owner.cgroups is None, throttle_init=not self.owner.init_burst)
 
@@ -307,3 +308,15 @@ class Sandbox:
             return None
         others_may_exec = mode & (0o001 if self.isolated else 0o111)  # the function's uid is not the owner
         return None if others_may_exec else f"fork/exec {sandbox_dir}/bootstrap: permission denied"
+
+
+def layer_links(spec: EnvironmentSpec) -> dict[str, str]:
+    """An ES module's `import` finds packages by walking up from the importing file, never through NODE_PATH,
+    yet AWS's Node.js 18+ runtimes find layers' packages for it: here a handler in /var/task walks up to
+    /var/node_modules (the runtime's own nodejs/nodeNN/node_modules) and then /node_modules
+    (nodejs/node_modules), NODE_PATH's order, at no cost to a cold start."""
+    if spec.runtime not in NODE_RUNTIMES or spec.opt_dir is None:
+        return {}
+    major = spec.runtime.removeprefix("nodejs").split(".")[0]
+    return {"/var/node_modules": f"{OPT_DIR}/nodejs/node{major}/node_modules",
+            "/node_modules": f"{OPT_DIR}/nodejs/node_modules"}

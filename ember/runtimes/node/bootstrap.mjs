@@ -4,7 +4,6 @@
 // wrapped in awslambda.streamifyResponse streams its response instead (streaming.mjs).
 import http from "node:http";
 import fs from "node:fs";
-import nodeModule from "node:module";
 import path from "node:path";
 import util from "node:util";
 import { pathToFileURL } from "node:url";
@@ -65,15 +64,6 @@ function asLoadError(error) {
                       { errorType: error.errorType, stack: error.stack });
 }
 
-// ES modules find packages in layers as on AWS (layer_imports.mjs); the hook costs a loader thread, so only
-// functions with a layer for Node.js pay for it.
-function allowLayerImports() {
-  const opt = process.env._EMBER_OPT_DIR || "/opt";
-  if (typeof nodeModule.register === "function" && fs.existsSync(path.join(opt, "nodejs"))) {
-    nodeModule.register("./layer_imports.mjs", import.meta.url);
-  }
-}
-
 async function loadHandler() {
   const handler = process.env._HANDLER || "";
   const dot = handler.lastIndexOf(".");
@@ -83,7 +73,6 @@ async function loadHandler() {
   if (file === null) {
     throw Object.assign(new Error(`Error: Cannot find module '${modulePath}'`), { errorType: "Runtime.ImportModuleError" });
   }
-  allowLayerImports();
   const module = await import(pathToFileURL(file).href).catch(asLoadError);
   const fn = module[exportName] ?? module.default?.[exportName];
   if (typeof fn !== "function") {
