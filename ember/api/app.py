@@ -1,6 +1,6 @@
 """The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the
-IAM subset and API Gateway's HTTP APIs, behind the error nets and SigV4; Prometheus metrics and Ember's
-failed-events store beside them."""
+IAM subset, API Gateway's HTTP and REST APIs, EventBridge's rules and the Scheduler, behind the error nets
+and SigV4; Prometheus metrics and Ember's failed-events store beside them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from ember.api.apigateway.operations import ApiGatewayApi
+from ember.api.apigateway.rest_operations import RestApiGatewayApi
 from ember.api.authorization import Authorizer, Endpoint
+from ember.api.events_api import EventsApi
 from ember.api.failed_events_api import PATH as FAILED_EVENTS
 from ember.api.failed_events_api import FailedEventsApi
 from ember.api.iam_api import IamApi
@@ -35,6 +37,7 @@ from ember.api.middleware import (
     AwsApiMiddleware,
     NotFound,
 )
+from ember.api.scheduler_api import SchedulerApi
 from ember.api.services import Services
 from ember.api.signing import api_of
 from ember.api.url_auth import SignedCallers
@@ -76,6 +79,7 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     iam = IamApi(services.roles, authorizer)
     metrics = MetricsApi(services.metrics)
     guard = LambdaPermissions(authorizer, services.region)
+    scheduler = services.scheduler
     fn = guard.function
     routes = [
         Route(f"{FN}/{{name}}/invocations", fn("lambda:InvokeFunction", invoke.invoke),
@@ -143,10 +147,13 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
         *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
-        Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
+        *RestApiGatewayApi(services.rest_apis, authorizer, services.region).routes(),
+        Route("/", RootApi(iam, logs, EventsApi(scheduler.rules, authorizer)).dispatch, methods=["POST"]),
+        *SchedulerApi(scheduler.schedules, authorizer).routes(),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
-        Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
+        Route(INFO_PATH, lambda request: JSONResponse({**services.info, "scheduler_time": scheduler.clock.now()}),
+              methods=["GET"]),
         # Every method: a path or method no operation has is UnknownOperationException, never a 405
         # (and the Router's default for what no route matches, such as a path with a newline).
         Route("/{path:path}", NotFound()),
@@ -181,12 +188,13 @@ class LayerListing:
 
 
 class RootApi:
-    """`POST /` is IAM's query protocol when form-encoded, else CloudWatch Logs' JSON targets."""
+    """`POST /` is IAM's query protocol when form-encoded, else a JSON-protocol API named by its X-Amz-Target:
+    EventBridge's (`AWSEvents.*`) or CloudWatch Logs' (anything else, which answers an unknown target)."""
 
-    def __init__(self, iam: IamApi, logs: LogsApi) -> None:
-        self.iam = iam
+    def __init__(self, iam: IamApi, logs: LogsApi, events: EventsApi) -> None:
+        self.apis = {"iam": iam.dispatch, "events": events.dispatch}
         self.logs = logs
 
     async def dispatch(self, request: Request) -> Response:
         api, _ = api_of(request.method, request.url.path, request.headers)
-        return await (self.iam.dispatch(request) if api == "iam" else self.logs.dispatch(request))
+        return await self.apis.get(api, self.logs.dispatch)(request)

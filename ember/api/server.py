@@ -1,8 +1,9 @@
 """One Ember server: assemble the parts, serve, and shut down in order.
 
 Shutdown order (SIGINT/SIGTERM): stop accepting and let in-flight HTTP calls finish (bounded) →
-cancel running async events (they stay queued for the next start) → kill every environment →
-close the database. Environments also die on their own if this process is killed (-9).
+stop the scheduler (a run is one transaction: it happened or it did not) → cancel running async events
+(they stay queued for the next start) → kill every environment → close the database. Environments also die
+on their own if this process is killed (-9).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import resource
 import signal
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,6 +44,11 @@ from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
+from ember.events.clock import SchedulerClock
+from ember.events.gate import DeliveryGate
+from ember.events.rules import RuleStore
+from ember.events.scheduler import Scheduler
+from ember.events.schedules import ScheduleStore
 from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 from ember.execution.local.sandbox import Sandboxes
@@ -111,7 +118,8 @@ def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]
     return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
             "namespaces": sandboxes.isolate, "network": sandboxes.network, "cgroups": cgroups is not None,
             "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies,
-            "data_dir": str(config.data_dir)}  # where `ember cost` finds the calls this server recorded
+            "data_dir": str(config.data_dir),  # where `ember cost` and `ember schedules` find what this server keeps
+            "clock_speed": config.clock_speed}
 
 
 async def sweep_logs(config: ServerConfig) -> None:
@@ -122,6 +130,18 @@ async def sweep_logs(config: ServerConfig) -> None:
         if removed:
             log.info("log retention removed %d streams", removed)
         await asyncio.sleep(log_retention.SWEEP_INTERVAL_S)
+
+
+def open_scheduler(db: sqlite3.Connection, config: ServerConfig, services: Services) -> Scheduler:
+    """Rules, schedules, their clock and the loop that runs them, its timers brought up to date with the stores."""
+    clock = SchedulerClock.load(db, config.clock_speed)
+    rules = RuleStore(db, config.region)
+    schedules = ScheduleStore(db, config.region, clock)
+    gate = DeliveryGate(services.policies, services.roles, services.invoker.resolve, config.strict_roles)
+    scheduler = Scheduler(db, clock, rules, schedules, services.events, gate, services.metrics, config.region)
+    rules.on_change = schedules.on_change = scheduler.changed
+    scheduler.start()
+    return scheduler
 
 
 def raise_fd_limit(wanted: int = 1 << 20) -> None:
@@ -175,8 +195,9 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                         strict_roles=config.strict_roles,
                         policies=ResourcePolicies(db, registry, config.region),
                         http_apis=HttpApis(api_store, config.region, endpoint),
-                        rest_apis=RestApis(api_store, endpoint),
+                        rest_apis=RestApis(api_store, config.region, endpoint),
                         urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1], layers=layers)
+    services.scheduler = open_scheduler(db, config, services)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.
@@ -188,6 +209,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(sweep_logs(config), name="log retention"),
                   asyncio.create_task(events.run(), name="events"),
+                  asyncio.create_task(services.scheduler.run(), name="scheduler"),
                   asyncio.create_task(collector.run(), name="code-gc")]
     try:
         await server.serve(sockets=[sock])

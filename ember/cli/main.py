@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ember.cli.apis import api_rows
+from ember.cli.apis import api_rows, rest_api_rows
 from ember.cli.client import aws_client, endpoint_url
 from ember.cli.urls import function_names, url_rows
 
@@ -70,6 +70,9 @@ def serve_command(
                                              show_default=True, help="Log streams older than this are removed."),
     log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
                                    help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
+    clock_speed: float = typer.Option(1.0, "--clock-speed", envvar="EMBER_CLOCK_SPEED", show_default=True,
+                                      help="Rules and schedules run on a clock this many times faster than the wall "
+                                           "clock (tests and benchmarks: 60 makes rate(5 minutes) every 5 s)."),
     async_retry_scale: float = typer.Option(
         1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
         help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
@@ -83,7 +86,8 @@ def serve_command(
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale), deploy_path)
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed),
+                    deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 
@@ -196,15 +200,39 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
     _print_table(table)
 
 
+@app.command("schedules")
+def list_schedules(
+    data_dir: str | None = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                        help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """List every rule and schedule with its targets, state and next run."""
+    from ember.cli.cost import find_data_dir
+    from ember.cli.schedules import SchedulesError, read_rows, table
+
+    try:
+        rows, speed = read_rows(find_data_dir(data_dir, endpoint_url(endpoint)) / "ember.db")
+    except SchedulesError as exc:
+        _fail(str(exc), LOCAL_ERROR)
+    if not rows:
+        errors.print("no rules or schedules", markup=False)
+        return
+    _print_table(table(rows))
+    if speed != 1:
+        errors.print(f"next runs are on the scheduler's clock, which runs {speed:g} times faster than the wall "
+                     "clock (ember serve --clock-speed)", markup=False)
+
+
 @app.command("apis")
 def list_apis(endpoint: str | None = EndpointOption) -> None:
-    """List HTTP APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and its routes."""
+    """List HTTP and REST APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and
+    its routes."""
     url = endpoint_url(endpoint)
-    client = aws_client("apigatewayv2", url)
     table = Table(box=None, pad_edge=False)
     for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
         table.add_column(column, no_wrap=True)
-    for row in _call(api_rows, client, url):
+    for row in [*_call(api_rows, aws_client("apigatewayv2", url), url),
+                *_call(rest_api_rows, aws_client("apigateway", url), url)]:
         table.add_row(*row)
     _print_table(table)
 

@@ -75,6 +75,23 @@ def check_logs_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
     return checker.check(model.operation_model(operation).input_shape, body)
 
 
+@lru_cache(maxsize=2)
+def _service_checker(service: str) -> tuple[ServiceModel, Checker]:
+    """EventBridge (JSON 1.1: a body that cannot be read is a SerializationException) or the Scheduler."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    if service == "events":  # a target's Id is checked per target: a bad one is a failed entry, not the call's
+        return model, Checker(type_error=SerializationException, own_checks=frozenset({"TargetId"}))
+    return model, Checker(type_error=ValidationException)
+
+
+def check_service_request(service: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge or Scheduler body typed and in range as its input shape says (nulls dropped)."""
+    model, checker = _service_checker(service)
+    return checker.check(model.operation_model(operation).input_shape, body)
+
+
 def constraint_error(value: object, field: str, rule: str) -> ValidationException:
     return ValidationException(
         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}"

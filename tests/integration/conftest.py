@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -231,6 +232,25 @@ def ember(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     server = EmberProcess(tmp_path_factory.mktemp("ember-data"), "--zygote", zygote).start()
     yield server
     server.stop()
+
+
+CLOCK_SPEED = 120  # the scheduler of the `clocked` server: 1 s of wall time is 2 minutes
+
+
+@pytest.fixture(scope="session")
+def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
+    """A server whose rules and schedules run on a clock 120 times the wall clock (`rate(1 minute)` every
+    0.5 s), with a 4 s keep-alive: a `rate(5 minutes)` ping every 2.5 s keeps an environment warm."""
+    server = EmberProcess(tmp_path_factory.mktemp("ember-clocked"), "--clock-speed", str(CLOCK_SPEED),
+                          "--keep-alive", "4").start()
+    yield server
+    server.stop()
+
+
+def aws_client(url: str, service: str) -> Any:
+    """Any of the AWS clients Ember serves on its one endpoint, without client-side retries."""
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
 
 
 @pytest.fixture

@@ -15,14 +15,13 @@ from ember.api.authorization import Authorizer
 from ember.api.code_links import code_location
 from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
-from ember.api.responses import aws_json
+from ember.api.responses import WARNING_HEADER, aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
 from ember.core.validation import check_role, runtime_warning
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 from ember.runtimes.python_abi import abi_warning
 
-WARNING_HEADER = "X-Ember-Warning"
 log = logging.getLogger("ember.api.functions")
 
 
