@@ -10,7 +10,7 @@ from starlette.routing import Route, Router
 
 from ember.api.apigateway.operations import ApiGatewayApi
 from ember.api.apigateway.rest_operations import RestApiGatewayApi
-from ember.api.authorization import Authorizer
+from ember.api.authorization import Authorizer, Endpoint
 from ember.api.events_api import EventsApi
 from ember.api.failed_events_api import PATH as FAILED_EVENTS
 from ember.api.failed_events_api import FailedEventsApi
@@ -21,6 +21,7 @@ from ember.api.lambda_api.event_invoke_config import EventInvokeConfigApi
 from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.layers import LayersApi
 from ember.api.lambda_api.permissions import LambdaPermissions
 from ember.api.lambda_api.policy import PolicyApi
 from ember.api.lambda_api.provisioned import ProvisionedApi
@@ -49,6 +50,8 @@ from ember.triggers.rest_api_gateway import RestApiGateway
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
+LAYERS = "/2018-10-31/layers"
+LV = f"{LAYERS}/{{layer}}/versions"
 URL = "/2021-10-31/functions/{name}/url"
 EIC = "/2019-09-25/functions/{name}/event-invoke-config"
 
@@ -58,7 +61,6 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
 
     The front door sits before SigV4: function URLs and APIs are reached there, each kind's handler
     registered below (`door.register(kind, handler)`, see ember.triggers.front_door)."""
-    functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
     versions = VersionsApi(services)
@@ -67,10 +69,12 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
     policy = PolicyApi(services)
+    layers = LayersApi(services)
     urls = FunctionUrlsApi(services)
     event_configs = EventInvokeConfigApi(services)
     failed_events = FailedEventsApi(services)
     authorizer = Authorizer(services.roles, services.region)
+    functions = FunctionsApi(services, authorizer)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
     metrics = MetricsApi(services.metrics)
@@ -127,6 +131,18 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
               methods=["GET"]),
         Route("/2016-08-19/account-settings/",
               guard.account("lambda:GetAccountSettings", concurrency.account_settings), methods=["GET"]),
+        Route(LAYERS, LayerListing(guard.layer_by_arn(layers.get_by_arn),
+                                   guard.account("lambda:ListLayers", layers.list_layers)).dispatch, methods=["GET"]),
+        Route(LV, guard.layer("lambda:PublishLayerVersion", layers.publish), methods=["POST"]),
+        Route(LV, guard.account("lambda:ListLayerVersions", layers.list_versions), methods=["GET"]),
+        Route(f"{LV}/{{version}}", guard.layer("lambda:GetLayerVersion", layers.get), methods=["GET"]),
+        Route(f"{LV}/{{version}}", guard.layer("lambda:DeleteLayerVersion", layers.delete), methods=["DELETE"]),
+        Route(f"{LV}/{{version}}/policy", guard.layer("lambda:AddLayerVersionPermission", layers.add_permission),
+              methods=["POST"]),
+        Route(f"{LV}/{{version}}/policy", guard.layer("lambda:GetLayerVersionPolicy", layers.get_policy),
+              methods=["GET"]),
+        Route(f"{LV}/{{version}}/policy/{{sid}}",
+              guard.layer("lambda:RemoveLayerVersionPermission", layers.remove_permission), methods=["DELETE"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
@@ -157,6 +173,18 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
                              RestApiGateway(services.rest_apis, caller, services.region))
     door.register("execute-api", execute_api.handle)
     return door
+
+
+class LayerListing:
+    """`GET /2018-10-31/layers` is GetLayerVersionByArn with `?find=LayerVersion`, ListLayers otherwise."""
+
+    def __init__(self, by_arn: Endpoint, listing: Endpoint) -> None:
+        self.by_arn = by_arn
+        self.listing = listing
+
+    async def dispatch(self, request: Request) -> Response:
+        find = request.query_params.get("find") == "LayerVersion"
+        return await (self.by_arn(request) if find else self.listing(request))
 
 
 class RootApi:

@@ -33,9 +33,11 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
+from ember.core.function_layers import FunctionLayers
 from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.layers import LayerStore
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
 from ember.core.resource_policy import ResourcePolicies
@@ -163,7 +165,10 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
-    registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
+    code = CodeStore(config.code_dir)
+    layers = LayerStore(db, code, config.region)
+    function_layers = FunctionLayers(layers, host_url(sock))
+    registry = FunctionRegistry(db, code, config.region, function_layers)
     runtime_api = RuntimeApiServer()
     backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes, config.logs.cap_bytes)
     pools = PoolManager(backend, config.keep_alive, sessions)
@@ -181,7 +186,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     # Provisioned concurrency: stored configs are provisioned again at every start.
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
-    collector = CodeCollector(db, registry.code, pools.code_in_use)
+    collector = CodeCollector(db, registry.code, pools.code_in_use, layers)
     registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
     collector.collect()  # code left unreferenced by an earlier run
     api_store, endpoint = ApiStore(db), execute_api_endpoint(sock, config.region)  # API Gateway's APIs, both types
@@ -191,7 +196,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                         policies=ResourcePolicies(db, registry, config.region),
                         http_apis=HttpApis(api_store, config.region, endpoint),
                         rest_apis=RestApis(api_store, config.region, endpoint),
-                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1])
+                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1], layers=layers)
     services.scheduler = open_scheduler(db, config, services)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)

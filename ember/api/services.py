@@ -12,6 +12,7 @@ from ember.core.credentials import SessionCredentials
 from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.layers import LayerStore
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
@@ -41,6 +42,7 @@ class Services:
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know, as AWS does
     code_links: CodeLinks = field(default_factory=CodeLinks)  # GetFunction's presigned Code.Location
     policies: ResourcePolicies = None  # type: ignore[assignment]  # functions' resource policies (set by serve())
+    layers: LayerStore = None  # type: ignore[assignment]  # published layer versions (set by serve())
     http_apis: HttpApis = None  # type: ignore[assignment]  # API Gateway's HTTP APIs (set by serve())
     rest_apis: RestApis = None  # type: ignore[assignment]  # API Gateway's REST APIs (set by serve())
     urls: FunctionUrls = None  # type: ignore[assignment]  # function URLs' configs (set by serve())

@@ -111,6 +111,8 @@ def deploy(
     memory: int | None = typer.Option(None, help="One function: MB, default 128."),
     timeout: int | None = typer.Option(None, help="One function: seconds, default 3."),
     env: list[str] = typer.Option([], "--env", help="One function: K=V, repeatable."),
+    layer: list[str] = typer.Option([], "--layer", help="One function: a layer version ARN, repeatable, in order "
+                                                        "(later ones win)."),
     endpoint: str | None = EndpointOption,
 ) -> None:
     """Deploy a SAM or Serverless project as a stack (plan, then apply), or one function from a folder or zip."""
@@ -128,6 +130,8 @@ def deploy(
                                                   "Timeout": timeout}.items() if v is not None}
     if env:
         settings["Environment"] = {"Variables": _pairs(env)}
+    if layer:
+        settings["Layers"] = layer
     config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint),
                    lambda warning: errors.print(f"ember: warning: {warning}", markup=False))
     console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
@@ -163,6 +167,38 @@ def list_stacks(endpoint: str | None = EndpointOption) -> None:
     for row in _call(stack_rows, clients_for(endpoint_url(endpoint))):
         table.add_row(*(Text(cell) for cell in row))
     _print_table(table)
+
+
+layers_app = typer.Typer(no_args_is_help=True, help="Publish and list Lambda layers.")
+app.add_typer(layers_app, name="layers")
+
+
+@layers_app.command("publish")
+def publish_layer(
+    name: str,
+    path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
+    runtime: list[str] = typer.Option([], "--runtime", help="A compatible runtime, repeatable."),
+    architecture: list[str] = typer.Option([], "--architecture", help="x86_64 or arm64, repeatable."),
+    description: str | None = typer.Option(None, "--description"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """Publish a folder or zip as the layer's next version; prints its ARN."""
+    from ember.cli.layers import publish_layer as run_publish
+
+    if not path.exists():
+        _fail(f"no such file or folder: {path}", LOCAL_ERROR)
+    client = aws_client("lambda", endpoint_url(endpoint))
+    version = _call(run_publish, client, name, path, runtime, architecture, description)
+    console.print(f"published {version['LayerVersionArn']} ({version['Content']['CodeSize']} bytes, "
+                  f"sha256 {version['Content']['CodeSha256']})", markup=False)
+
+
+@layers_app.command("ls")
+def list_layers(endpoint: str | None = EndpointOption) -> None:
+    """List every version of every layer, newest first."""
+    from ember.cli.layers import layers_table
+
+    _print_table(_call(layers_table, aws_client("lambda", endpoint_url(endpoint))))
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events and
-their configs, failed events, roles, resource policies, function URLs, API Gateway's APIs, rules and
-schedules."""
+their configs, failed events, roles, resource policies, function URLs, API Gateway's APIs, rules,
+schedules and layers."""
 
 from __future__ import annotations
 
@@ -161,6 +161,21 @@ CREATE TABLE IF NOT EXISTS scheduler_clock (
     speed REAL NOT NULL,
     anchor_wall REAL NOT NULL,
     anchor_time REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS layer_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    info TEXT NOT NULL,
+    code TEXT NOT NULL,
+    unzipped INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    policy TEXT,
+    policy_revision TEXT,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS layer_counters (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
 );
 """
 

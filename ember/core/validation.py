@@ -18,7 +18,7 @@ from ember.errors import (
     ValidationException,
 )
 from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem, runtime_version
-from ember.runtimes.calendar import Change, blocked_message, deprecation_warning
+from ember.runtimes.deprecations import Change, blocked_message, deprecation_warning
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 HANDLER_RE = re.compile(r"^[^\s]+$")

@@ -17,7 +17,7 @@ RUNTIMES_DIR = Path(__file__).resolve().parent
 
 # Every python3.x runs on the interpreter Ember runs on, every nodejs on this machine's `node`: a runtime newer
 # than what really runs says so in its log (the bootstraps compare AWS_EXECUTION_ENV with their own version).
-# Deprecated runtimes AWS still lets functions be created on (ember.runtimes.calendar) run the same way, older
+# Deprecated runtimes AWS still lets functions be created on (ember.runtimes.deprecations) run the same way, older
 # than what runs: deploying one warns and names what runs.
 PYTHON_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 NODE_RUNTIMES = ("nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")

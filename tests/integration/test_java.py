@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BIN, wait_for
+from conftest import BIN, make_zip, wait_for
 
 from ember.runtimes import runtime_version
 from ember.runtimes.jdks import jdk_for
@@ -138,6 +138,23 @@ def test_a_handler_packaged_as_a_jar_in_lib(client, deploy, java_files):
             archive.writestr(path, data)
     name = deploy({"lib/handler.jar": jar.getvalue()}, runtime="java17", handler="example.Plain::shout", memory=512)
     assert invoke(client, name, "jar")[1] == "JAR"
+
+
+def test_a_handler_in_a_layers_java_lib(client, deploy, java_files):
+    """AWS puts a layer's java/lib/*.jar on the classpath: here the whole handler comes from the layer."""
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        for path, data in java_files.items():
+            archive.writestr(path, data)
+    layer = client.publish_layer_version(LayerName="java-handlers",
+                                         Content={"ZipFile": make_zip({"java/lib/handler.jar": jar.getvalue()})})
+    try:
+        name = deploy({"README": "the handler is in the layer"}, runtime="java17", handler="example.Plain::shout",
+                      memory=512)
+        client.update_function_configuration(FunctionName=name, Layers=[layer["LayerVersionArn"]])
+        assert invoke(client, name, "layer")[1] == "LAYER"
+    finally:
+        client.delete_layer_version(LayerName="java-handlers", VersionNumber=layer["Version"])
 
 
 def test_the_heap_runs_out_before_the_cgroup_kills_the_jvm(client, deploy, java_files):

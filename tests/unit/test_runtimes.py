@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ember.runtimes import NODE, SUPPORTED_RUNTIMES, runtime_command, runtime_version
+from ember.runtimes import NODE, RUNTIMES_DIR, SUPPORTED_RUNTIMES, runtime_command, runtime_version
 from ember.runtimes.jdks import jdk_for
 
 
@@ -41,3 +41,10 @@ def test_init_start_names_the_jdk_that_runs(runtime):
 
 def test_a_custom_runtime_names_its_generation():
     assert runtime_version("provided.al2023") == "provided:al2023.v1"
+
+
+def test_no_module_of_the_runtimes_folder_shadows_the_standard_library():
+    """The folder is /var/runtime, on an exec'd Python runtime's PYTHONPATH as on AWS: a `calendar.py` there
+    would be what `import calendar` (botocore's email parsing) finds, and every boto3 import would fail."""
+    shadowing = {path.stem for path in RUNTIMES_DIR.glob("*.py")} & set(sys.stdlib_module_names)
+    assert not shadowing, shadowing

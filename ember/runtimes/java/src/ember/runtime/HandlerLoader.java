@@ -40,19 +40,25 @@ final class HandlerLoader {
         return isStream(method) ? streamHandler(target, method) : new PojoHandler(target, method, loader);
     }
 
-    /** Lambda's layout: classes at the root of the package, libraries in lib/*.jar. */
+    /** Lambda's layout: classes at the root of the package, libraries in lib/*.jar, then the layers' java/lib/*.jar
+     *  (at /opt, or where _EMBER_OPT_DIR says in a sandbox without a mount namespace). */
     private static ClassLoader taskClassLoader(Path taskRoot) throws IOException {
         List<URL> urls = new ArrayList<>();
         urls.add(taskRoot.toUri().toURL());
-        Path lib = taskRoot.resolve("lib");
-        if (Files.isDirectory(lib)) {
-            try (Stream<Path> jars = Files.list(lib)) {
-                for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
-                    urls.add(jar.toUri().toURL());
-                }
+        addJars(urls, taskRoot.resolve("lib"));
+        addJars(urls, Path.of(System.getenv().getOrDefault("_EMBER_OPT_DIR", "/opt"), "java", "lib"));
+        return new URLClassLoader(urls.toArray(new URL[0]), HandlerLoader.class.getClassLoader());
+    }
+
+    private static void addJars(List<URL> urls, Path lib) throws IOException {
+        if (!Files.isDirectory(lib)) {
+            return;
+        }
+        try (Stream<Path> jars = Files.list(lib)) {
+            for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                urls.add(jar.toUri().toURL());
             }
         }
-        return new URLClassLoader(urls.toArray(new URL[0]), HandlerLoader.class.getClassLoader());
     }
 
     /** The public method of that name with the most parameters among the shapes Lambda accepts. */
