@@ -240,10 +240,6 @@ def test_a_serverless_project_deploys_with_the_frameworks_names_and_warms(server
 def test_a_multi_function_sam_app_deploys(server, lam, tmp_path):
     """Globals, an Api and an HttpApi event, two schedules, a layer, AutoPublishAlias with provisioned concurrency,
     a function URL, an async config, and resources Ember does not run."""
-    try:
-        lam.list_layers()
-    except lam.exceptions.ClientError:
-        pytest.skip("layers (the app's CommonLayer) are served once branch `layers` lands")
     folder = project(tmp_path, "sam-shop", UNIT_DATA)
     result = ember(server, "deploy", str(folder))
     assert result.returncode == 0, result.stderr
