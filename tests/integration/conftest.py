@@ -227,11 +227,21 @@ def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None)
 @pytest.fixture(scope="session", params=["zygote", "exec"])
 def ember(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
     """The shared server, once with environments forked from the zygote and once exec'ing a fresh
-    interpreter each: every behaviour test that uses it runs both ways."""
+    interpreter each: every behaviour test that uses it runs both ways (but those marked `one_mode`)."""
     zygote = "on" if request.param == "zygote" else "off"
     server = EmberProcess(tmp_path_factory.mktemp("ember-data"), "--zygote", zygote).start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `one_mode` runs on the zygote server only: its functions aren't Python, and every other
+    runtime execs its interpreter or `bootstrap` whatever `--zygote` says (local.sandbox's `_exec_argv`)."""
+    twice = [item for item in items if item.get_closest_marker("one_mode") is not None
+             and getattr(item, "callspec", None) is not None and item.callspec.params.get("ember") == "exec"]
+    if twice:
+        config.hook.pytest_deselected(items=twice)
+        items[:] = [item for item in items if item not in set(twice)]
 
 
 CLOCK_SPEED = 120  # the scheduler of the `clocked` server: 1 s of wall time is 2 minutes

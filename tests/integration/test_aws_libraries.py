@@ -30,7 +30,7 @@ exports.handler = async (event) => {
 };
 """
 EXECUTABLE = {"bootstrap": 0o755}
-CALLERS = ("boto3", "javascript-v3", "java-v2", "go-v2")
+CALLERS = ("boto3", *(pytest.param(sdk, marks=pytest.mark.one_mode) for sdk in ("javascript-v3", "java-v2", "go-v2")))
 
 
 def caller_code(sdk: str) -> tuple[str, str, int, bytes]:
@@ -86,6 +86,7 @@ HTTP_EVENT = {"version": "2.0", "routeKey": "GET /hello", "rawPath": "/hello", "
                                  "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 1767225600000}}
 
 
+@pytest.mark.one_mode
 @pytest.mark.parametrize("library", ["aws-lambda-go", "aws-lambda-java-events"])
 def test_the_event_libraries_types_map_an_http_api_event(client, deploy, library):
     if library == "aws-lambda-go":

@@ -17,6 +17,8 @@ from conftest import BIN, make_zip, wait_for
 from ember.runtimes import runtime_version
 from ember.runtimes.jdks import jdk_for
 
+pytestmark = pytest.mark.one_mode  # no Python function: --zygote changes nothing here
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
 

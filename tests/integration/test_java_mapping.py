@@ -13,7 +13,7 @@ import pytest
 from aws_libraries import java_ric_files
 from conftest import ROLE, make_zip
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.one_mode]  # no Python function: --zygote changes nothing
 
 # What a function built on aws-lambda-java-core and -events carries in lib/; the runtime brings the rest.
 FUNCTION_LIBS = ("lib/aws-lambda-java-core-", "lib/aws-lambda-java-events-", "lib/joda-time-")

@@ -10,6 +10,8 @@ import re
 import pytest
 from test_streaming import read_stream
 
+pytestmark = pytest.mark.one_mode  # no Python function: --zygote changes nothing here
+
 CONTEXT = """exports.handler = async (event, context) => ({
   requestId: context.awsRequestId, arn: context.invokedFunctionArn, name: context.functionName,
   memory: context.memoryLimitInMB, remaining: context.getRemainingTimeInMillis(),

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from conftest import BIN
 
+pytestmark = pytest.mark.one_mode  # every bootstrap is exec'd (awslambdaric too) whatever --zygote says
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 TUTORIAL_BOOTSTRAP = """#!/bin/bash

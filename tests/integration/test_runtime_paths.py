@@ -74,7 +74,7 @@ def java_zip(classes: Path, style: str) -> bytes:
                      if c.name.startswith((style, "Uid"))})
 
 
-@pytest.fixture(params=PATHS)
+@pytest.fixture(params=[pytest.param(path, marks=() if path == "python" else pytest.mark.one_mode) for path in PATHS])
 def runtime_function(request, client):
     """Creates functions of one runtime path; deleted after the test."""
     created = []
