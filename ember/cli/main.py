@@ -139,21 +139,50 @@ def deploy(
 
 
 def _deploy_stack(project: Path, stack: str | None, overrides: list[str], stage: str | None, params: list[str],
-                  dry_run: bool, endpoint: str | None) -> None:
+                  dry_run: bool, endpoint: str | None, dev: bool = False) -> None:
+    """`ember deploy` of a project once, or `ember dev` of it (deploy, then follow and redeploy until Ctrl-C)."""
     from ember.apps.apply import ApplyError
+    from ember.cli.dev import run_dev
     from ember.cli.stack_deploy import StackOptions, deploy_stack
+    from ember.cli.stack_session import StackSession
     from ember.errors import TemplateError
 
     settings = StackOptions(stack, _parameter_overrides(overrides), {"stage": stage} if stage else {},
                             _pairs(params, "--param"), dry_run)
     try:
-        _call(deploy_stack, project, settings, endpoint_url(endpoint), console, errors)
+        _call(run_dev if dev else deploy_stack, StackSession(project, settings, endpoint_url(endpoint)), console,
+              errors)
     except TemplateError as exc:
         _fail(str(exc), LOCAL_ERROR)
     except ApplyError as exc:
         for failure in exc.undo_failures:
             errors.print(f"ember: could not undo {failure}", markup=False)
         _fail(f"deploy failed: {exc}", API_ERROR)
+
+
+@app.command("dev")
+def dev_command(
+    path: Path = typer.Argument(Path("."), help="A SAM template or serverless.yml, or the folder holding one."),
+    template: Path | None = typer.Option(None, "--template", "-t", help="The template or serverless.yml."),
+    stack: str | None = typer.Option(None, "--stack", help="Stack name (as for deploy)."),
+    parameter_overrides: list[str] = typer.Option([], "--parameter-overrides",
+                                                  help="A template's Parameters: K=V (as for deploy)."),
+    stage: str | None = typer.Option(None, "--stage", help="serverless.yml's stage (default: its own, else dev)."),
+    param: list[str] = typer.Option([], "--param", help="serverless.yml's ${param:K}: K=V, repeatable."),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """Deploy the project, print its URLs, then follow every function's logs in one stream and redeploy only what
+    changed each time a file is saved, until Ctrl-C (the stack stays deployed)."""
+    from ember.cli.deploy import project_file
+
+    target = template or path
+    if not target.exists():
+        _fail(f"no such file or folder: {target}", LOCAL_ERROR)
+    project = template if template is not None else _call(project_file, path)
+    if project is None:
+        _fail(f"{path} holds no template.yaml or serverless.yml: ember dev runs a SAM or Serverless project "
+              "(ember deploy takes a folder of code)", LOCAL_ERROR)
+    _deploy_stack(project, stack, parameter_overrides, stage, param, False, endpoint, dev=True)
 
 
 @app.command("stacks")
