@@ -139,5 +139,6 @@ def _what(step: Step) -> str:
 
 
 def _ms(start: float, end: float) -> str:
-    return f"{(end - start) * 1000:.0f} ms"
+    ms = (end - start) * 1000
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
 

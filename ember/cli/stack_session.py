@@ -28,7 +28,8 @@ class StackOptions:
 
 class StackSession:
     """Zips are built once per code source and kept (with their digests) until `forget` says the source
-    changed on disk, so a plan after one edit zips one folder."""
+    changed on disk, so a plan after one edit zips one folder. The zip forgotten is kept too (one per source):
+    it is what the server runs until the new one is applied, and what a rollback would put back."""
 
     def __init__(self, file: Path, settings: StackOptions, endpoint: str) -> None:
         self.file = file
@@ -37,6 +38,7 @@ class StackSession:
         self.clients = Clients.make(lambda service: aws_client(service, endpoint))
         self._zips: dict[CodeSource, bytes] = {}
         self._digests: dict[CodeSource, str] = {}
+        self._previous: dict[CodeSource, tuple[str, bytes]] = {}  # the zip before the last `forget`, by digest
 
     def load(self, known_ids: Mapping[str, str]) -> Stack:
         """The stack the file describes now (raises TemplateError, one line)."""
@@ -59,8 +61,9 @@ class StackSession:
 
     def forget(self, sources: Iterable[CodeSource]) -> None:
         for source in sources:
-            self._zips.pop(source, None)
-            self._digests.pop(source, None)
+            zipped, digest = self._zips.pop(source, None), self._digests.pop(source, None)
+            if zipped is not None and digest is not None:
+                self._previous[source] = (digest, zipped)
 
     def plan(self, stack: Stack, deployed: Deployed) -> Plan:
         return plan(stack, deployed, self.digest)
@@ -71,4 +74,6 @@ class StackSession:
         def replan(ids: dict[str, str]) -> tuple[Stack, Plan]:
             again = self.load(ids)
             return again, self.plan(again, deployed)
-        return apply(self.clients, stack, deployed, the_plan, self.zip_of, replan, on_step)
+        held = {**dict(self._previous.values()), **{self._digests[s]: z for s, z in self._zips.items()
+                                                     if s in self._digests}}
+        return apply(self.clients, stack, deployed, the_plan, self.zip_of, replan, on_step, held)

@@ -20,7 +20,8 @@ from conftest import BIN, EmberProcess, lambda_client, wait_for, wait_for_record
 
 DATA = Path(__file__).parent / "data" / "apps"
 RELOAD_BOUND_S = 5.0  # generous: CI machines are loaded; bench/dev_reload.py is where 300 ms is judged
-GREET = "import json\n\n\ndef handler(event, context):\n    return {{\"statusCode\": 200, \"body\": json.dumps({{\"greeting\": \"{}\"}})}}\n"
+GREET = ('import json\n\n\ndef handler(event, context):\n'
+         '    return {{"statusCode": 200, "body": json.dumps({{"greeting": "{}"}})}}\n')
 
 
 class DevProcess:
@@ -160,8 +161,8 @@ def test_a_template_edit_applies(dev, project, lam):
     count = function_name(dev, "CountFunction")
     mark = len(dev.lines)
     template = project / "template.yaml"
-    template.write_text(template.read_text().replace(
-        "      CodeUri: count/\n", "      CodeUri: count/\n      Environment:\n        Variables:\n          MODE: dev\n"))
+    variables = "      Environment:\n        Variables:\n          MODE: dev\n"
+    template.write_text(template.read_text().replace("      CodeUri: count/\n", f"      CodeUri: count/\n{variables}"))
     dev.wait_line(r"\| template\.yaml: CountFunction: update configuration \(Environment\)", after=mark)
     assert lam.get_function_configuration(FunctionName=count)["Environment"]["Variables"] == {"MODE": "dev"}
     mark = len(dev.lines)
