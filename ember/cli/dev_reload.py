@@ -39,6 +39,7 @@ class Reloader:
         self.live = live
         self.stream = stream
         self.checks = SyntaxCheck()
+        session.clients.lambda_.get_waiter("function_updated_v2")  # botocore loads waiters' model once: not at a save
 
     def reload(self, change: Change) -> bool:
         """Apply what `change` changed; whether the stack's shape may have changed (its URLs, its code folders)."""
