@@ -25,35 +25,54 @@ def run_dev(session: StackSession, out: Console, err: Console) -> None:
     """Until SIGINT; the first deploy's errors are raised as `ember deploy` raises them, later ones reported."""
     first = deploy_stack(session, out, err)
     live = Live(first.stack, session.read(first.stack) if first.plan.changed else first.deployed)
-    urls = _print_urls(out, session, live, [])
-    stream = DevStream(out)
-    tail = LogTail(aws_client("logs", session.endpoint), stream)
-    tail.follow(f.name for f in live.stack.functions)
-    reloader = Reloader(session, live, stream)
-    changes: queue.Queue[Change] = queue.Queue()
-    watcher = _watch(WatchTargets.of(live.stack), changes, stream, session.file)
-    tail.start()
-    stopping = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())  # a reload under way finishes first
-    try:
-        while not stopping.is_set():
-            try:
-                change = _merged(changes, changes.get(timeout=0.1))
-            except queue.Empty:
-                continue
-            if reloader.reload(change):
-                targets = WatchTargets.of(reloader.live.stack)
-                if targets != watcher.targets:
-                    watcher.stop()
-                    watcher = _watch(targets, changes, stream, session.file)
-                tail.follow(f.name for f in reloader.live.stack.functions)
-                urls = _print_urls(out, session, reloader.live, urls)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        watcher.stop()
-        tail.stop()
-    name = reloader.live.stack.name
-    stream.info(f"stopped; {name} stays deployed and serving (`ember rm --stack {name}` removes it)")
+    DevLoop(session, live, out).run()
+
+
+class DevLoop:
+    """The log tail and the watcher in their threads; the main thread applies each batch of changes."""
+
+    def __init__(self, session: StackSession, live: Live, out: Console) -> None:
+        self.session = session
+        self.out = out
+        self.urls = _print_urls(out, session, live, [])
+        self.stream = DevStream(out)
+        self.tail = LogTail(aws_client("logs", session.endpoint), self.stream)
+        self.tail.follow(f.name for f in live.stack.functions)
+        self.reloader = Reloader(session, live, self.stream)
+        self.changes: queue.Queue[Change] = queue.Queue()
+        self.watcher = _watch(WatchTargets.of(live.stack), self.changes, self.stream, session.file)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        self.tail.start()
+        previous = signal.signal(signal.SIGINT, lambda *_: self.stopping.set())  # a reload under way finishes first
+        try:
+            while not self.stopping.is_set():
+                try:
+                    change = _merged(self.changes, self.changes.get(timeout=0.1))
+                except queue.Empty:
+                    continue
+                if self.reloader.reload(change):
+                    self._reshaped()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.watcher.stop()
+            self.tail.stop()
+        name = self.reloader.live.stack.name
+        self.stream.info(f"stopped; {name} stays deployed and serving (`ember rm --stack {name}` removes it)")
+
+    def _reshaped(self) -> None:
+        """After a template edit: watch the code folders it names now, follow its functions, show new URLs."""
+        live = self.reloader.live
+        targets = WatchTargets.of(live.stack)
+        if targets != self.watcher.targets:
+            self.watcher.stop()
+            self.watcher = _watch(targets, self.changes, self.stream, self.session.file)
+        self.tail.follow(f.name for f in live.stack.functions)
+        try:
+            self.urls = _print_urls(self.out, self.session, live, self.urls)
+        except Exception as exc:  # the URLs are news, not the loop's reason to live
+            self.stream.error(f"reading the stack's URLs: {type(exc).__name__}: {exc}")
 
 
 def _watch(targets: WatchTargets, changes: queue.Queue[Change], stream: DevStream, project: Path) -> ProjectWatcher:
