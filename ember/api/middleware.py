@@ -102,7 +102,7 @@ class AwsApiMiddleware:
 
     def _exempt(self, request: Request) -> bool:
         """No signature needed: --auth none, open metrics/info, or a download this server presigned."""
-        path = request.url.path
+        path = request.scope["path"]
         if self.credentials is None or path in self.unsigned:
             return True
         if path.startswith(PUBLIC_PREFIX) and self.code_links is not None:
@@ -117,13 +117,13 @@ class AwsApiMiddleware:
             return receive
         _, service = api_of(scope["method"], scope["path"], request.headers)
         region = expected_region(service, self.region) if self.region else None
-        sigv4.precheck(request.headers, self.keys, service, region)  # an unsigned body is never read
+        prechecked = sigv4.precheck(request.headers, self.keys, service, region)  # an unsigned body is never read
         body = await request.body()
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
         host = request.headers.get("host", "localhost")
         url = f"http://{host}{raw_path.decode('latin-1')}" + (f"?{query.decode('latin-1')}" if query else "")
-        key = sigv4.verify(scope["method"], url, request.headers, body, self.keys, service, region)
+        key = sigv4.verify_prechecked(scope["method"], url, request.headers, body, prechecked)
         session = self.keys.session(key, request.headers.get("x-amz-security-token"))
         if session is not None:
             scope["state"]["session"] = session

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -37,7 +38,13 @@ def verify(method: str, url: str, headers: Mapping[str, str], body: bytes, crede
     `url` must carry the path exactly as sent (still percent-encoded) and the raw query string.
     `service` and `region`, when given, are what the credential scope must name.
     """
-    match, secret = precheck(headers, credentials, service, region)
+    return verify_prechecked(method, url, headers, body, precheck(headers, credentials, service, region))
+
+
+def verify_prechecked(method: str, url: str, headers: Mapping[str, str], body: bytes,
+                      prechecked: tuple[re.Match[str], str]) -> str:
+    """`verify` for a request that passed `precheck` before its body was read (checked once, not twice)."""
+    match, secret = prechecked
     timestamp = headers.get("x-amz-date", "")
     expected = _signature(method, url, headers, body, match, secret, timestamp)
     if not hmac.compare_digest(expected, match["signature"]):
@@ -130,11 +137,17 @@ def _check_scope(match: re.Match[str], service: str | None, region: str | None) 
 
 
 def _check_clock(timestamp: str) -> None:
+    # By hand rather than strptime, which cost ~3% of the server's CPU per signed call.
+    if len(timestamp) != 16 or timestamp[8] != "T" or timestamp[15] != "Z" \
+            or not (timestamp[:8] + timestamp[9:15]).isdigit():
+        raise InvalidSignatureException("Missing or malformed X-Amz-Date header.")
+    t = timestamp
     try:
-        signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        signed_at = datetime(int(t[:4]), int(t[4:6]), int(t[6:8]), int(t[9:11]), int(t[11:13]), int(t[13:15]),
+                             tzinfo=UTC)
     except ValueError as exc:
         raise InvalidSignatureException("Missing or malformed X-Amz-Date header.") from exc
-    skew = abs((datetime.now(UTC) - signed_at).total_seconds())
+    skew = abs(time.time() - signed_at.timestamp())
     if skew > MAX_SKEW_S:
         raise InvalidSignatureException(f"Signature expired: {timestamp} is now earlier or later than "
                                         "15 minutes from the current time.")
