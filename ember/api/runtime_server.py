@@ -7,8 +7,7 @@ public API's guarded protocol: keep-alive; pipelined requests answered in order 
 meanwhile); `Expect: 100-continue`; trailers; a body over the limit refused as soon as its length
 says so, the rest read and dropped; read deadlines — a head within HEAD_TIMEOUT_S of its first
 byte, a body pausing at most BODY_IDLE_S (a streamed one is bounded by its function's timeout),
-an idle connection kept KEEP_ALIVE_S. One sweep a second closes what is past its deadline, so no
-request pays for a timer.
+an idle connection kept KEEP_ALIVE_S (checked by ember.api.deadlines' sweep: no request pays for a timer).
 """
 
 from __future__ import annotations
@@ -18,11 +17,13 @@ import logging
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 
 import httptools
 
+from ember.api.deadlines import Deadlines
 from ember.api.guarded_protocol import BODY_IDLE_S, HEAD_TIMEOUT_S
 from ember.api.runtime_api import (
     BODY_LIMIT,
@@ -36,8 +37,8 @@ from ember.api.runtime_api import (
 from ember.execution.backend import RuntimeEndpoint
 
 log = logging.getLogger("ember.runtime_api")
+BACKLOG = 100
 KEEP_ALIVE_S = 3600.0  # between requests, as long as any call runs (900 s at most) and then some
-SWEEP_S = 1.0
 REASONS = {100: b"Continue", 200: b"OK", 202: b"Accepted", 400: b"Bad Request", 403: b"Forbidden",
            404: b"Not Found", 405: b"Method Not Allowed", 413: b"Request Entity Too Large",
            500: b"Internal Server Error"}
@@ -47,53 +48,56 @@ UNPARSEABLE = (400, [(b"content-type", b"application/json")],
 
 
 class Listener:
-    """A listening socket bound to one environment."""
+    """A listening socket bound to one environment, accepting by itself rather than through asyncio's
+    Server: in Python 3.11 a connection accepted just before Server.close() trips an assertion while
+    its transport is half built, and that transport leaks its socket (seen when a runtime connects
+    as its environment is destroyed)."""
 
-    def __init__(self, server: asyncio.AbstractServer, address: str) -> None:
-        self.server = server
-        self.address = address
+    def __init__(self, sock: socket.socket, connect: Callable[[], RuntimeConnection]) -> None:
+        host, port = sock.getsockname()[:2]
+        self.address = f"{host}:{port}"
+        self._sock = sock
+        self._connect = connect
+        self._accepting: set[asyncio.Task[object]] = set()
+        self._loop = asyncio.get_running_loop()
+        sock.setblocking(False)
+        sock.listen(BACKLOG)
+        self._loop.add_reader(sock.fileno(), self._accept)
 
     def close(self) -> None:
-        self.server.close()
+        if self._sock.fileno() >= 0:
+            self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+
+    def _accept(self) -> None:
+        for _ in range(BACKLOG):
+            try:
+                conn, _ = self._sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+            except OSError:
+                log.exception("Runtime API listener %s could not accept", self.address)
+                return
+            task = self._loop.create_task(self._loop.connect_accepted_socket(self._connect, conn))
+            self._accepting.add(task)
+            task.add_done_callback(self._accepted)
+
+    def _accepted(self, task: asyncio.Task[object]) -> None:
+        self._accepting.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("Runtime API connection on %s failed: %s", self.address, task.exception())
 
 
 class RuntimeApiServer:
     """Opens each environment's listener; all their connections share one deadline sweep."""
 
     def __init__(self) -> None:
-        self.connections = Connections()
+        self.connections = Deadlines()
 
     async def open(self, env: RuntimeEndpoint, sock: socket.socket | None = None) -> Listener:
         """Serve `env`'s Runtime API on `sock` (opened inside its sandbox), else on a free loopback port."""
-        sock = sock or _loopback_socket()
-        host, port = sock.getsockname()[:2]
         connections = self.connections
-        server = await asyncio.get_running_loop().create_server(lambda: RuntimeConnection(env, connections),
-                                                                sock=sock)
-        return Listener(server, f"{host}:{port}")
-
-
-class Connections:
-    """Every open Runtime API connection, swept once a second while there are any."""
-
-    def __init__(self) -> None:
-        self.open: set[RuntimeConnection] = set()
-        self._sweep: asyncio.TimerHandle | None = None
-
-    def add(self, connection: RuntimeConnection) -> None:
-        self.open.add(connection)
-        if self._sweep is None:
-            self._sweep = asyncio.get_running_loop().call_later(SWEEP_S, self.sweep)
-
-    def discard(self, connection: RuntimeConnection) -> None:
-        self.open.discard(connection)
-
-    def sweep(self) -> None:
-        """Close every connection past its deadline."""
-        now = time.monotonic()
-        for connection in [c for c in self.open if c.deadline is not None and c.deadline <= now]:
-            connection.expire()
-        self._sweep = asyncio.get_running_loop().call_later(SWEEP_S, self.sweep) if self.open else None
+        return Listener(sock or _loopback_socket(), lambda: RuntimeConnection(env, connections))
 
 
 @dataclass(slots=True)
@@ -113,7 +117,7 @@ class _Incoming:
 class RuntimeConnection(asyncio.Protocol):
     """One connection of a runtime; `deadline` (monotonic) is when the sweep closes it, None: never."""
 
-    def __init__(self, env: RuntimeEndpoint, connections: Connections) -> None:
+    def __init__(self, env: RuntimeEndpoint, connections: Deadlines) -> None:
         self.env = env
         self.connections = connections
         self.parser = httptools.HttpRequestParser(self)
@@ -149,7 +153,6 @@ class RuntimeConnection(asyncio.Protocol):
             self._close()
 
     def expire(self) -> None:
-        self.deadline = None
         self._close()
 
     # httptools' callbacks, in the order a request arrives
@@ -328,3 +331,4 @@ def _loopback_socket() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
+

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
-from ember.api import runtime_server
+from ember.api import deadlines, runtime_server
 from ember.api.runtime_api import BODY_LIMIT
 from ember.execution.model import Invocation
 from ember.execution.violations import InvalidRequestID, InvalidStateTransition, PayloadTooLarge
@@ -100,7 +98,8 @@ def test_next_waits_for_its_event_and_the_response_follows_on_the_same_connectio
     (status, headers, body), accepted, calls = run(scenario)
     assert (status, body) == (200, b'{"n": 1}')
     assert headers["lambda-runtime-aws-request-id"] == "r1" and headers["lambda-runtime-deadline-ms"] == "123"
-    assert headers["lambda-runtime-invoked-function-arn"] == "arn:x" and headers["lambda-runtime-client-context"] == "{}"
+    assert headers["lambda-runtime-invoked-function-arn"] == "arn:x"
+    assert headers["lambda-runtime-client-context"] == "{}"
     assert "date" in headers and "connection" not in headers
     assert accepted[0] == 202 and json.loads(accepted[2]) == {"status": "OK"}
     assert calls == [("next",), ("response", "r1", b'"done"')]
@@ -198,7 +197,7 @@ def test_an_unparseable_request_is_400_and_the_connection_closes():
 
 def test_a_head_that_stops_arriving_is_closed_but_a_waiting_next_is_not(monkeypatch):
     monkeypatch.setattr(runtime_server, "HEAD_TIMEOUT_S", 0.2)
-    monkeypatch.setattr(runtime_server, "SWEEP_S", 0.05)
+    monkeypatch.setattr(deadlines, "SWEEP_S", 0.05)
 
     async def scenario(endpoint, reader, writer):
         host, port = writer.get_extra_info("peername")[:2]
@@ -213,3 +212,20 @@ def test_a_head_that_stops_arriving_is_closed_but_a_waiting_next_is_not(monkeypa
 
     closed, (status, _, _) = run(scenario)
     assert closed == b"" and status == 200
+
+
+def test_a_connection_accepted_as_its_listener_closes_is_still_served():
+    async def main():
+        endpoint = Endpoint()
+        listener = await runtime_server.RuntimeApiServer().open(endpoint)
+        host, port = listener.address.split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        listener._accept()  # the listener takes the connection (as its reader would) ...
+        listener.close()  # ... and its environment is destroyed before the connection is set up
+        writer.write(post("/invocation/r1/response", b"1"))
+        try:
+            return (await asyncio.wait_for(read_response(reader), 5))[0]
+        finally:
+            writer.close()
+
+    assert asyncio.run(main()) == 202
