@@ -105,7 +105,8 @@ def report(results: dict[str, list[float]]) -> None:
               f"({med[f'{name}_warm_ms'] / med[f'{name}_bare_ms']:.2f}x bare), throughput {med[f'{name}_rps']:.0f}/s "
               f"({med[f'{name}_rps'] / med['bare_rps']:.3f}x bare {med['bare_rps']:.0f}/s)")
     print(f"candidate/base: cpu {med['candidate_cpu_ms'] / med['base_cpu_ms']:.3f}x, "
-          f"warm {med['candidate_warm_ms'] / med['base_warm_ms']:.3f}x, rps {med['candidate_rps'] / med['base_rps']:.3f}x")
+          f"warm {med['candidate_warm_ms'] / med['base_warm_ms']:.3f}x, "
+          f"rps {med['candidate_rps'] / med['base_rps']:.3f}x")
 
 
 if __name__ == "__main__":
