@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ember.api import deadlines, runtime_server
+from ember.api import deadlines, runtime_listener, runtime_server
 from ember.api.runtime_api import BODY_LIMIT
 from ember.execution.model import Invocation
 from ember.execution.violations import InvalidRequestID, InvalidStateTransition, PayloadTooLarge
@@ -74,7 +74,7 @@ def run(scenario):
     """Run `scenario(endpoint, reader, writer)` against a listener serving one Endpoint."""
     async def main():
         endpoint = Endpoint()
-        listener = await runtime_server.RuntimeApiServer().open(endpoint)
+        listener = await runtime_listener.RuntimeApiServer().open(endpoint)
         host, port = listener.address.split(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         try:
@@ -217,7 +217,7 @@ def test_a_head_that_stops_arriving_is_closed_but_a_waiting_next_is_not(monkeypa
 def test_a_connection_accepted_as_its_listener_closes_is_still_served():
     async def main():
         endpoint = Endpoint()
-        listener = await runtime_server.RuntimeApiServer().open(endpoint)
+        listener = await runtime_listener.RuntimeApiServer().open(endpoint)
         host, port = listener.address.split(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         listener._accept()  # the listener takes the connection (as its reader would) ...
