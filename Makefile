@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 	ldconfig -p | grep -q 'libseccomp\.so\.2 ' || (apt-get update && apt-get install -y libseccomp2)  # pyseccomp loads it: the environments' seccomp filter
 	touch $(STAMP)
 
-java: $(STAMP)  # the Java runtimes, where there is a JDK: Gson from Debian, Ember's Java bootstrap compiled once
-	! command -v javac >/dev/null || test -f /usr/share/java/gson.jar || (apt-get update && apt-get install -y libgoogle-gson-java)
+java: $(STAMP)  # the Java runtimes, where there is a JDK: Ember's Java bootstrap compiled once against AWS's aws-lambda-java-serialization (Maven fetches it)
+	! command -v javac >/dev/null || command -v mvn >/dev/null || (apt-get update && apt-get install -y maven)
 	! command -v javac >/dev/null || $(BIN)/python -c 'from ember.runtimes.jvm import built_runtime; built_runtime()'
 
 node-sdk:  # AWS's JavaScript SDK v3, preinstalled for Node.js functions at /var/runtime/node_modules (where there is npm)
@@ -31,7 +31,7 @@ test: install
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java  # again: an apt upgrade of the JDK above makes the class-data archive stale, and this rebuilds it
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
-	for lib in go-aws rust java-aws java-sdk; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
+	for lib in go-aws rust java-aws java-sdk python-web; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
 	$(BIN)/ruff check ember tests  # lint (configured in pyproject.toml)
 	$(BIN)/mypy  # types: ember, strict for ember.core and ember.api (pyproject.toml)
 	$(BIN)/python -m pytest tests

@@ -87,6 +87,10 @@ class EmberServer:
             "lambda", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="bench",
             aws_secret_access_key="bench", config=Config(retries={"total_max_attempts": 1}, read_timeout=60))
 
+    @property
+    def data_dir(self) -> Path:
+        return Path(self._tmp.name)
+
     def invoke_path(self, name: str) -> str:
         return f"/2015-03-31/functions/{name}/invocations"
 

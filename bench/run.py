@@ -14,11 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import async_events
 import cold_start
 import density
 import fibonacci
 import freezer
 import harness
+import http_triggers
 import init_burst
 import many_functions
 import runtimes
@@ -29,8 +31,10 @@ import warm_latency
 
 # density last: its 1,000 environments leave the load average high for a minute
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
-              "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes, "many_functions": many_functions,
-              "server_cpu": server_cpu, "sigv4_verify": sigv4_verify, "density": density}
+              "http_triggers": http_triggers, "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes,
+              "many_functions": many_functions, "server_cpu": server_cpu, "sigv4_verify": sigv4_verify,
+              "async_events": async_events,
+              "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 # (metric, candidate, baseline, percentile): ratio = percentile(candidate) / percentile(baseline), same run
@@ -47,6 +51,14 @@ RATIOS = [
     ("ratio_warm_invoke_over_bare_post_p99", "warm_invoke_ms", "bare_uvicorn_post_ms", 99),
     ("ratio_warm_frozen_over_unfrozen_p50", "warm_invoke_frozen_ms", "warm_invoke_unfrozen_ms", 50),
     ("ratio_throughput_over_bare_p50", "throughput_rps", "bare_uvicorn_rps", 50),
+    ("ratio_function_url_over_invoke_rps_p50", "http_function_url_rps", "http_direct_invoke_rps", 50),
+    ("ratio_function_url_over_bare_rps_p50", "http_function_url_rps", "http_bare_uvicorn_rps", 50),
+    ("ratio_function_url_over_invoke_latency_p50", "http_function_url_p50_ms", "http_direct_invoke_p50_ms", 50),
+    ("ratio_http_api_over_invoke_rps_p50", "http_api_rps", "http_direct_invoke_rps", 50),
+    ("ratio_http_api_over_bare_rps_p50", "http_api_rps", "http_bare_uvicorn_rps", 50),
+    ("ratio_http_api_over_invoke_latency_p50", "http_api_p50_ms", "http_direct_invoke_p50_ms", 50),
+    ("ratio_async_enqueue_over_sync_invoke_p50", "async_enqueue_rps", "sync_invoke_rps", 50),
+    ("ratio_async_drain_over_sync_invoke_p50", "async_drain_rps", "sync_invoke_rps", 50),
     ("ratio_server_cpu_signed_over_unsigned_p50", "server_cpu_per_signed_call_ms", "server_cpu_per_unsigned_call_ms",
      50),
     ("ratio_sigv4_verify_over_botocore_plain_p50", "sigv4_verify_us", "sigv4_botocore_plain_us", 50),

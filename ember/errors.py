@@ -18,6 +18,11 @@
     │   ├── ServiceException                    500
     │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
+    │   ├── EventsResourceNotFound              400 (EventBridge's ResourceNotFoundException: JSON 1.1 says 400)
+    │   ├── EventsLimitExceeded                 400 (EventBridge's LimitExceededException)
+    │   ├── NotFoundException                   404 (API Gateway's: an API, route, resource, integration, stage…)
+    │   ├── BadRequestException                 400 (API Gateway's)
+    │   ├── ConflictException                   409 (API Gateway's and the Scheduler's)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -25,10 +30,13 @@
     │       ├── MalformedPolicyDocument         400
     │       ├── InvalidInput                    400
     │       └── IamValidationError              400 (IAM's ValidationError: a name or value out of bounds)
-    └── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
+    ├── RuntimeApiError                   a runtime broke the Runtime API's rules (403/400/413 to it)
+    └── TemplateError                     a project (SAM template, serverless.yml) that can't be deployed:
+                                          one line naming the file, and the line and column when known
 
-`code`, `status_code` and `message_key` match botocore's Lambda service model
-(tests/unit/test_errors.py checks them against it), so boto3 raises the modelled class.
+`code`, `status_code` and `message_key` match botocore's model of the error's `service` (Lambda's
+unless it says otherwise; API Gateway's errors its apigatewayv2 and apigateway models;
+tests/unit/test_errors.py checks them), so boto3 raises the modelled class.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ class AwsError(EmberError):
     status_code: int = 500
     sender_fault: bool = False
     message_key: str = "Message"
+    service: str = "lambda"  # whose botocore model states these facts
 
     def __init__(self, message: str, **members: object) -> None:
         super().__init__(message)
@@ -120,6 +129,28 @@ class SerializationException(AwsError):
     code, status_code, sender_fault, message_key = "SerializationException", 400, True, "message"
 
 
+class EventsResourceNotFound(AwsError):
+    """EventBridge's: a JSON 1.1 service answers every client error with 400."""
+
+    code, status_code, sender_fault, message_key, service = "ResourceNotFoundException", 400, True, "message", "events"
+
+
+class EventsLimitExceeded(AwsError):
+    code, status_code, sender_fault, message_key, service = "LimitExceededException", 400, True, "message", "events"
+
+
+class NotFoundException(AwsError):
+    code, status_code, sender_fault, message_key = "NotFoundException", 404, True, "message"
+
+
+class BadRequestException(AwsError):
+    code, status_code, sender_fault, message_key = "BadRequestException", 400, True, "message"
+
+
+class ConflictException(AwsError):
+    code, status_code, sender_fault, message_key = "ConflictException", 409, True, "message"
+
+
 class IamError(AwsError):
     """An IAM error: `code` is IAM's own (botocore's iam model), answered as `<ErrorResponse>` XML."""
 
@@ -158,3 +189,12 @@ class RuntimeApiError(EmberError):
         self.status_code = status_code
         self.error_type = error_type
         self.message = message
+
+
+class TemplateError(EmberError):
+    """A SAM/CloudFormation template or serverless.yml Ember can't turn into a stack; `str()` is one line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, column: int | None = None):
+        where = ":".join(str(part) for part in (file, line, column) if part is not None)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.file, self.line, self.column = file, line, column

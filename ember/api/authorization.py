@@ -44,9 +44,10 @@ class Authorizer:
             raise AccessDeniedException(denial(session.principal, action, resource, outcome))
 
     def decide(self, session: Session, action: str, resource: str,
-               resource_policy: dict[str, Any] | None = None) -> Outcome:
+               resource_policy: dict[str, Any] | None = None, extra: dict[str, str] | None = None) -> Outcome:
+        """`extra`: condition keys the call itself sets (lower-case), such as lambda:functionurlauthtype."""
         context = {"aws:principalarn": session.principal, "aws:principalaccount": session.principal.split(":")[4],
-                   "aws:requestedregion": self.region, "aws:principaltype": "AssumedRole"}
+                   "aws:requestedregion": self.region, "aws:principaltype": "AssumedRole", **(extra or {})}
         request = AccessRequest(session.principal, action, resource, session.role_arn, context)
         return evaluate(request, self.policies(session.role_arn), resource_policy)
 

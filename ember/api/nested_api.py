@@ -13,14 +13,14 @@ import asyncio
 import socket
 
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.server import ServerState
 
 from ember.api.guarded_protocol import GuardedHttpToolsProtocol
-from ember.api.middleware import AwsApiMiddleware
 
 
 class NestedApi:
-    def __init__(self, app: AwsApiMiddleware) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                       http=GuardedHttpToolsProtocol)
         self._config.load()

@@ -1,8 +1,9 @@
 """One Ember server: assemble the parts, serve, and shut down in order.
 
 Shutdown order (SIGINT/SIGTERM): stop accepting and let in-flight HTTP calls finish (bounded) →
-cancel running async events (they stay queued for the next start) → kill every environment →
-close the database. Environments also die on their own if this process is killed (-9).
+stop the scheduler (a run is one transaction: it happened or it did not) → cancel running async events
+(they stay queued for the next start) → kill every environment → close the database. Environments also die
+on their own if this process is killed (-9).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import resource
 import signal
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,19 +33,31 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
+from ember.core.function_layers import FunctionLayers
+from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.layers import LayerStore
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
+from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
+from ember.events.clock import SchedulerClock
+from ember.events.gate import DeliveryGate
+from ember.events.rules import RuleStore
+from ember.events.scheduler import Scheduler
+from ember.events.schedules import ScheduleStore
 from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 from ember.execution.local.sandbox import Sandboxes
 from ember.execution.pools import PoolManager
 from ember.observe import log_retention
 from ember.observe.metrics import Metrics
+from ember.triggers.api_store import ApiStore
+from ember.triggers.http_apis import HttpApis
+from ember.triggers.rest_apis import RestApis
 
 log = logging.getLogger("ember.server")
 GRACEFUL_SHUTDOWN_S = 10
@@ -92,13 +106,20 @@ def host_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def execute_api_endpoint(sock: socket.socket, region: str) -> Callable[[str], str]:
+    """An HTTP API's ApiEndpoint: AWS's host name under `.localhost`, which curl and browsers resolve to loopback."""
+    port = sock.getsockname()[1]
+    return lambda api_id: f"http://{api_id}.execute-api.{region}.localhost:{port}"
+
+
 def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]:
     """What clients like `ember tune` need to know before trusting durations and prices."""
     cgroups = sandboxes.cgroups
     return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
             "namespaces": sandboxes.isolate, "network": sandboxes.network, "cgroups": cgroups is not None,
             "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies,
-            "data_dir": str(config.data_dir)}  # where `ember cost` finds the calls this server recorded
+            "data_dir": str(config.data_dir),  # where `ember cost` and `ember schedules` find what this server keeps
+            "clock_speed": config.clock_speed}
 
 
 async def sweep_logs(config: ServerConfig) -> None:
@@ -109,6 +130,18 @@ async def sweep_logs(config: ServerConfig) -> None:
         if removed:
             log.info("log retention removed %d streams", removed)
         await asyncio.sleep(log_retention.SWEEP_INTERVAL_S)
+
+
+def open_scheduler(db: sqlite3.Connection, config: ServerConfig, services: Services) -> Scheduler:
+    """Rules, schedules, their clock and the loop that runs them, its timers brought up to date with the stores."""
+    clock = SchedulerClock.load(db, config.clock_speed)
+    rules = RuleStore(db, config.region)
+    schedules = ScheduleStore(db, config.region, clock)
+    gate = DeliveryGate(services.policies, services.roles, services.invoker.resolve, config.strict_roles)
+    scheduler = Scheduler(db, clock, rules, schedules, services.events, gate, services.metrics, config.region)
+    rules.on_change = schedules.on_change = scheduler.changed
+    scheduler.start()
+    return scheduler
 
 
 def raise_fd_limit(wanted: int = 1 << 20) -> None:
@@ -132,7 +165,10 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     sandboxes = await open_sandboxes(config.sandbox_dir, settings)
     db = open_database(config.db_path)
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
-    registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
+    code = CodeStore(config.code_dir)
+    layers = LayerStore(db, code, config.region)
+    function_layers = FunctionLayers(layers, host_url(sock))
+    registry = FunctionRegistry(db, code, config.region, function_layers)
     runtime_api = RuntimeApiServer()
     backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes, config.logs.cap_bytes)
     pools = PoolManager(backend, config.keep_alive, sessions)
@@ -143,19 +179,25 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     records = InvocationRecords(config.db_path)
     invoker = Invoker(registry, versions, aliases, limiter, pools, records, config.region,
                       get_model(config.price_model), metrics)
-    events = EventQueue(db, invoker)
+    events = EventQueue(db, invoker, retry_scale=config.async_retry_scale)
     requeued = events.requeue_unfinished()
     if requeued:
         log.info("re-queued %d unfinished events", requeued)
     # Provisioned concurrency: stored configs are provisioned again at every start.
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
-    collector = CodeCollector(db, registry.code, pools.code_in_use)
+    collector = CodeCollector(db, registry.code, pools.code_in_use, layers)
     registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
     collector.collect()  # code left unreferenced by an earlier run
+    api_store, endpoint = ApiStore(db), execute_api_endpoint(sock, config.region)  # API Gateway's APIs, both types
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
                         provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
-                        strict_roles=config.strict_roles)
+                        strict_roles=config.strict_roles,
+                        policies=ResourcePolicies(db, registry, config.region),
+                        http_apis=HttpApis(api_store, config.region, endpoint),
+                        rest_apis=RestApis(api_store, config.region, endpoint),
+                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1], layers=layers)
+    services.scheduler = open_scheduler(db, config, services)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.
@@ -167,6 +209,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(sweep_logs(config), name="log retention"),
                   asyncio.create_task(events.run(), name="events"),
+                  asyncio.create_task(services.scheduler.run(), name="scheduler"),
                   asyncio.create_task(collector.run(), name="code-gc")]
     try:
         await server.serve(sockets=[sock])

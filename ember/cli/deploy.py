@@ -37,9 +37,24 @@ def function_name(spec: DeploySpec) -> str:
     return spec.name or spec.path.resolve().name.removesuffix(".zip")
 
 
+def project_file(path: Path) -> Path | None:
+    """The SAM template or serverless.yml `path` is or holds. Such a project is a stack (ember.cli.stack_deploy),
+    never one function."""
+    from ember.apps.project import find_project
+    from ember.errors import TemplateError
+
+    try:
+        return find_project(path)
+    except TemplateError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Create or update; returns the function's configuration once it can be invoked. `warn` gets what the
-    server warned of (extensions built for another Python)."""
+    server warned of (extensions built for another Python, layers carrying Lambda extensions)."""
+    project = project_file(spec.path)
+    if project is not None:  # not deployed as a folder of code named index.handler, which fails only at invoke
+        raise ValueError(f"{project} describes a stack: deploy it with `ember deploy {spec.path}`")
     client = aws_client("lambda", endpoint)
     name = function_name(spec)
     settings = resolve_settings(spec)
@@ -54,7 +69,7 @@ def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda
         _warnings(client.update_function_code(FunctionName=name, ZipFile=zipped), warn)
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
         if settings:
-            client.update_function_configuration(FunctionName=name, **settings)
+            _warnings(client.update_function_configuration(FunctionName=name, **settings), warn)
             client.get_waiter("function_updated_v2").wait(FunctionName=name)
     return client.get_function_configuration(FunctionName=name)
 

@@ -12,8 +12,11 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from ember.cli.apis import api_rows, rest_api_rows
 from ember.cli.client import aws_client, endpoint_url
+from ember.cli.urls import function_names, url_rows
 
 OK, FUNCTION_ERROR, API_ERROR = 0, 1, 2
 STARTUP_FAILURE = 3
@@ -67,6 +70,12 @@ def serve_command(
                                              show_default=True, help="Log streams older than this are removed."),
     log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
                                    help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
+    clock_speed: float = typer.Option(1.0, "--clock-speed", envvar="EMBER_CLOCK_SPEED", show_default=True,
+                                      help="Rules and schedules run on a clock this many times faster than the wall "
+                                           "clock (tests and benchmarks: 60 makes rate(5 minutes) every 5 s)."),
+    async_retry_scale: float = typer.Option(
+        1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
+        help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
     deploy_path: Path | None = typer.Option(None, "--deploy", help="Deploy this folder once started."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
@@ -77,36 +86,119 @@ def serve_command(
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb)), deploy_path)
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed),
+                    deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 
 
 @app.command()
 def deploy(
-    path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
-    name: str | None = typer.Option(None, "--name", help="Default: the folder's name."),
-    handler: str | None = typer.Option(None, help="Default index.handler."),
-    runtime: str | None = typer.Option(None, help="Default python3.11."),
-    memory: int | None = typer.Option(None, help="MB, default 128."),
-    timeout: int | None = typer.Option(None, help="Seconds, default 3."),
-    env: list[str] = typer.Option([], "--env", help="K=V, repeatable."),
+    path: Path = typer.Argument(Path("."), help="A SAM template or serverless.yml (or the folder holding one), "
+                                                "or a folder of code / a .zip for one function."),
+    template: Path | None = typer.Option(None, "--template", "-t", help="The template or serverless.yml to deploy."),
+    stack: str | None = typer.Option(None, "--stack", help="Stack name (default: the folder's name for a template, "
+                                                            "<service>-<stage> for a serverless.yml)."),
+    parameter_overrides: list[str] = typer.Option([], "--parameter-overrides",
+                                                  help="A template's Parameters: K=V (repeatable, or several "
+                                                       "space-separated)."),
+    stage: str | None = typer.Option(None, "--stage", help="serverless.yml's stage (default: its own, else dev)."),
+    param: list[str] = typer.Option([], "--param", help="serverless.yml's ${param:K}: K=V, repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan only; change nothing."),
+    name: str | None = typer.Option(None, "--name", help="One function: default the folder's name."),
+    handler: str | None = typer.Option(None, help="One function: default index.handler."),
+    runtime: str | None = typer.Option(None, help="One function: default python3.11."),
+    memory: int | None = typer.Option(None, help="One function: MB, default 128."),
+    timeout: int | None = typer.Option(None, help="One function: seconds, default 3."),
+    env: list[str] = typer.Option([], "--env", help="One function: K=V, repeatable."),
+    layer: list[str] = typer.Option([], "--layer", help="One function: a layer version ARN, repeatable, in order "
+                                                        "(later ones win)."),
     endpoint: str | None = EndpointOption,
 ) -> None:
-    """Create a function from a folder or zip, or update it."""
-    from ember.cli.deploy import DeploySpec
+    """Deploy a SAM or Serverless project as a stack (plan, then apply), or one function from a folder or zip."""
+    from ember.cli.deploy import DeploySpec, project_file
     from ember.cli.deploy import deploy as run_deploy
 
-    if not path.exists():
-        _fail(f"no such file or folder: {path}", LOCAL_ERROR)
+    target = template or path
+    if not target.exists():
+        _fail(f"no such file or folder: {target}", LOCAL_ERROR)
+    project = template if template is not None else _call(project_file, path)
+    if project is not None:
+        _deploy_stack(project, stack, parameter_overrides, stage, param, dry_run, endpoint)
+        return
     settings: dict[str, Any] = {k: v for k, v in {"Handler": handler, "Runtime": runtime, "MemorySize": memory,
                                                   "Timeout": timeout}.items() if v is not None}
     if env:
         settings["Environment"] = {"Variables": _pairs(env)}
+    if layer:
+        settings["Layers"] = layer
     config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint),
                    lambda warning: errors.print(f"ember: warning: {warning}", markup=False))
     console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
                   f"{config['Timeout']} s) sha256 {config['CodeSha256']}")
+
+
+def _deploy_stack(project: Path, stack: str | None, overrides: list[str], stage: str | None, params: list[str],
+                  dry_run: bool, endpoint: str | None) -> None:
+    from ember.apps.apply import ApplyError
+    from ember.cli.stack_deploy import StackOptions, deploy_stack
+    from ember.errors import TemplateError
+
+    settings = StackOptions(stack, _parameter_overrides(overrides), {"stage": stage} if stage else {},
+                            _pairs(params, "--param"), dry_run)
+    try:
+        _call(deploy_stack, project, settings, endpoint_url(endpoint), console, errors)
+    except TemplateError as exc:
+        _fail(str(exc), LOCAL_ERROR)
+    except ApplyError as exc:
+        for failure in exc.undo_failures:
+            errors.print(f"ember: could not undo {failure}", markup=False)
+        _fail(f"deploy failed: {exc}", API_ERROR)
+
+
+@app.command("stacks")
+def list_stacks(endpoint: str | None = EndpointOption) -> None:
+    """List the stacks `ember deploy` made and what each owns."""
+    from ember.cli.stacks import clients_for, stack_rows
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("STACK", "OWNS", "RESOURCES"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(stack_rows, clients_for(endpoint_url(endpoint))):
+        table.add_row(*(Text(cell) for cell in row))
+    _print_table(table)
+
+
+layers_app = typer.Typer(no_args_is_help=True, help="Publish and list Lambda layers.")
+app.add_typer(layers_app, name="layers")
+
+
+@layers_app.command("publish")
+def publish_layer(
+    name: str,
+    path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
+    runtime: list[str] = typer.Option([], "--runtime", help="A compatible runtime, repeatable."),
+    architecture: list[str] = typer.Option([], "--architecture", help="x86_64 or arm64, repeatable."),
+    description: str | None = typer.Option(None, "--description"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """Publish a folder or zip as the layer's next version; prints its ARN."""
+    from ember.cli.layers import publish_layer as run_publish
+
+    if not path.exists():
+        _fail(f"no such file or folder: {path}", LOCAL_ERROR)
+    client = aws_client("lambda", endpoint_url(endpoint))
+    version = _call(run_publish, client, name, path, runtime, architecture, description)
+    console.print(f"published {version['LayerVersionArn']} ({version['Content']['CodeSize']} bytes, "
+                  f"sha256 {version['Content']['CodeSha256']})", markup=False)
+
+
+@layers_app.command("ls")
+def list_layers(endpoint: str | None = EndpointOption) -> None:
+    """List every version of every layer, newest first."""
+    from ember.cli.layers import layers_table
+
+    _print_table(_call(layers_table, aws_client("lambda", endpoint_url(endpoint))))
 
 
 @app.command()
@@ -155,6 +247,43 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
     _print_table(table)
 
 
+@app.command("schedules")
+def list_schedules(
+    data_dir: str | None = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                        help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """List every rule and schedule with its targets, state and next run."""
+    from ember.cli.cost import find_data_dir
+    from ember.cli.schedules import SchedulesError, read_rows, table
+
+    try:
+        rows, speed = read_rows(find_data_dir(data_dir, endpoint_url(endpoint)) / "ember.db")
+    except SchedulesError as exc:
+        _fail(str(exc), LOCAL_ERROR)
+    if not rows:
+        errors.print("no rules or schedules", markup=False)
+        return
+    _print_table(table(rows))
+    if speed != 1:
+        errors.print(f"next runs are on the scheduler's clock, which runs {speed:g} times faster than the wall "
+                     "clock (ember serve --clock-speed)", markup=False)
+
+
+@app.command("apis")
+def list_apis(endpoint: str | None = EndpointOption) -> None:
+    """List HTTP and REST APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and
+    its routes."""
+    url = endpoint_url(endpoint)
+    table = Table(box=None, pad_edge=False)
+    for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
+        table.add_column(column, no_wrap=True)
+    for row in [*_call(api_rows, aws_client("apigatewayv2", url), url),
+                *_call(rest_api_rows, aws_client("apigateway", url), url)]:
+        table.add_row(*row)
+    _print_table(table)
+
+
 def _print_table(table: Table) -> None:
     """On a terminal, fitted to it; piped, whole rows whatever their width, so `| grep` finds full names."""
     if console.is_terminal:
@@ -166,12 +295,47 @@ def _print_table(table: Table) -> None:
     sys.stdout.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
+@app.command("urls")
+def list_urls(name: str | None = typer.Argument(None, help="Only this function's URLs."),
+              endpoint: str | None = EndpointOption) -> None:
+    """List function URLs, by host (*.localhost) and by path (/_aws/lambda-url/<id>/)."""
+    url = endpoint_url(endpoint)
+    client = aws_client("lambda", url)
+    names = [name] if name else _call(function_names, client)
+    table = Table(box=None, pad_edge=False)
+    for column in ("FUNCTION", "ALIAS", "AUTH", "MODE", "URL", "PATH URL"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(url_rows, client, url, names):
+        table.add_row(*row)
+    _print_table(table)
+
+
 @app.command("rm")
-def remove(name: str, endpoint: str | None = EndpointOption) -> None:
-    """Delete a function."""
+def remove(name: str | None = typer.Argument(None, help="The function to delete."),
+           stack: str | None = typer.Option(None, "--stack", help="Delete this stack and everything it owns."),
+           endpoint: str | None = EndpointOption) -> None:
+    """Delete a function, or a whole stack (--stack)."""
+    if (name is None) == (stack is None):
+        _fail("name a function, or a stack with --stack", LOCAL_ERROR)
+    if stack is not None:
+        _remove_stack(stack, endpoint_url(endpoint))
+        return
     client = aws_client("lambda", endpoint_url(endpoint))
     _call(client.delete_function, FunctionName=name)
     console.print(f"deleted {name}")
+
+
+def _remove_stack(stack: str, endpoint: str) -> None:
+    from ember.apps.apply import remove_stack
+    from ember.apps.deployed import read_stack
+    from ember.cli.stacks import clients_for, owned_summary
+
+    clients = clients_for(endpoint)
+    deployed = _call(read_stack, clients, stack)
+    if not deployed.resources:
+        _fail(f"no stack named {stack} on {endpoint} (ember stacks lists them)", API_ERROR)
+    _call(remove_stack, clients, stack, deployed)
+    console.print(f"deleted stack {stack}: {owned_summary(deployed)}", markup=False)
 
 
 @app.command()
@@ -192,6 +356,37 @@ def logs(
             _fail(f"--since must look like 30s, 10m, 2h or 1d, not {since!r}", LOCAL_ERROR)
         start_ms = int((time.time() - seconds) * 1000)
     _call(print_events, client, name, start_ms, follow, sys.stdout)
+
+
+@app.command()
+def events(
+    name: str,
+    redrive: bool = typer.Option(False, "--redrive", help="Send them again as new async events, and remove them."),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """A function's failed async events: those Lambda gave up on that no function destination received."""
+    from urllib.parse import quote
+
+    from ember.cli.client import ember_api
+
+    path = f"/ember/functions/{quote(name, safe='')}/failed-events"
+    if redrive:
+        moved = _call(ember_api, endpoint_url(endpoint), "POST", f"{path}/redrive")["Redriven"]
+        for pair in moved:
+            console.print(f"{pair['RequestId']} -> {pair['NewRequestId']}", markup=False)
+        errors.print(f"redrove {len(moved)} failed event{'s' * (len(moved) != 1)} of {name}", markup=False)
+        return
+    failed = _call(ember_api, endpoint_url(endpoint), "GET", path)["FailedEvents"]
+    table = Table(box=None, pad_edge=False)
+    for column in ("REQUEST ID", "FAILED AT", "CONDITION", "ATTEMPTS", "ERROR", "MEANT FOR"):
+        table.add_column(column, no_wrap=column != "ERROR")
+    for event in failed:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event["FailedAt"]))
+        cells = (event["RequestId"], when, event["Condition"], str(event["ApproximateInvokeCount"]),
+                 event.get("Error", ""), " ".join(event["Targets"]) or "-")
+        table.add_row(*(Text(cell) for cell in cells))  # an error message is text, never rich markup
+    _print_table(table)
+    errors.print(f"{len(failed)} failed event{'s' * (len(failed) != 1)} of {name}", markup=False)
 
 
 @app.command()
@@ -326,12 +521,24 @@ def _payload(raw: str | None) -> bytes:
     return raw.encode()
 
 
-def _pairs(items: list[str]) -> dict[str, str]:
+def _parameter_overrides(raw: list[str]) -> dict[str, str]:
+    """SAM CLI's forms: `K=V K2=V2` (space-separated, or the flag repeated) and
+    `ParameterKey=K,ParameterValue=V`."""
+    items = []
+    for item in (part for text in raw for part in text.split()):
+        if item.startswith("ParameterKey="):
+            key, _, value = item.removeprefix("ParameterKey=").partition(",ParameterValue=")
+            item = f"{key}={value}"
+        items.append(item)
+    return _pairs(items, "--parameter-overrides")
+
+
+def _pairs(items: list[str], flag: str = "--env") -> dict[str, str]:
     pairs = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            _fail(f"--env wants K=V, got {item!r}", LOCAL_ERROR)
+            _fail(f"{flag} wants K=V, got {item!r}", LOCAL_ERROR)
         pairs[key] = value
     return pairs
 

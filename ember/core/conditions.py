@@ -10,7 +10,10 @@ log = logging.getLogger("ember.iam")
 
 # The keys a request carries in Ember (ember.core.policy.AccessRequest.context).
 KNOWN_KEYS = frozenset({"aws:principalarn", "aws:principalaccount", "aws:requestedregion",
-                        "aws:principaltype", "aws:userid"})
+                        "aws:principaltype", "aws:userid",
+                        # a function's resource policy (ember.core.resource_policy): the trigger's side
+                        "aws:sourcearn", "aws:sourceaccount", "aws:principalorgid", "lambda:eventsourcetoken",
+                        "lambda:functionurlauthtype", "lambda:invokedviafunctionurl"})
 _warned: set[str] = set()
 
 
@@ -28,6 +31,7 @@ OPERATORS = {
     "StringLike": (_string_like, False), "StringNotLike": (_string_like, True),
     "ArnEquals": (_string_equals, False), "ArnLike": (_string_like, False),
     "ArnNotEquals": (_string_equals, True), "ArnNotLike": (_string_like, True),
+    "Bool": (lambda a, e: a.lower() == e.lower(), False),
 }
 
 

@@ -106,11 +106,14 @@ def _matches_principal(statement: dict[str, Any], request: AccessRequest) -> boo
 
 
 def _names_principal(principal: Any, request: AccessRequest) -> bool:
-    """"*", or {"AWS": …} naming the account, the role, or the session itself."""
+    """"*", {"AWS": …} naming the account, the role or the session itself, or {"Service": …} naming
+    the service that calls (a trigger such as events.amazonaws.com)."""
     if principal == "*":
         return True
     if not isinstance(principal, dict):
         return False
+    if request.principal in _strings(principal.get("Service", [])):
+        return True
     account = {ACCOUNT_ID, f"arn:aws:iam::{ACCOUNT_ID}:root"}
     for name in _strings(principal.get("AWS", [])):
         if name == "*" or name in account or name in (request.role_arn, request.principal):

@@ -21,8 +21,8 @@ log = logging.getLogger("ember.records")
 FLUSH_S = 0.2
 COLUMNS = ("request_id", "function", "version", "source", "started_at", "duration_ms", "billed_ms", "memory_mb",
            "max_memory_mb", "init_ms", "cold", "status", "error_type", "cpu_ms", "cost_usd", "price_model", "arch")
-# OR REPLACE: an async event re-run after a crash keeps its request id, and must not sink a batch.
-_INSERT = f"INSERT OR REPLACE INTO invocations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# One row per call: an async event's retries (and a re-run after a crash) share a request id, and each ran.
+_INSERT = f"INSERT INTO invocations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 class InvocationRecords:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from functools import lru_cache
 from typing import Any
@@ -16,7 +17,8 @@ from ember.errors import (
     SerializationException,
     ValidationException,
 )
-from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem
+from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem, runtime_version
+from ember.runtimes.deprecations import Change, blocked_message, deprecation_warning
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 HANDLER_RE = re.compile(r"^[^\s]+$")
@@ -73,6 +75,23 @@ def check_logs_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
     return checker.check(model.operation_model(operation).input_shape, body)
 
 
+@lru_cache(maxsize=2)
+def _service_checker(service: str) -> tuple[ServiceModel, Checker]:
+    """EventBridge (JSON 1.1: a body that cannot be read is a SerializationException) or the Scheduler."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    if service == "events":  # a target's Id is checked per target: a bad one is a failed entry, not the call's
+        return model, Checker(type_error=SerializationException, own_checks=frozenset({"TargetId"}))
+    return model, Checker(type_error=ValidationException)
+
+
+def check_service_request(service: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge or Scheduler body typed and in range as its input shape says (nulls dropped)."""
+    model, checker = _service_checker(service)
+    return checker.check(model.operation_model(operation).input_shape, body)
+
+
 def constraint_error(value: object, field: str, rule: str) -> ValidationException:
     return ValidationException(
         f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
@@ -92,7 +111,12 @@ def check_role(role: str) -> None:
                           "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
 
 
-def check_runtime(runtime: str) -> None:
+def check_runtime(runtime: str, change: Change = "create", on: datetime.date | None = None) -> None:
+    """AWS's calendar first (a runtime past its block date for this change is refused in AWS's words), then
+    whether this server runs it."""
+    blocked = blocked_message(runtime, change, on)
+    if blocked:
+        raise InvalidParameterValueException(blocked)
     if runtime in SUPPORTED_RUNTIMES:
         problem = runtime_problem(runtime)
         if problem:
@@ -107,6 +131,13 @@ def check_runtime(runtime: str) -> None:
         f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
         f"[{', '.join(aws_runtime_enum())}] or be a valid ARN"
     )
+
+
+def runtime_warning(runtime: str, on: datetime.date | None = None) -> str | None:
+    """A deprecated runtime that still deploys: one line saying so and naming what really runs it."""
+    if runtime not in SUPPORTED_RUNTIMES:
+        return None
+    return deprecation_warning(runtime, runtime_version(runtime), on)
 
 
 def check_handler(handler: str) -> None:
@@ -144,6 +175,13 @@ def check_environment(variables: dict[str, str]) -> None:
             f"Lambda was unable to configure your environment variables because the environment variables "
             f"you have provided exceeded the 4KB limit. String measured: {size}"
         )
+
+
+def check_dead_letter_target(target: str) -> None:
+    """A dead-letter queue is an SQS queue or an SNS topic (the model's pattern allows any service)."""
+    if target.split(":")[2:3] not in (["sqs"], ["sns"]):
+        raise InvalidParameterValueException(
+            f"Invalid dead letter queue ARN: {target} is neither an SQS queue nor an SNS topic.")
 
 
 def check_ephemeral_storage(size: int) -> None:

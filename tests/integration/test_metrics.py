@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 from conftest import wait_for_records
 from prometheus_client.parser import text_string_to_metric_families
+from url_helpers import fetch, path_form, public_url
 
 from ember.billing.prices import get_model
 
@@ -56,36 +57,39 @@ def recorded_cpu_calls(data_dir, function: str, calls: int) -> dict[str, int]:
     rows = wait_for_records(data_dir, calls, "function = ?", (function,), timeout=5)
     assert len(rows) == calls
     return {source: sum(row["cpu_ms"] is not None for row in rows if row["source"] == source)
-            for source in ("invoke", "event")}
+            for source in ("invoke", "event", "url")}
 
 
 def test_every_call_is_counted_once_by_trigger_and_outcome(client, deploy, ember):
+    """The Invoke API and async events are OpenTelemetry's `other`; a call to the function's URL is `http`."""
     name = deploy(HANDLER, timeout=1)
     assert value(scrape(ember.url), "faas_invocations_total", faas_name=name) == 0
     for payload in ({}, {}, {}, {"raise": True}, {"sleep": 5}, {}):  # the timeout replaces the environment
         client.invoke(FunctionName=name, Payload=json.dumps(payload).encode())
     assert client.invoke(FunctionName=name, InvocationType="Event")["StatusCode"] == 202
     http, other = labels_of(name, "http"), labels_of(name, "other")
-    m = wait_for(ember.url, "faas_invocations_total", other, 1)
+    m = wait_for(ember.url, "faas_invocations_total", other, 7)
+    assert fetch(path_form(ember.url, public_url(client, name))).status == 200
+    m = scrape(ember.url)
 
-    assert value(m, "faas_invocations_total", **http) == 6
-    assert value(m, "faas_errors_total", **http) == 2, "the raise and the timeout"
-    assert value(m, "faas_timeouts_total", **http) == 1
-    assert value(m, "faas_coldstarts_total", **http) == 2, "the first call and the one after the timeout"
-    assert value(m, "faas_invocations_total", **other) == 1
-    assert value(m, "faas_errors_total", **other) == value(m, "faas_coldstarts_total", **other) == 0
-    for labels, calls in ((http, 6), (other, 1)):
+    assert value(m, "faas_invocations_total", **other) == 7
+    assert value(m, "faas_errors_total", **other) == 2, "the raise and the timeout"
+    assert value(m, "faas_timeouts_total", **other) == 1
+    assert value(m, "faas_coldstarts_total", **other) == 2, "the first call and the one after the timeout"
+    assert value(m, "faas_invocations_total", **http) == 1
+    assert value(m, "faas_errors_total", **http) == value(m, "faas_coldstarts_total", **http) == 0
+    for labels, calls in ((other, 7), (http, 1)):
         for histogram in ("faas_invoke_duration_seconds", "faas_mem_usage_bytes", "ember_billed_duration_seconds"):
             assert value(m, f"{histogram}_count", **labels) == calls, histogram
             assert value(m, f"{histogram}_bucket", le="+Inf", **labels) == calls, histogram
-    assert value(m, "faas_init_duration_seconds_count", **http) == 2
-    assert value(m, "faas_init_duration_seconds_count", **other) == 0
-    assert value(m, "faas_invoke_duration_seconds_sum", **http) >= 1.0, "the timeout counts its full second"
+    assert value(m, "faas_init_duration_seconds_count", **other) == 2
+    assert value(m, "faas_init_duration_seconds_count", **http) == 0
+    assert value(m, "faas_invoke_duration_seconds_sum", **other) >= 1.0, "the timeout counts its full second"
     assert value(m, "faas_mem_usage_bytes_sum", **http) > 0
-    cpu = recorded_cpu_calls(ember.data_dir, name, 7)
-    assert value(m, "faas_cpu_usage_seconds_count", **http) == cpu["invoke"]
-    assert value(m, "faas_cpu_usage_seconds_count", **other) == cpu["event"]
-    assert value(m, "faas_invocations_total", faas_name=name) == 7, "no other series for this function"
+    cpu = recorded_cpu_calls(ember.data_dir, name, 8)
+    assert value(m, "faas_cpu_usage_seconds_count", **other) == cpu["invoke"] + cpu["event"]
+    assert value(m, "faas_cpu_usage_seconds_count", **http) == cpu["url"]
+    assert value(m, "faas_invocations_total", faas_name=name) == 8, "no other series for this function"
 
 
 def test_two_sequential_calls_are_one_cold_start_and_are_billed_as_the_price_model_says(client, deploy, ember):
@@ -94,7 +98,7 @@ def test_two_sequential_calls_are_one_cold_start_and_are_billed_as_the_price_mod
         client.invoke(FunctionName=name)
     m = scrape(ember.url)
     model = get_model()
-    billing = {**labels_of(name, "http"), "price_model": model.name}
+    billing = {**labels_of(name, "other"), "price_model": model.name}
     assert value(m, "faas_invocations_total", faas_name=name) == 2
     assert value(m, "faas_coldstarts_total", faas_name=name) == 1
     assert value(m, "faas_init_duration_seconds_count", faas_name=name) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "ember"
-LAYERS = ["cli", "api", "events", "core", "execution", "runtimes", "billing", "observe"]
+LAYERS = ["cli", "apps", "api", "triggers", "events", "core", "execution", "runtimes", "billing", "observe"]
 FOUNDATION = {"errors", "config", "arns", "paths"}
 
 

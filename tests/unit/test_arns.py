@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ember.arns import FunctionRef, function_arn, parse_function_ref
+from ember.arns import FunctionRef, execute_api_arn, function_arn, integration_function, parse_function_ref
 
 
 def test_plain_name_has_no_qualifier():
@@ -76,3 +76,23 @@ def test_function_arn_with_qualifier():
 
 def test_function_arn_parses_back_to_the_same_ref():
     assert parse_function_ref(function_arn("us-east-1", "my-fn_2", "3")) == FunctionRef("my-fn_2", "3")
+
+
+@pytest.mark.parametrize(("uri", "ref"), [
+    ("arn:aws:lambda:us-east-1:000000000000:function:fn", FunctionRef("fn")),
+    ("arn:aws:lambda:us-east-1:000000000000:function:fn:live", FunctionRef("fn", "live")),
+    ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:fn"
+     "/invocations", FunctionRef("fn")),
+    ("fn", None),  # a bare name is no integration URI
+    ("https://example.com/", None),
+    ("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/fn/invocations", None),
+])
+def test_an_integration_uri_names_its_function(uri, ref):
+    assert integration_function(uri) == ref
+
+
+def test_the_source_arn_api_gateway_sends():
+    assert execute_api_arn("us-east-1", "abc", "prod", "GET", "/items/{id}") == \
+        "arn:aws:execute-api:us-east-1:000000000000:abc/prod/GET/items/{id}"
+    assert execute_api_arn("us-east-1", "abc", "$default", "", "") == \
+        "arn:aws:execute-api:us-east-1:000000000000:abc/$default/$default"

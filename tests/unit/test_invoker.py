@@ -73,7 +73,7 @@ def test_one_call_is_reported_recorded_and_counted_from_one_record(tmp_path):
     assert [(r["request_id"], r["cold"], r["max_memory_mb"]) for r in recorded] == \
         [(cold.request_id, 1, 20), (warm.request_id, 0, 20)]
     assert all(r["billed_ms"] >= 1 and r["cost_usd"] > 0 for r in recorded)
-    assert 'faas_invocations_total{faas_name="f",faas_trigger="http",faas_version="$LATEST"} 2.0' in metrics
+    assert 'faas_invocations_total{faas_name="f",faas_trigger="other",faas_version="$LATEST"} 2.0' in metrics
     assert backend.created[0].log.lines[-1] == warm.log_tail.splitlines(keepends=True)[-1]
 
 

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ember.observe.metered_call import MeteredCall
 from ember.observe.metrics import MIB, Metrics, trigger_of
 
-WARM_OK = MeteredCall(request_id="r", function="f", version="3", source="invoke", started_at=0.0, duration_ms=12.5,
+WARM_OK = MeteredCall(request_id="r", function="f", version="3", source="url", started_at=0.0, duration_ms=12.5,
                       billed_ms=13, memory_mb=128, max_memory_mb=40, init_ms=None, cold=False, status="success",
                       error_type=None, cpu_ms=None, cost_usd=0.0000002, price_model="2025", arch="x86_64",
                       gb_seconds=0.125 * 0.013)
@@ -26,8 +26,10 @@ def at(found: dict, name: str, **labels: str) -> float:
 
 
 def test_sources_map_to_opentelemetry_triggers():
-    assert trigger_of("invoke") == "http"
-    assert trigger_of("event") == "other"
+    """faas.trigger: `http` is a request to the function's own HTTP endpoint; an SDK's Invoke is `other`."""
+    assert trigger_of("url") == trigger_of("apigateway") == "http"
+    assert trigger_of("schedule") == trigger_of("scheduler") == "timer"
+    assert trigger_of("invoke") == trigger_of("event") == trigger_of("tune") == "other"
     assert trigger_of("anything-new") == "other"
 
 

@@ -15,9 +15,15 @@ from ember.core.validation import (
 from ember.errors import InvalidParameterValueException, ValidationException
 
 
-@pytest.mark.parametrize("runtime", SUPPORTED_RUNTIMES)
+@pytest.mark.parametrize("runtime", [r for r in SUPPORTED_RUNTIMES if r != "provided"])
 def test_supported_runtimes_pass(runtime):
     check_runtime(runtime)
+
+
+def test_a_runtime_past_its_create_block_date_still_runs_but_cannot_be_created():
+    """`provided` (Amazon Linux 1): AWS blocked creating functions on it in 2024; Ember still runs old ones."""
+    with pytest.raises(InvalidParameterValueException, match="The runtime parameter of provided is no longer"):
+        check_runtime("provided")
 
 
 def test_python312_passes():
