@@ -12,6 +12,8 @@ from typing import Any
 
 from conftest import ROLE, make_zip, wait_for
 
+from ember.events.clock import SchedulerClock
+
 ECHO = "import json\ndef handler(event, context):\n    print('EVENT ' + json.dumps(event))\n    return event\n"
 
 
@@ -57,6 +59,14 @@ def next_run(data_dir: Path, arn: str) -> tuple[float, float] | None:
     with closing(sqlite3.connect(data_dir / "ember.db")) as db:
         row = db.execute("SELECT next_slot, next_due FROM timers WHERE arn = ?", (arn,)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def stopped_scheduler_time(data_dir: Path) -> float:
+    """Now, on the scheduler clock a stopped server left in its data dir (it runs on while the server is down)."""
+    with closing(sqlite3.connect(data_dir / "ember.db")) as db:
+        speed, anchor_wall, anchor_time = db.execute(
+            "SELECT speed, anchor_wall, anchor_time FROM scheduler_clock").fetchone()
+    return SchedulerClock(speed, anchor_wall, anchor_time).now()
 
 
 def scheduler_time(url: str) -> float:

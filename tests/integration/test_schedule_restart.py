@@ -1,7 +1,8 @@
 """Rules and schedules survive a restart, and runs missed while the server was down run at most once.
 
 The server's scheduler runs 600 times the wall clock (1 s: 10 minutes), and time passes at that speed
-while it is down too, so a few seconds' restart misses several runs of `rate(10 minutes)`.
+while it is down too. A restart alone takes under a second here (not even one missed run of
+`rate(10 minutes)`), so the test keeps the server down until its clock has passed two more runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import EmberProcess, aws_client, wait_for
-from scheduled import allow_rule, function, scheduler_time, wait_for_events
+from scheduled import allow_rule, function, next_run, scheduler_time, stopped_scheduler_time, wait_for_events
 
 pytestmark = pytest.mark.integration
 SPEED = "600"
@@ -37,6 +38,9 @@ def test_missed_runs_run_once_and_nothing_runs_twice_across_a_restart(tmp_path):
         wait_for_events(aws_client(first.url, "logs"), name, 2)
     finally:
         first.stop()
+    timer = next_run(data_dir, rule_arn)
+    assert timer is not None
+    assert wait_for(lambda: stopped_scheduler_time(data_dir) > timer[1] + 2 * PERIOD_S, 10)  # >= 2 runs missed
     second = EmberProcess(data_dir, "--clock-speed", SPEED).start()
     try:
         logs, events, scheduler = (aws_client(second.url, s) for s in ("logs", "events", "scheduler"))
