@@ -34,6 +34,21 @@ class LogLimits:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """`ember serve --cluster ray`: environments on a Ray cluster's nodes (ember.api.cluster)."""
+
+    mode: str = "none"  # none | ray
+    ray_address: str | None = None  # join this cluster; None starts one on this machine
+    host: str | None = None  # where node agents reach the front door; None: the head's Ray address
+    grace_s: float = 60.0  # how long agents keep environments frozen after losing the front door
+    object_store_mb: int = 128  # the object store of a cluster Ember starts itself (code travels through it)
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode == "ray"
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
@@ -56,6 +71,7 @@ class ServerConfig:
     open_paths: bool = True  # /metrics and /ember/info unsigned (loopback binds, or --unsigned-metrics)
     # Multiplies every async retry delay and event age (ember.events.retry_policy): below 1 for tests only.
     async_retry_scale: float = 1.0
+    cluster: ClusterSettings = field(default_factory=lambda: ClusterSettings())
 
     @property
     def db_path(self) -> Path:

@@ -70,6 +70,7 @@ class CallRecord:
     deliver_ms: float = 0.0  # from the event being ready to the runtime taking it (0: it never did)
     cold: bool = False
     streamed: bool = False  # the payload went out chunk by chunk through Invocation.stream
+    node_id: str = ""  # the cluster node that ran it (a Ray node id; empty on one machine)
 
     @property
     def failed(self) -> bool:
