@@ -42,6 +42,7 @@ class ClusterSettings:
     host: str | None = None  # where node agents reach the front door; None: the head's Ray address
     grace_s: float = 60.0  # how long agents keep environments frozen after losing the front door
     object_store_mb: int = 128  # the object store of a cluster Ember starts itself (code travels through it)
+    data_path: str = "socket"  # how calls travel: Ember's own channel, or "ray" actor calls (benchmarks only)
 
     @property
     def enabled(self) -> bool:

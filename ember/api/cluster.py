@@ -56,7 +56,8 @@ class Cluster:
                                      f"credentials; add keys to {config.data_dir / 'credentials'}")
         nested = bind(host, 0)
         launcher = RayLauncher(ray.remote(NodeAgent), agent_config(config, host, nested.getsockname()[1]))
-        backend = RayBackend(config.logs_dir, launcher, config.logs.cap_bytes)
+        backend = RayBackend(config.logs_dir, launcher, config.logs.cap_bytes,
+                             calls_through_ray=settings.data_path == "ray")
         try:
             await backend.start()
         except Exception as exc:
@@ -69,7 +70,9 @@ class Cluster:
 
     @property
     def info(self) -> dict[str, object]:
-        return {**self.backend.info, "cluster": "ray", "nodes": len(self.backend.agents)}
+        agent = self.backend.info
+        enforced = {key: agent[key] for key in ("namespaces", "network", "cgroups", "cpu_quota") if key in agent}
+        return {**enforced, "cluster": "ray", "nodes": len(self.backend.agents), "agent_pid": agent.get("pid")}
 
     async def serve_nested(self, api: NestedApi, sock: socket.socket) -> None:
         """Nested calls from every node arrive at the listener on the cluster's side (`sock`, the public

@@ -93,6 +93,11 @@ class NodeAgent:
             extract(zip_bytes, staging)
             os.replace(staging, target)
 
+    def invoke(self, env_id: str, values: list[Any]) -> list[Any]:
+        """A call as a Ray actor call: measured against the data channel (bench/cluster.py), not used otherwise."""
+        assert self._loop is not None and self._service is not None
+        return asyncio.run_coroutine_threadsafe(self._service.invoke_direct(env_id, values), self._loop).result()
+
     def environments(self) -> int:
         return self._service.environments if self._service is not None else 0
 

@@ -85,6 +85,9 @@ def serve_command(
                                                  "(default: this node's Ray address; 127.0.0.1 for a local cluster)."),
     cluster_grace: float = typer.Option(60.0, "--cluster-grace", envvar="EMBER_CLUSTER_GRACE", show_default=True,
                                         help="Seconds node agents keep environments frozen after losing this server."),
+    cluster_data_path: str = typer.Option("socket", "--cluster-data-path", envvar="EMBER_CLUSTER_DATA_PATH",
+                                          show_default=True, help="socket: calls travel on Ember's own channel to "
+                                          "each node; ray: as Ray actor calls (slower: for benchmarks only)."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
@@ -95,7 +98,8 @@ def serve_command(
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
                                 LogLimits(log_retention_days, log_cap_mb), async_retry_scale,
-                                ClusterSettings(cluster, ray_address, cluster_host, cluster_grace)), deploy_path)
+                                ClusterSettings(cluster, ray_address, cluster_host, cluster_grace,
+                                                data_path=cluster_data_path)), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 

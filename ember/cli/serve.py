@@ -109,6 +109,8 @@ def check_cluster(cluster: ClusterSettings) -> None:
         if cluster.ray_address:
             raise StartupError("--ray-address needs --cluster ray")
         return
+    if cluster.data_path not in ("socket", "ray"):
+        raise StartupError(f"--cluster-data-path must be socket or ray, not {cluster.data_path!r}")
     if cluster.grace_s < 0:
         raise StartupError(f"--cluster-grace must be 0 or more seconds, not {cluster.grace_s}")
     try:

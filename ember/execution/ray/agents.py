@@ -37,6 +37,10 @@ class Launcher(Protocol):
 
     async def install_code(self, handle: Any, digest: str, zip_bytes: bytes) -> None: ...
 
+    async def invoke(self, handle: Any, env_id: str, values: list[Any]) -> list[Any]:
+        """One call as a Ray actor call (the measured alternative to the data channel)."""
+        ...
+
     def stop(self, handle: Any) -> None: ...
 
 

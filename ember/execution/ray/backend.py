@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ember.execution.backend import BackendStats, EnvironmentHandle, EnvironmentLost
 from ember.execution.model import EnvironmentSpec
@@ -31,7 +32,10 @@ CREATE_ATTEMPTS = 3  # a node lost while an environment starts there: the next o
 
 class RayBackend:
     def __init__(self, logs_dir: Path, launcher: Launcher, max_log_bytes: int = DEFAULT_MAX_BYTES,
-                 poll_s: float = POLL_S) -> None:
+                 poll_s: float = POLL_S, calls_through_ray: bool = False) -> None:
+        """`calls_through_ray`: payloads as Ray actor calls instead of the data channel (measured
+        against it in bench/cluster.py; BENCHMARKS.md says why the channel is the default)."""
+        self.calls_through_ray = calls_through_ray
         self.logs_dir = logs_dir
         self.launcher = launcher
         self.max_log_bytes = max_log_bytes
@@ -156,7 +160,14 @@ class RayBackend:
             if env.dead_reason is not None and env.gone:  # it died before the caller held it
                 asyncio.get_running_loop().call_soon(on_dead, env)
 
-        env = agent.envs[env_id] = RemoteEnvironment(env_id, spec, agent.link, stream, released)
+        through_ray = None
+        if self.calls_through_ray:
+            handle = agent.launched.handle
+
+            async def through_ray(env_id: str, values: list[Any]) -> list[Any]:
+                return await self.launcher.invoke(handle, env_id, values)
+
+        env = agent.envs[env_id] = RemoteEnvironment(env_id, spec, agent.link, stream, released, through_ray)
         agent.committed_mb += spec.memory_mb
         return env, handed_over
 
@@ -193,6 +204,9 @@ class RayBackend:
         self._closed = True
         for task in self._starting.values():
             task.cancel()
+        envs = [env for agent in self.agents.values() for env in agent.envs.values()]
         for agent in list(self.agents.values()):
             agent.link.close("front door shutting down")
             self.launcher.stop(agent.launched.handle)
+        for env in envs:  # no REPORT comes after this
+            env.log.close()

@@ -64,6 +64,10 @@ class RayLauncher:
     async def install_code(self, handle: Any, digest: str, zip_bytes: bytes) -> None:
         await handle.install_code.remote(digest, zip_bytes)
 
+    async def invoke(self, handle: Any, env_id: str, values: list[Any]) -> list[Any]:
+        reply: list[Any] = await handle.invoke.remote(env_id, values)
+        return reply
+
     def stop(self, handle: Any) -> None:
         """Stop an agent in order (environments, zygote, cgroups, its files), then make sure it is gone."""
         try:

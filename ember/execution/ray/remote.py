@@ -9,7 +9,7 @@ logs API read one store whatever node a call ran on; REPORT is written here, aft
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ember.execution.backend import EnvironmentLost
@@ -19,10 +19,14 @@ from ember.execution.ray.wire import ChannelClosed, invocation_out, record_in
 from ember.execution.states import EnvState
 from ember.observe.log_stream import LogStream
 
+RayCall = Callable[[str, list[Any]], Awaitable[list[Any]]]
+
 
 class RemoteEnvironment:
     def __init__(self, env_id: str, spec: EnvironmentSpec, link: AgentLink, log: LogStream,
-                 on_dead: Callable[[RemoteEnvironment], None]) -> None:
+                 on_dead: Callable[[RemoteEnvironment], None], through_ray: RayCall | None = None) -> None:
+        """`through_ray`: calls go as Ray actor calls (bench/cluster.py measures both ways)."""
+        self._through_ray = through_ray
         self.env_id = env_id
         self.spec = spec
         self.link = link
@@ -58,8 +62,11 @@ class RemoteEnvironment:
         self.state = EnvState.BUSY if self.state is EnvState.IDLE else self.state
         stream = invocation.stream
         try:
-            reply = await self.link.request("invoke", self.env_id, invocation_out(invocation),
-                                            chunks=stream.put_nowait if stream is not None else None)
+            if self._through_ray is not None and stream is None:
+                reply = await self._through_ray(self.env_id, invocation_out(invocation))
+            else:
+                reply = await self.link.request("invoke", self.env_id, invocation_out(invocation),
+                                                chunks=stream.put_nowait if stream is not None else None)
         except ChannelClosed as exc:
             self._report_due = False  # no REPORT comes for a call its node took along
             if self._gone:

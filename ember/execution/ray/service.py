@@ -66,6 +66,7 @@ class AgentService:
         self._flushing = False
         self._orphaned: asyncio.TimerHandle | None = None
         self._server: asyncio.AbstractServer | None = None
+        self._closing = False
 
     async def listen(self, host: str) -> int:
         """Start listening on this node; the port the front door dials."""
@@ -79,8 +80,11 @@ class AgentService:
 
     def close(self) -> None:
         """Stop listening; every environment dies (the backend is closed by its owner)."""
+        self._closing = True
         if self._server is not None:
             self._server.close()
+        if self._writer is not None:
+            self._writer.close()
         if self._orphaned is not None:
             self._orphaned.cancel()
         for env in list(self._envs.values()):
@@ -120,8 +124,10 @@ class AgentService:
             while True:
                 self._dispatch(await read_frame(reader))
         except ChannelClosed:
-            if self._writer is writer:
+            if self._writer is writer and not self._closing:
                 self._front_door_lost()
+        except asyncio.CancelledError:  # the agent's loop is ending: nothing is left to answer
+            pass
         finally:
             writer.close()
 
@@ -219,6 +225,11 @@ class AgentService:
         while stream is not None and not stream.empty():
             self._send(["chunk", request_id, stream.get_nowait()])
         return [record_out(record), env.state.value, env.dead_reason]
+
+    async def invoke_direct(self, env_id: str, values: list[Any]) -> list[Any]:
+        """A call that came as a Ray actor call rather than on the channel (bench/cluster.py)."""
+        self._flush_lines()
+        return await self._invoke(0, env_id, values)
 
     async def _pump(self, request_id: int, stream: asyncio.Queue[bytes]) -> None:
         while True:
