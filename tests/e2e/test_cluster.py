@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
+import psutil
 import pytest
 
 ray = pytest.importorskip("ray")
@@ -27,6 +28,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 NODES = 3
 NODE_MEMORY_MB = 1024  # each node's `ember_memory_mb`: equal, so placement is by what is committed
 MB = 1024 * 1024
+GRACE_S = 5  # how long agents keep environments after losing the front door (--cluster-grace)
 SLOW = "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'ok'\n"
 
 
@@ -48,7 +50,7 @@ def cluster() -> Iterator[Cluster]:
 def front(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
     server = EmberProcess(tmp_path_factory.mktemp("cluster-data"), "--cluster", "ray", "--ray-address",
                           cluster.address, "--cluster-host", "127.0.0.1", "--spares", "1",
-                          "--async-retry-scale", "0.01").start()
+                          "--async-retry-scale", "0.01", "--cluster-grace", str(GRACE_S)).start()
     yield server
     server.stop(timeout=60)
 
@@ -202,3 +204,47 @@ def test_losing_a_node_mid_load_loses_no_event_and_the_next_calls_succeed(cluste
     assert wait_for(lambda: client.get_provisioned_concurrency_config(
         FunctionName=provisioned, Qualifier=version)["AvailableProvisionedConcurrentExecutions"] == NODES,
         timeout=60), "provisioned environments were not re-created on the surviving nodes"
+
+
+def our_processes(prefix: str = "") -> dict[int, psutil.Process]:
+    """This test's descendants (the cluster's raylets, their agents, the agents' zygotes and environments)."""
+    found = {}
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if " ".join(process.cmdline()).startswith(prefix):
+                found[process.pid] = process
+        except psutil.Error:
+            pass
+    return found
+
+
+def environments() -> set[int]:
+    return {pid for pid, process in our_processes().items() if process.uids().real >= 100_000}
+
+
+def agents() -> set[int]:
+    return set(our_processes("ray::NodeAgent"))
+
+
+def test_a_lost_front_door_leaves_environments_for_the_grace_period_and_a_new_one_attaches(front, client, deploy):
+    """kill -9 of the front door: idle environments stay (frozen) while agents wait; a front door started
+    within the grace period finds the same agents by name and attaches (what the old one left ends); once
+    no front door comes back, every environment ends and the agents exit."""
+    name = deploy("def handler(e, c):\n    return 1\n")
+    call(client, name)
+    before, agent_pids = environments(), agents()
+    assert before and agent_pids
+    front.proc.kill()
+    front.proc.wait()
+    assert not wait_for(lambda: not before & environments(), timeout=2), "environments ended at once"
+    second = EmberProcess(front.data_dir, *front.extra).start()
+    try:
+        assert agents() == agent_pids, "the new front door started new agents instead of attaching"
+        assert wait_for(lambda: not before & environments(), timeout=20)
+        response, node = call(lambda_client(second.url), name)
+        assert response["StatusCode"] == 200 and node in alive_nodes()
+        second.proc.kill()
+        second.proc.wait()
+        assert wait_for(lambda: not agents() and not environments(), timeout=GRACE_S + 30)
+    finally:
+        second.stop()
