@@ -71,7 +71,8 @@ class Cluster:
     @property
     def info(self) -> dict[str, object]:
         agent = self.backend.info
-        enforced: dict[str, object] = {key: agent[key] for key in ("namespaces", "network", "cgroups", "cpu_quota") if key in agent}
+        keys = ("namespaces", "network", "cgroups", "cpu_quota")
+        enforced: dict[str, object] = {key: agent[key] for key in keys if key in agent}
         return {**enforced, "cluster": "ray", "nodes": len(self.backend.agents), "agent_pid": agent.get("pid")}
 
     async def serve_nested(self, api: NestedApi, sock: socket.socket) -> None:

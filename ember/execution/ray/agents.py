@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ember.execution.backend import EnvironmentLost
 from ember.execution.ray.link import AgentLink
 from ember.execution.ray.remote import RemoteEnvironment
 
@@ -63,8 +64,11 @@ class Agent:
         return self.capacity_mb - self.committed_mb
 
 
-class NoNodes(RuntimeError):
-    """No node agent is up: nowhere to run an environment."""
+class NoNodes(EnvironmentLost):
+    """No node agent is up: nowhere to run an environment (yet: the caller may try again)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, started=False)
 
 
 def choose(agents: list[Agent], memory_mb: int) -> Agent:
