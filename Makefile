@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 	ldconfig -p | grep -q 'libseccomp\.so\.2 ' || (apt-get update && apt-get install -y libseccomp2)  # pyseccomp loads it: the environments' seccomp filter
 	touch $(STAMP)
 
-java: $(STAMP)  # the Java runtimes, where there is a JDK: Gson from Debian, Ember's Java bootstrap compiled once
-	! command -v javac >/dev/null || test -f /usr/share/java/gson.jar || (apt-get update && apt-get install -y libgoogle-gson-java)
+java: $(STAMP)  # the Java runtimes, where there is a JDK: Ember's Java bootstrap compiled once against AWS's aws-lambda-java-serialization (Maven fetches it)
+	! command -v javac >/dev/null || command -v mvn >/dev/null || (apt-get update && apt-get install -y maven)
 	! command -v javac >/dev/null || $(BIN)/python -c 'from ember.runtimes.jvm import built_runtime; built_runtime()'
 
 node-sdk:  # AWS's JavaScript SDK v3, preinstalled for Node.js functions at /var/runtime/node_modules (where there is npm)

@@ -125,6 +125,20 @@ def data_paths() -> list[dict]:
     return records
 
 
+def node_rss_mb() -> list[float]:
+    """Per node of this process's cluster: what its raylet and everything under it hold (RSS)."""
+    sizes = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "raylet/raylet" not in " ".join(process.cmdline()):
+                continue
+            tree = [process, *process.children(recursive=True)]
+            sizes.append(sum(p.memory_info().rss for p in tree if p.is_running()) / MB)
+        except psutil.Error:
+            pass
+    return sizes
+
+
 def node_scaling() -> list[dict]:
     from ray.cluster_utils import Cluster
 
@@ -151,6 +165,10 @@ def node_scaling() -> list[dict]:
                                               benchmark="cluster", nodes=nodes, role="candidate",
                                               load_generator=f"wrk -t1 -c{throughput.CONNECTIONS} "
                                                              f"-d{throughput.DURATION_S}s"))
+            records.append(harness.record("cluster_node_rss_mb", "MB", node_rss_mb(), benchmark="cluster",
+                                          role="candidate", nodes=3,
+                                          source="a raylet and its descendants (Ray's agents, the node agent, "
+                                                 "its zygote, spares and the node's warm environments)"))
     finally:
         cluster.shutdown()
     return records

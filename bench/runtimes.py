@@ -2,8 +2,9 @@
 has numbers. Paths: Ember's Python runtime (forked from the zygote), AWS's awslambdaric (`python -m
 awslambdaric` as a `provided.al2023` bootstrap), AWS's tutorial bash + curl bootstrap, a Go binary
 (examples/hello-go, built here with golang-go), Ember's nodejs20.x, AWS's Node.js aws-lambda-ric as a
-`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it), and Java 21
-(examples/hello-java) with and without Ember's class-data archive. Functions at 1,769 MB
+`provided.al2023` bootstrap (the behaviour suite's zip; `make bench` builds it), and `java21`
+(examples/hello-java, on the JDK `jdks.py` picks for it: Temurin 25 where it is installed) with and without
+Ember's class-data archive. Functions at 1,769 MB
 (one vCPU), so the CPU quota does not decide the result. Cold: CreateFunction response -> first response
 (and REPORT's Init Duration), ROUNDS new functions per path; warm: WARM sequential calls on one keep-alive
 connection, after 20.
@@ -56,7 +57,7 @@ def java_packages() -> dict[str, tuple[str, str, bytes]]:
     """examples/hello-java on java21, and the same JVM without Ember's class-data archive (the same-run
     baseline of that optimization: a provided.al2023 bootstrap exec'ing `java` with the other flags)."""
     classes = build_java()
-    plain = [arg for arg in java_command(harness.BENCH_MEMORY_MB) if "SharedArchiveFile" not in arg
+    plain = [arg for arg in java_command("java21", harness.BENCH_MEMORY_MB) if "SharedArchiveFile" not in arg
              and not arg.startswith("-Xlog:cds")]
     bootstrap = ("#!/bin/sh\nexec " + " ".join(plain) + "\n").encode()
     return {"java": ("java21", "example.Hello::handleRequest", harness.zip_files(classes)),

@@ -58,3 +58,30 @@ def execute_api_arn(region: str, api_id: str, stage: str, method: str, path: str
     or `<api>/<stage>/$default` for the `$default` route (method and path empty)."""
     resource = f"{api_id}/{stage}/{method}{path}" if method else f"{api_id}/{stage}/$default"
     return f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{resource}"
+LAYER_NAME_RE = re.compile(r"^[a-zA-Z0-9-_]+$")
+_LAYER_ARN_RE = re.compile(r"^arn:[a-zA-Z0-9-]+:lambda:(?P<region>[a-zA-Z0-9-]+):(?P<account>\d{12}):layer:"
+                           r"(?P<name>[a-zA-Z0-9-_]+)(?::(?P<version>[0-9]+))?$")
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    name: str
+    region: str | None = None  # None: a bare name, this server's region and account
+    account: str | None = None
+    version: int | None = None
+
+
+def parse_layer_ref(raw: str) -> LayerRef | None:
+    """A layer name, or a layer (version) ARN; None if neither."""
+    if LAYER_NAME_RE.match(raw):
+        return LayerRef(raw)
+    match = _LAYER_ARN_RE.match(raw)
+    if match is None:
+        return None
+    version = int(match["version"]) if match["version"] is not None else None
+    return LayerRef(match["name"], match["region"], match["account"], version)
+
+
+def layer_arn(region: str, name: str, version: int | None = None) -> str:
+    base = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:layer:{name}"
+    return f"{base}:{version}" if version is not None else base

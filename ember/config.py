@@ -70,6 +70,7 @@ class ServerConfig:
     credentials: dict[str, str] = field(default_factory=lambda: {DEFAULT_ACCESS_KEY: DEFAULT_SECRET_KEY})
     strict_roles: bool = False  # CreateFunction refuses a role Ember does not know
     open_paths: bool = True  # /metrics and /ember/info unsigned (loopback binds, or --unsigned-metrics)
+    clock_speed: float = 1.0  # the scheduler's clock runs this much faster than the wall clock (tests, benchmarks)
     # Multiplies every async retry delay and event age (ember.events.retry_policy): below 1 for tests only.
     async_retry_scale: float = 1.0
     cluster: ClusterSettings = field(default_factory=lambda: ClusterSettings())

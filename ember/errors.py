@@ -18,9 +18,11 @@
     │   ├── ServiceException                    500
     │   ├── LogsInvalidParameter                400 (CloudWatch Logs' InvalidParameterException)
     │   ├── SerializationException              400 (a JSON 1.1 body that cannot be read: CloudWatch Logs)
-    │   ├── NotFoundException                   404 (API Gateway's: an API, route, integration or stage)
+    │   ├── EventsResourceNotFound              400 (EventBridge's ResourceNotFoundException: JSON 1.1 says 400)
+    │   ├── EventsLimitExceeded                 400 (EventBridge's LimitExceededException)
+    │   ├── NotFoundException                   404 (API Gateway's: an API, route, resource, integration, stage…)
     │   ├── BadRequestException                 400 (API Gateway's)
-    │   ├── ConflictException                   409 (API Gateway's)
+    │   ├── ConflictException                   409 (API Gateway's and the Scheduler's)
     │   └── IamError                      IAM's query-protocol errors, rendered as XML (ember.api.iam_api)
     │       ├── NoSuchEntity                    404
     │       ├── EntityAlreadyExists             409
@@ -32,9 +34,9 @@
     └── TemplateError                     a project (SAM template, serverless.yml) that can't be deployed:
                                           one line naming the file, and the line and column when known
 
-`code`, `status_code` and `message_key` match botocore's Lambda service model (API Gateway's
-errors its apigatewayv2 model; tests/unit/test_errors.py checks both), so boto3 raises the
-modelled class.
+`code`, `status_code` and `message_key` match botocore's model of the error's `service` (Lambda's
+unless it says otherwise; API Gateway's errors its apigatewayv2 and apigateway models;
+tests/unit/test_errors.py checks them), so boto3 raises the modelled class.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class AwsError(EmberError):
     status_code: int = 500
     sender_fault: bool = False
     message_key: str = "Message"
+    service: str = "lambda"  # whose botocore model states these facts
 
     def __init__(self, message: str, **members: object) -> None:
         super().__init__(message)
@@ -124,6 +127,16 @@ class LogsInvalidParameter(AwsError):
 
 class SerializationException(AwsError):
     code, status_code, sender_fault, message_key = "SerializationException", 400, True, "message"
+
+
+class EventsResourceNotFound(AwsError):
+    """EventBridge's: a JSON 1.1 service answers every client error with 400."""
+
+    code, status_code, sender_fault, message_key, service = "ResourceNotFoundException", 400, True, "message", "events"
+
+
+class EventsLimitExceeded(AwsError):
+    code, status_code, sender_fault, message_key, service = "LimitExceededException", 400, True, "message", "events"
 
 
 class NotFoundException(AwsError):

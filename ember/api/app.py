@@ -1,6 +1,6 @@
 """The public HTTP app: every Lambda API route (each as its IAM action), CloudWatch Logs reads, the
-IAM subset and API Gateway's HTTP APIs, behind the error nets and SigV4; Prometheus metrics and Ember's
-failed-events store beside them."""
+IAM subset, API Gateway's HTTP and REST APIs, EventBridge's rules and the Scheduler, behind the error nets
+and SigV4; Prometheus metrics and Ember's failed-events store beside them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
 from ember.api.apigateway.operations import ApiGatewayApi
-from ember.api.authorization import Authorizer
+from ember.api.apigateway.rest_operations import RestApiGatewayApi
+from ember.api.authorization import Authorizer, Endpoint
+from ember.api.events_api import EventsApi
 from ember.api.failed_events_api import PATH as FAILED_EVENTS
 from ember.api.failed_events_api import FailedEventsApi
 from ember.api.iam_api import IamApi
@@ -19,6 +21,7 @@ from ember.api.lambda_api.event_invoke_config import EventInvokeConfigApi
 from ember.api.lambda_api.function_urls import FunctionUrlsApi
 from ember.api.lambda_api.functions import FunctionsApi
 from ember.api.lambda_api.invoke import InvokeApi
+from ember.api.lambda_api.layers import LayersApi
 from ember.api.lambda_api.permissions import LambdaPermissions
 from ember.api.lambda_api.policy import PolicyApi
 from ember.api.lambda_api.provisioned import ProvisionedApi
@@ -34,6 +37,7 @@ from ember.api.middleware import (
     AwsApiMiddleware,
     NotFound,
 )
+from ember.api.scheduler_api import SchedulerApi
 from ember.api.services import Services
 from ember.api.signing import api_of
 from ember.api.url_auth import SignedCallers
@@ -46,6 +50,8 @@ from ember.triggers.rest_api_gateway import RestApiGateway
 
 FN = "/2015-03-31/functions"
 PC = "/2019-09-30/functions/{name}/provisioned-concurrency"
+LAYERS = "/2018-10-31/layers"
+LV = f"{LAYERS}/{{layer}}/versions"
 URL = "/2021-10-31/functions/{name}/url"
 EIC = "/2019-09-25/functions/{name}/event-invoke-config"
 
@@ -55,7 +61,6 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
 
     The front door sits before SigV4: function URLs and APIs are reached there, each kind's handler
     registered below (`door.register(kind, handler)`, see ember.triggers.front_door)."""
-    functions = FunctionsApi(services)
     invoke = InvokeApi(services)
     stream_invoke = StreamInvokeApi(services)
     versions = VersionsApi(services)
@@ -64,14 +69,17 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     provisioned = ProvisionedApi(services)
     tags = TagsApi(services)
     policy = PolicyApi(services)
+    layers = LayersApi(services)
     urls = FunctionUrlsApi(services)
     event_configs = EventInvokeConfigApi(services)
     failed_events = FailedEventsApi(services)
     authorizer = Authorizer(services.roles, services.region)
+    functions = FunctionsApi(services, authorizer)
     logs = LogsApi(services, authorizer)
     iam = IamApi(services.roles, authorizer)
     metrics = MetricsApi(services.metrics)
     guard = LambdaPermissions(authorizer, services.region)
+    scheduler = services.scheduler
     fn = guard.function
     routes = [
         Route(f"{FN}/{{name}}/invocations", fn("lambda:InvokeFunction", invoke.invoke),
@@ -123,14 +131,29 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
               methods=["GET"]),
         Route("/2016-08-19/account-settings/",
               guard.account("lambda:GetAccountSettings", concurrency.account_settings), methods=["GET"]),
+        Route(LAYERS, LayerListing(guard.layer_by_arn(layers.get_by_arn),
+                                   guard.account("lambda:ListLayers", layers.list_layers)).dispatch, methods=["GET"]),
+        Route(LV, guard.layer("lambda:PublishLayerVersion", layers.publish), methods=["POST"]),
+        Route(LV, guard.account("lambda:ListLayerVersions", layers.list_versions), methods=["GET"]),
+        Route(f"{LV}/{{version}}", guard.layer("lambda:GetLayerVersion", layers.get), methods=["GET"]),
+        Route(f"{LV}/{{version}}", guard.layer("lambda:DeleteLayerVersion", layers.delete), methods=["DELETE"]),
+        Route(f"{LV}/{{version}}/policy", guard.layer("lambda:AddLayerVersionPermission", layers.add_permission),
+              methods=["POST"]),
+        Route(f"{LV}/{{version}}/policy", guard.layer("lambda:GetLayerVersionPolicy", layers.get_policy),
+              methods=["GET"]),
+        Route(f"{LV}/{{version}}/policy/{{sid}}",
+              guard.layer("lambda:RemoveLayerVersionPermission", layers.remove_permission), methods=["DELETE"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
         *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
-        Route("/", RootApi(iam, logs).dispatch, methods=["POST"]),
+        *RestApiGatewayApi(services.rest_apis, authorizer, services.region).routes(),
+        Route("/", RootApi(iam, logs, EventsApi(scheduler.rules, authorizer)).dispatch, methods=["POST"]),
+        *SchedulerApi(scheduler.schedules, authorizer).routes(),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
-        Route(INFO_PATH, lambda request: JSONResponse(services.info), methods=["GET"]),
+        Route(INFO_PATH, lambda request: JSONResponse({**services.info, "scheduler_time": scheduler.clock.now()}),
+              methods=["GET"]),
         # Every method: a path or method no operation has is UnknownOperationException, never a 405
         # (and the Router's default for what no route matches, such as a path with a newline).
         Route("/{path:path}", NotFound()),
@@ -152,13 +175,26 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
     return door
 
 
-class RootApi:
-    """`POST /` is IAM's query protocol when form-encoded, else CloudWatch Logs' JSON targets."""
+class LayerListing:
+    """`GET /2018-10-31/layers` is GetLayerVersionByArn with `?find=LayerVersion`, ListLayers otherwise."""
 
-    def __init__(self, iam: IamApi, logs: LogsApi) -> None:
-        self.iam = iam
+    def __init__(self, by_arn: Endpoint, listing: Endpoint) -> None:
+        self.by_arn = by_arn
+        self.listing = listing
+
+    async def dispatch(self, request: Request) -> Response:
+        find = request.query_params.get("find") == "LayerVersion"
+        return await (self.by_arn(request) if find else self.listing(request))
+
+
+class RootApi:
+    """`POST /` is IAM's query protocol when form-encoded, else a JSON-protocol API named by its X-Amz-Target:
+    EventBridge's (`AWSEvents.*`) or CloudWatch Logs' (anything else, which answers an unknown target)."""
+
+    def __init__(self, iam: IamApi, logs: LogsApi, events: EventsApi) -> None:
+        self.apis = {"iam": iam.dispatch, "events": events.dispatch}
         self.logs = logs
 
     async def dispatch(self, request: Request) -> Response:
         api, _ = api_of(request.method, request.url.path, request.headers)
-        return await (self.iam.dispatch(request) if api == "iam" else self.logs.dispatch(request))
+        return await self.apis.get(api, self.logs.dispatch)(request)

@@ -15,6 +15,7 @@ CODE_UPLOAD_BYTES = 69_905_067  # a 50 MB zip, base64-encoded inside a JSON body
 LIMITS = [
     ("POST", re.compile(r"/2015-03-31/functions/?"), "CreateFunction", CODE_UPLOAD_BYTES),
     ("PUT", re.compile(r"/2015-03-31/functions/[^/]+/code/?"), "UpdateFunctionCode", CODE_UPLOAD_BYTES),
+    ("POST", re.compile(r"/2018-10-31/layers/[^/]+/versions/?"), "PublishLayerVersion", CODE_UPLOAD_BYTES),
     ("POST", re.compile(r"/2015-03-31/functions/[^/]+/invocations/?"), "InvokeFunction", MAX_PAYLOAD_BYTES),
     ("POST", re.compile(r"/2021-11-15/functions/[^/]+/response-streaming-invocations/?"),
      "InvokeWithResponseStream", MAX_PAYLOAD_BYTES),

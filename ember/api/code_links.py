@@ -1,4 +1,5 @@
-"""GetFunction's `Code.Location`: a presigned link, as AWS's is, so an unsigned download needs this server's say-so.
+"""GetFunction's `Code.Location` and a layer's `Content.Location`: presigned links, as AWS's are, so an unsigned
+download needs this server's say-so.
 
 The link names the code's digest, an expiry and an HMAC over both under a key that lives in this
 server's memory only (so links die with the server). AWS's links last 10 minutes.
@@ -11,6 +12,8 @@ import hmac
 import secrets
 import time
 from collections.abc import Mapping
+
+from starlette.requests import Request
 
 LIFETIME_S = 600
 EXPIRES, SIGNATURE = "X-Ember-Expires", "X-Ember-Signature"
@@ -37,3 +40,8 @@ class CodeLinks:
 
     def _sign(self, digest: str, expires: int) -> str:
         return hmac.new(self._key, f"{digest}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_location(request: Request, links: CodeLinks, digest: str) -> str:
+    """GetFunction's `Code.Location` and GetLayerVersion's `Content.Location`: this server's presigned link."""
+    return f"{request.base_url}ember/code/{digest}.zip?{links.query(digest)}"

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from ember.errors import AwsError
 
 JSON = "application/json"
+WARNING_HEADER = "X-Ember-Warning"  # what a caller should be told that no AWS field says (`ember deploy` prints it)
 
 
 def aws_json(body: Any, status: int = 200, request_id: str = "", headers: dict[str, str] | None = None) -> Response:

@@ -1,8 +1,9 @@
 """One Ember server: assemble the parts, serve, and shut down in order.
 
 Shutdown order (SIGINT/SIGTERM): stop accepting and let in-flight HTTP calls finish (bounded) →
-cancel running async events (they stay queued for the next start) → kill every environment →
-close the database. Environments also die on their own if this process is killed (-9).
+stop the scheduler (a run is one transaction: it happened or it did not) → cancel running async events
+(they stay queued for the next start) → kill every environment → close the database. Environments also die
+on their own if this process is killed (-9).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import resource
 import signal
 import socket
+import sqlite3
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,15 +34,22 @@ from ember.core.code_store import CodeStore
 from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.credentials import SessionCredentials
 from ember.core.database import open_database
+from ember.core.function_layers import FunctionLayers
 from ember.core.function_urls import FunctionUrls
 from ember.core.functions import FunctionRegistry
 from ember.core.invoker import Invoker
+from ember.core.layers import LayerStore
 from ember.core.provisioned import ProvisionedConcurrency
 from ember.core.records import InvocationRecords
 from ember.core.resource_policy import ResourcePolicies
 from ember.core.roles import RoleStore
 from ember.core.versions import VersionStore
 from ember.events.async_queue import EventQueue
+from ember.events.clock import SchedulerClock
+from ember.events.gate import DeliveryGate
+from ember.events.rules import RuleStore
+from ember.events.scheduler import Scheduler
+from ember.events.schedules import ScheduleStore
 from ember.execution.backend import Backend
 from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
@@ -112,7 +121,9 @@ def execute_api_endpoint(sock: socket.socket, region: str) -> Callable[[str], st
 def server_info(config: ServerConfig, enforced: dict[str, object]) -> dict[str, object]:
     """What clients like `ember tune` need to know before trusting durations and prices."""
     return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
-            **enforced, "data_dir": str(config.data_dir)}  # where `ember cost` finds the calls this server recorded
+            **enforced,
+            "data_dir": str(config.data_dir),  # where `ember cost` and `ember schedules` find what this server keeps
+            "clock_speed": config.clock_speed}
 
 
 def sandbox_info(sandboxes: Sandboxes) -> dict[str, object]:
@@ -186,6 +197,18 @@ async def sweep_logs(config: ServerConfig) -> None:
         await asyncio.sleep(log_retention.SWEEP_INTERVAL_S)
 
 
+def open_scheduler(db: sqlite3.Connection, config: ServerConfig, services: Services) -> Scheduler:
+    """Rules, schedules, their clock and the loop that runs them, its timers brought up to date with the stores."""
+    clock = SchedulerClock.load(db, config.clock_speed)
+    rules = RuleStore(db, config.region)
+    schedules = ScheduleStore(db, config.region, clock)
+    gate = DeliveryGate(services.policies, services.roles, services.invoker.resolve, config.strict_roles)
+    scheduler = Scheduler(db, clock, rules, schedules, services.events, gate, services.metrics, config.region)
+    rules.on_change = schedules.on_change = scheduler.changed
+    scheduler.start()
+    return scheduler
+
+
 def raise_fd_limit(wanted: int = 1 << 20) -> None:
     """Each environment holds listeners, a pipe and a pidfd, and every client a socket: allow many,
     raising the hard limit too where the server may (root), and say so once where it can't."""
@@ -206,7 +229,10 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     backend = machine.backend
     db = open_database(config.db_path)
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
-    registry = FunctionRegistry(db, CodeStore(config.code_dir), config.region)
+    code = CodeStore(config.code_dir)
+    layers = LayerStore(db, code, config.region)
+    function_layers = FunctionLayers(layers, host_url(sock))
+    registry = FunctionRegistry(db, code, config.region, function_layers)
     pools = PoolManager(backend, config.keep_alive, sessions)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
@@ -222,7 +248,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     # Provisioned concurrency: stored configs are provisioned again at every start.
     provisioned = ProvisionedConcurrency(db, registry, versions, aliases, limiter, invoker)
     provisioned.start()
-    collector = CodeCollector(db, registry.code, pools.code_in_use)
+    collector = CodeCollector(db, registry.code, pools.code_in_use, layers)
     registry.subscribe(collector.on_change)  # after the pools': a retired pool's busy code is kept
     collector.collect()  # code left unreferenced by an earlier run
     api_store, endpoint = ApiStore(db), execute_api_endpoint(sock, config.region)  # API Gateway's APIs, both types
@@ -231,8 +257,9 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                         strict_roles=config.strict_roles,
                         policies=ResourcePolicies(db, registry, config.region),
                         http_apis=HttpApis(api_store, config.region, endpoint),
-                        rest_apis=RestApis(api_store, endpoint),
-                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1])
+                        rest_apis=RestApis(api_store, config.region, endpoint),
+                        urls=FunctionUrls(db, registry, aliases), port=sock.getsockname()[1], layers=layers)
+    services.scheduler = open_scheduler(db, config, services)
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.
@@ -243,6 +270,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(sweep_logs(config), name="log retention"),
                   asyncio.create_task(events.run(), name="events"),
+                  asyncio.create_task(services.scheduler.run(), name="scheduler"),
                   asyncio.create_task(collector.run(), name="code-gc")]
     background += [asyncio.create_task(work, name="backend") for work in machine.background()]
     try:

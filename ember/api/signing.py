@@ -2,7 +2,7 @@
 
 Every API shares one endpoint, so the request itself says which it is: IAM's query protocol is a
 form-encoded POST, JSON-protocol APIs name a target, REST APIs their paths. The signing names are
-botocore's (`service_model.signing_name`): apigatewayv2's client signs as `apigateway`.
+botocore's (`service_model.signing_name`): apigatewayv2's client signs as `apigateway`, as apigateway's (v1) does.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ from collections.abc import Mapping
 FORM = "application/x-www-form-urlencoded"
 # X-Amz-Target prefixes of the JSON-protocol APIs: (prefix, api, signing name).
 TARGETS = (("Logs_20140328.", "logs", "logs"), ("AWSEvents.", "events", "events"))
+# Path prefixes of apigateway's (v1) operations, from its model (tests/unit/test_signing.py checks them); its
+# tags are told from other services' `/tags/<arn>` by the ARN.
+APIGATEWAY_V1 = ("/restapis", "/account", "/apikeys", "/clientcertificates", "/domainname", "/sdktypes",
+                 "/rejectdomainnameaccessassociations", "/usageplans", "/vpclinks", "/tags/arn:aws:apigateway:")
 # Path prefixes of REST APIs other than Lambda's: (prefix, api, signing name).
 PATHS = (("/v2/", "apigatewayv2", "apigateway"), ("/schedules", "scheduler", "scheduler"),
-         ("/schedule-groups", "scheduler", "scheduler"))
+         ("/schedule-groups", "scheduler", "scheduler"),
+         *((prefix, "apigateway", "apigateway") for prefix in APIGATEWAY_V1))
 # Services whose clients sign with whatever region they were given (IAM is global: boto3 signs a
 # custom endpoint with the client's region), so any region in the scope is accepted.
 GLOBAL = frozenset({"iam"})

@@ -52,7 +52,7 @@ def project_file(path: Path) -> Path | None:
 
 def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Create or update; returns the function's configuration once it can be invoked. `warn` gets what the
-    server warned of (extensions built for another Python)."""
+    server warned of (extensions built for another Python, layers carrying Lambda extensions)."""
     project = project_file(spec.path)
     if project is not None:  # not deployed as a folder of code named index.handler, which fails only at invoke
         raise ValueError(f"{project} describes a stack; deploying stacks is not wired to `ember deploy` yet")
@@ -70,7 +70,7 @@ def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda
         _warnings(client.update_function_code(FunctionName=name, ZipFile=zipped), warn)
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
         if settings:
-            client.update_function_configuration(FunctionName=name, **settings)
+            _warnings(client.update_function_configuration(FunctionName=name, **settings), warn)
             client.get_waiter("function_updated_v2").wait(FunctionName=name)
     return client.get_function_configuration(FunctionName=name)
 

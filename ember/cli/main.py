@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ember.cli.apis import api_rows
+from ember.cli.apis import api_rows, rest_api_rows
 from ember.cli.client import aws_client, endpoint_url
 from ember.cli.urls import function_names, url_rows
 
@@ -70,6 +70,9 @@ def serve_command(
                                              show_default=True, help="Log streams older than this are removed."),
     log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
                                    help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
+    clock_speed: float = typer.Option(1.0, "--clock-speed", envvar="EMBER_CLOCK_SPEED", show_default=True,
+                                      help="Rules and schedules run on a clock this many times faster than the wall "
+                                           "clock (tests and benchmarks: 60 makes rate(5 minutes) every 5 s)."),
     async_retry_scale: float = typer.Option(
         1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
         help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
@@ -97,7 +100,7 @@ def serve_command(
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale,
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed,
                                 ClusterSettings(cluster, ray_address, cluster_host, cluster_grace,
                                                 data_path=cluster_data_path)), deploy_path)
     except StartupError as exc:
@@ -113,6 +116,7 @@ def deploy(
     memory: int | None = typer.Option(None, help="MB, default 128."),
     timeout: int | None = typer.Option(None, help="Seconds, default 3."),
     env: list[str] = typer.Option([], "--env", help="K=V, repeatable."),
+    layer: list[str] = typer.Option([], "--layer", help="A layer version ARN, repeatable, in order (later ones win)."),
     endpoint: str | None = EndpointOption,
 ) -> None:
     """Create a function from a folder or zip, or update it."""
@@ -125,10 +129,44 @@ def deploy(
                                                   "Timeout": timeout}.items() if v is not None}
     if env:
         settings["Environment"] = {"Variables": _pairs(env)}
+    if layer:
+        settings["Layers"] = layer
     config = _call(run_deploy, DeploySpec(path, name, settings), endpoint_url(endpoint),
                    lambda warning: errors.print(f"ember: warning: {warning}", markup=False))
     console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
                   f"{config['Timeout']} s) sha256 {config['CodeSha256']}")
+
+
+layers_app = typer.Typer(no_args_is_help=True, help="Publish and list Lambda layers.")
+app.add_typer(layers_app, name="layers")
+
+
+@layers_app.command("publish")
+def publish_layer(
+    name: str,
+    path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
+    runtime: list[str] = typer.Option([], "--runtime", help="A compatible runtime, repeatable."),
+    architecture: list[str] = typer.Option([], "--architecture", help="x86_64 or arm64, repeatable."),
+    description: str | None = typer.Option(None, "--description"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """Publish a folder or zip as the layer's next version; prints its ARN."""
+    from ember.cli.layers import publish_layer as run_publish
+
+    if not path.exists():
+        _fail(f"no such file or folder: {path}", LOCAL_ERROR)
+    client = aws_client("lambda", endpoint_url(endpoint))
+    version = _call(run_publish, client, name, path, runtime, architecture, description)
+    console.print(f"published {version['LayerVersionArn']} ({version['Content']['CodeSize']} bytes, "
+                  f"sha256 {version['Content']['CodeSha256']})", markup=False)
+
+
+@layers_app.command("ls")
+def list_layers(endpoint: str | None = EndpointOption) -> None:
+    """List every version of every layer, newest first."""
+    from ember.cli.layers import layers_table
+
+    _print_table(_call(layers_table, aws_client("lambda", endpoint_url(endpoint))))
 
 
 @app.command()
@@ -177,15 +215,39 @@ def list_functions(endpoint: str | None = EndpointOption) -> None:
     _print_table(table)
 
 
+@app.command("schedules")
+def list_schedules(
+    data_dir: str | None = typer.Option(None, envvar="EMBER_DATA_DIR",
+                                        help="Default: $EMBER_HOME, else the running server's, else ./.ember"),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """List every rule and schedule with its targets, state and next run."""
+    from ember.cli.cost import find_data_dir
+    from ember.cli.schedules import SchedulesError, read_rows, table
+
+    try:
+        rows, speed = read_rows(find_data_dir(data_dir, endpoint_url(endpoint)) / "ember.db")
+    except SchedulesError as exc:
+        _fail(str(exc), LOCAL_ERROR)
+    if not rows:
+        errors.print("no rules or schedules", markup=False)
+        return
+    _print_table(table(rows))
+    if speed != 1:
+        errors.print(f"next runs are on the scheduler's clock, which runs {speed:g} times faster than the wall "
+                     "clock (ember serve --clock-speed)", markup=False)
+
+
 @app.command("apis")
 def list_apis(endpoint: str | None = EndpointOption) -> None:
-    """List HTTP APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and its routes."""
+    """List HTTP and REST APIs: each stage's URL, by host (*.localhost) and by path (/_aws/execute-api/<id>/), and
+    its routes."""
     url = endpoint_url(endpoint)
-    client = aws_client("apigatewayv2", url)
     table = Table(box=None, pad_edge=False)
     for column in ("API ID", "NAME", "STAGE", "URL", "PATH URL", "ROUTES"):
         table.add_column(column, no_wrap=True)
-    for row in _call(api_rows, client, url):
+    for row in [*_call(api_rows, aws_client("apigatewayv2", url), url),
+                *_call(rest_api_rows, aws_client("apigateway", url), url)]:
         table.add_row(*row)
     _print_table(table)
 

@@ -70,12 +70,14 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                  auth: str, account_concurrency: int = 1000,
                  sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None,
                  strict_roles: bool = False, unsigned_metrics: bool = False,
-                 logs: LogLimits = LogLimits(), async_retry_scale: float = 1.0,
+                 logs: LogLimits = LogLimits(), async_retry_scale: float = 1.0, clock_speed: float = 1.0,
                  cluster: ClusterSettings = ClusterSettings()) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if logs.retention_days <= 0 or logs.cap_mb < 1:
         raise StartupError("--log-retention-days must be above 0 and --log-cap-mb at least 1")
+    if not 0 < clock_speed <= 100_000:
+        raise StartupError(f"--clock-speed must be above 0 and at most 100000, not {clock_speed}")
     if not 0 < async_retry_scale <= 1:
         raise StartupError(f"--async-retry-scale must be above 0 and at most 1, not {async_retry_scale}")
     if account_concurrency < 1:
@@ -96,7 +98,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         isolation=sandbox.isolation, zygote=sandbox.zygote, preload=sandbox.preload,
                         init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
                         freeze=sandbox.freeze,
-                        price_model=model, strict_roles=strict_roles, logs=logs,
+                        price_model=model, strict_roles=strict_roles, logs=logs, clock_speed=clock_speed,
                         open_paths=is_loopback(host) or unsigned_metrics, async_retry_scale=async_retry_scale,
                         cluster=cluster)
 
@@ -124,6 +126,9 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
     if config.auth == "none":
         print("ember: warning: --auth none: requests are not authenticated (for benchmarks only)",
               file=sys.stderr, flush=True)
+    if config.clock_speed != 1:
+        print(f"ember: note: --clock-speed {config.clock_speed:g}: rules and schedules run on a clock "
+              f"{config.clock_speed:g} times faster than the wall clock", file=sys.stderr, flush=True)
     try:
         sock = bind(config.host, config.port)
     except OSError as exc:

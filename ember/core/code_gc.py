@@ -1,4 +1,7 @@
-"""Garbage collection of the code store: code no function or version references is removed.
+"""Garbage collection of the code store: code no function, version or layer references is removed.
+
+A layer version's content is referenced while the version exists, and after it is deleted for as long as a
+function or version still names it; a merged /opt tree while a function or version names its list of layers.
 
 Run after every change to the registry (a delete, a code update, a deleted version), at server
 start for leftovers, and now and then for code a live environment still ran from when its
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from ember.core.code_store import CodeStore
 from ember.core.functions import FunctionRecord
+from ember.core.layers import LayerStore
 
 log = logging.getLogger("ember.code")
 SWEEP_INTERVAL_S = 30.0
@@ -22,19 +26,26 @@ SWEEP_INTERVAL_S = 30.0
 
 class CodeCollector:
     def __init__(self, db: sqlite3.Connection, store: CodeStore,
-                 in_use: Callable[[], set[Path]] = set) -> None:
+                 in_use: Callable[[], set[Path]] = set, layers: LayerStore | None = None) -> None:
         self.db = db
         self.store = store
-        self.in_use = in_use  # code trees live environments run from
+        self.in_use = in_use  # code and /opt trees live environments run from
+        self.layers = layers
 
     def referenced(self) -> set[str]:
-        """Every digest `$LATEST` or a published version points at (aliases point at versions)."""
-        rows = self.db.execute("SELECT config FROM functions")
-        return {FunctionRecord.from_json(row["config"]).code_sha_hex for row in rows}
+        """Every digest `$LATEST` or a published version points at (aliases point at versions), every
+        layer's that one names or that is not deleted, and the merged /opt trees they name."""
+        records = [FunctionRecord.from_json(row["config"]) for row in self.db.execute("SELECT config FROM functions")]
+        keep = {record.code_sha_hex for record in records}
+        if self.layers is not None:
+            keep |= self.layers.collect(record.config for record in records)
+        return keep
 
     def collect(self) -> list[str]:
         keep = self.referenced() | {path.name for path in self.in_use()}
         removed = self.store.collect(keep)
+        if self.layers is not None:
+            removed += self.layers.trees.collect(keep)
         if removed:
             log.info("removed %d unreferenced code packages", len(removed))
         return removed

@@ -25,7 +25,7 @@ from ember.core.zip_extract import BAD_ZIP, UNZIPPED_LIMIT, extract
 from ember.errors import ResourceNotFoundException
 from ember.paths import PathEscape, child
 
-__all__ = ["BAD_ZIP", "CodeStore", "StoredCode"]
+__all__ = ["BAD_ZIP", "CodeStore", "StoredCode", "remove_paths", "tree_size"]
 
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 ENTRY_RE = re.compile(r"(?P<digest>[0-9a-f]{64})(\.zip)?")
@@ -36,6 +36,7 @@ STAGING, TRASH = ".staging-", ".trash-"
 class StoredCode:
     sha256_hex: str
     size: int
+    unzipped: int = 0  # bytes its tree holds, counted as zip_extract counts them (files and link targets)
 
     @property
     def code_sha256(self) -> str:
@@ -51,6 +52,7 @@ class CodeStore:
         self.unzipped_limit = unzipped_limit
         self._lock = threading.Lock()
         self._held: Counter[str] = Counter()
+        self._unzipped: dict[str, int] = {}  # a digest's tree never changes, so its size is measured once
         root.mkdir(parents=True, exist_ok=True)
         self._remove([p for p in root.iterdir() if p.name.startswith((STAGING, TRASH))])  # a crash's leftovers
 
@@ -75,6 +77,13 @@ class CodeStore:
 
     def tree(self, sha256_hex: str) -> Path:
         return self.root / sha256_hex
+
+    def unzipped_size(self, sha256_hex: str) -> int:
+        """What the digest's tree holds (blocking: walks it the first time): the 250 MB that code and layers share."""
+        size = self._unzipped.get(sha256_hex)
+        if size is None:
+            size = self._unzipped[sha256_hex] = tree_size(self.tree(sha256_hex))
+        return size
 
     def zip_path(self, sha256_hex: str) -> Path:
         """The stored zip of a digest, refusing anything that is not one (the download route's input)."""
@@ -103,19 +112,20 @@ class CodeStore:
             done = self.tree(digest).is_dir()
         try:
             if not done:
-                self._unpack(zip_bytes, digest)
+                self._unzipped[digest] = self._unpack(zip_bytes, digest)
+            return StoredCode(digest, len(zip_bytes), self.unzipped_size(digest))
         except BaseException:
             self.release(digest)
             raise
-        return StoredCode(digest, len(zip_bytes))
 
-    def _unpack(self, zip_bytes: bytes, digest: str) -> None:
+    def _unpack(self, zip_bytes: bytes, digest: str) -> int:
         staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.root))
         try:
             os.chmod(staging, 0o755)
-            extract(zip_bytes, staging, self.unzipped_limit)
+            unzipped = extract(zip_bytes, staging, self.unzipped_limit)
             _zip_beside(staging).write_bytes(zip_bytes)
             self._publish(digest, staging)
+            return unzipped
         finally:
             self._remove([staging, _zip_beside(staging)])
 
@@ -135,13 +145,26 @@ class CodeStore:
 
     @staticmethod
     def _remove(paths: list[Path]) -> None:
-        """Delete files and trees without following any symlink in them (rmtree unlinks links)."""
-        for path in paths:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            elif os.path.lexists(path):
-                path.unlink(missing_ok=True)
+        remove_paths(paths)
+
+
+def remove_paths(paths: list[Path]) -> None:
+    """Delete files and trees without following any symlink in them (rmtree unlinks links)."""
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            path.unlink(missing_ok=True)
 
 
 def _zip_beside(staging: Path) -> Path:
     return staging.parent / f"{staging.name}.zip"
+
+
+def tree_size(tree: Path) -> int:
+    """Regular files' sizes and symlinks' target lengths, never following a link."""
+    total = 0
+    for root, dirs, files in os.walk(tree):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            total += os.lstat(os.path.join(root, name)).st_size  # a link's st_size is its target's length
+    return total

@@ -1,5 +1,6 @@
 """The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events and
-their configs, failed events, roles, resource policies, function URLs and API Gateway's APIs."""
+their configs, failed events, roles, resource policies, function URLs, API Gateway's APIs, rules,
+schedules and layers."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ CREATE TABLE IF NOT EXISTS event_queue (
     waiting TEXT,
     error TEXT,
     response BLOB,
-    executed_version TEXT
+    executed_version TEXT,
+    source TEXT NOT NULL DEFAULT 'event'
 );
 CREATE INDEX IF NOT EXISTS event_queue_due ON event_queue (state, not_before);
 CREATE TABLE IF NOT EXISTS event_invoke_configs (
@@ -128,6 +130,53 @@ CREATE TABLE IF NOT EXISTS api_gateway (
     config TEXT NOT NULL,
     PRIMARY KEY (api_id, kind, id)
 );
+CREATE TABLE IF NOT EXISTS event_rules (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_rule_targets (
+    rule TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (rule, id)
+);
+CREATE TABLE IF NOT EXISTS schedule_groups (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedules (
+    group_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    PRIMARY KEY (group_name, name)
+);
+CREATE TABLE IF NOT EXISTS timers (
+    arn TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    next_slot REAL NOT NULL,
+    next_due REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scheduler_clock (
+    speed REAL NOT NULL,
+    anchor_wall REAL NOT NULL,
+    anchor_time REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS layer_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    info TEXT NOT NULL,
+    code TEXT NOT NULL,
+    unzipped INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    policy TEXT,
+    policy_revision TEXT,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS layer_counters (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+);
 """
 
 
@@ -159,7 +208,8 @@ ADDED_COLUMNS = (("invocations", "cpu_ms", "REAL"), ("invocations", "cost_usd", 
                  ("invocations", "price_model", "TEXT"), ("invocations", "arch", "TEXT"),
                  ("event_queue", "attempts", "INTEGER NOT NULL DEFAULT 0"), ("event_queue", "waiting", "TEXT"),
                  ("event_queue", "error", "TEXT"), ("event_queue", "response", "BLOB"),
-                 ("event_queue", "executed_version", "TEXT"))
+                 ("event_queue", "executed_version", "TEXT"),
+                 ("event_queue", "source", "TEXT NOT NULL DEFAULT 'event'"))
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -13,11 +13,11 @@ import binascii
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ember.arns import function_arn
 from ember.core import validation
@@ -28,7 +28,10 @@ from ember.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from ember.runtimes.calendar import Change
+from ember.runtimes.deprecations import Change
+
+if TYPE_CHECKING:
+    from ember.core.function_layers import FunctionLayers
 
 LATEST = "$LATEST"
 # Called with (name, version) after a change; version None means every version (the function is gone).
@@ -103,10 +106,12 @@ def _apply_dead_letter(config: dict[str, Any], target: str) -> None:
 class FunctionRegistry:
     """All functions, cached in memory and written through to SQLite."""
 
-    def __init__(self, db: sqlite3.Connection, code: CodeStore, region: str) -> None:
+    def __init__(self, db: sqlite3.Connection, code: CodeStore, region: str,
+                 layers: FunctionLayers | None = None) -> None:
         self.db = db
         self.code = code
         self.region = region
+        self.layers = layers  # None: this registry takes no `Layers` (unit tests)
         self._records: dict[str, FunctionRecord] = {}
         self._listeners: list[Listener] = []
         self.writes = 0  # bumped by every change, so what is derived from all functions can be cached
@@ -138,6 +143,7 @@ class FunctionRegistry:
         self._apply_configuration(config, request, "create")
         async with self._storing(request.get("Code", {})) as stored:
             self._check_new(name)  # another create may have finished while this one unpacked
+            self._check_size(config, stored.unzipped)
             record = FunctionRecord(config, stored.sha256_hex, dict(request.get("Tags") or {}))
             self._set_code(record, stored)
             self._save(record)
@@ -151,6 +157,7 @@ class FunctionRegistry:
         async with self._storing(request) as stored:
             record = self.get(name)  # it may have been deleted or changed while the code unpacked
             check_revision(record, request.get("RevisionId"))
+            self._check_size(record.config, stored.unzipped)
             if "Architectures" in request:
                 record.config["Architectures"] = list(request["Architectures"])
             self._set_code(record, stored)
@@ -173,6 +180,8 @@ class FunctionRegistry:
         check_revision(record, request.get("RevisionId"))
         config = dict(record.config)
         self._apply_configuration(config, request, "update")
+        if "Layers" in request:
+            self._check_size(config, self.code.unzipped_size(record.code_sha_hex))
         record.config = config
         self._touch(record)
         return record
@@ -231,12 +240,27 @@ class FunctionRegistry:
             config["Architectures"] = list(request["Architectures"])
         if "DeadLetterConfig" in request:
             _apply_dead_letter(config, (request["DeadLetterConfig"] or {}).get("TargetArn") or "")
+        if "Layers" in request:
+            self._apply_layers(config, list(request["Layers"] or []))
         validation.check_runtime(config["Runtime"], change)
         validation.check_handler(config["Handler"])
         validation.check_limits(int(config["MemorySize"]), int(config["Timeout"]))
         if len(config["Description"]) > 256:
             raise validation.constraint_error(config["Description"], "description",
                                          "Member must have length less than or equal to 256")
+
+    def _apply_layers(self, config: dict[str, Any], arns: Sequence[str]) -> None:
+        """AWS lists `Layers` only when there are some."""
+        if arns and self.layers is None:
+            raise InvalidParameterValueException("This Ember registry takes no layers.")
+        if arns and self.layers is not None:
+            config["Layers"] = self.layers.attach(arns)
+        else:
+            config.pop("Layers", None)
+
+    def _check_size(self, config: dict[str, Any], code_unzipped: int) -> None:
+        if self.layers is not None:
+            self.layers.check_size(config, code_unzipped)
 
     def _set_code(self, record: FunctionRecord, stored: StoredCode) -> None:
         record.code_sha_hex = stored.sha256_hex

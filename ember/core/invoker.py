@@ -191,6 +191,7 @@ class Invoker:
             variables=dict(config["Environment"]["Variables"]), region=self.region,
             revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
             role=str(config.get("Role", "")),
+            opt_dir=self.registry.layers.opt_dir(config) if self.registry.layers and config.get("Layers") else None,
         )
 
 

@@ -18,7 +18,7 @@ from ember.errors import (
     ValidationException,
 )
 from ember.runtimes import SUPPORTED_RUNTIMES, runtime_problem, runtime_version
-from ember.runtimes.calendar import Change, blocked_message, deprecation_warning
+from ember.runtimes.deprecations import Change, blocked_message, deprecation_warning
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 HANDLER_RE = re.compile(r"^[^\s]+$")
@@ -72,6 +72,23 @@ def _logs() -> tuple[ServiceModel, Checker]:
 def check_logs_request(operation: str, body: dict[str, Any]) -> dict[str, Any]:
     """A CloudWatch Logs body, as Logs checks it: SerializationException, then InvalidParameterException."""
     model, checker = _logs()
+    return checker.check(model.operation_model(operation).input_shape, body)
+
+
+@lru_cache(maxsize=2)
+def _service_checker(service: str) -> tuple[ServiceModel, Checker]:
+    """EventBridge (JSON 1.1: a body that cannot be read is a SerializationException) or the Scheduler."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    if service == "events":  # a target's Id is checked per target: a bad one is a failed entry, not the call's
+        return model, Checker(type_error=SerializationException, own_checks=frozenset({"TargetId"}))
+    return model, Checker(type_error=ValidationException)
+
+
+def check_service_request(service: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge or Scheduler body typed and in range as its input shape says (nulls dropped)."""
+    model, checker = _service_checker(service)
     return checker.check(model.operation_model(operation).input_shape, body)
 
 

@@ -1,12 +1,13 @@
 """The durable queue behind `InvocationType=Event`, with AWS's retries and destinations.
 
 An event is committed to SQLite before Invoke answers 202, and every attempt runs through the same
-invoker as any call (source "event"). What an attempt's outcome leads to is ember.events.retry_policy's
-decision: run again later (the row goes back to `queued` with the time it is due), or done. A finished
-event's row is deleted in the same transaction that hands its record on — enqueued for a function
-destination, or kept in the failed-events store — so a record is never lost nor sent twice. Rows still
-`running` when the server stops (or dies) are queued again at the next start: an event runs at least
-once, and twice only if it was running then, as AWS documents ("at least once").
+invoker as any call (source "event"; "schedule" for a rule's or schedule's run). What an attempt's
+outcome leads to is ember.events.retry_policy's decision: run again later (the row goes back to
+`queued` with the time it is due), or done. A finished event's row is deleted in the same transaction
+that hands its record on — enqueued for a function destination, or kept in the failed-events store —
+so a record is never lost nor sent twice. Rows still `running` when the server stops (or dies) are
+queued again at the next start: an event runs at least once, and twice only if it was running then,
+as AWS documents ("at least once").
 
 Outcomes, from what `Invoker.invoke` did:
     returned, no function error  → SUCCESS
@@ -53,7 +54,7 @@ from ember.execution.outcomes import error_type_of
 log = logging.getLogger("ember.events")
 MAX_IN_FLIGHT = 64
 COLUMNS = "seq, request_id, function, qualifier, payload, enqueued_at, throttles, attempts, error, response, " \
-    "executed_version"
+    "executed_version, source"
 Attempt = tuple[Outcome, Response | None, str | None]  # how it ended, what the function answered, the error
 
 
@@ -72,12 +73,14 @@ class EventQueue:
         invoker.registry.subscribe(self._on_function_change)
 
     def enqueue(self, request_id: str, function: str, qualifier: str | None, payload: bytes, *,
-                accepted_at: float | None = None) -> None:
+                accepted_at: float | None = None, source: str = "event") -> None:
         """Durable on return: the row is committed (WAL) before the caller is told 202 (or, inside a
-        transaction, with it). `accepted_at` is when the event's age starts (default: now)."""
+        transaction, with it). `accepted_at` is when the event's age starts (default: now); `source` is the
+        invocation's (`event` for Invoke's Event type, `schedule` for rules' and schedules' runs)."""
         self.db.execute(
-            "INSERT INTO event_queue (request_id, function, qualifier, payload, enqueued_at) VALUES (?,?,?,?,?)",
-            (request_id, function, qualifier, payload, time.time() if accepted_at is None else accepted_at),
+            "INSERT INTO event_queue (request_id, function, qualifier, payload, enqueued_at, source) "
+            "VALUES (?,?,?,?,?,?)",
+            (request_id, function, qualifier, payload, time.time() if accepted_at is None else accepted_at, source),
         )
         self._wake.set()
 
@@ -143,7 +146,7 @@ class EventQueue:
                         attempts, response, error)
 
     async def _attempt(self, row: sqlite3.Row) -> Attempt:
-        request = InvokeRequest(row["function"], bytes(row["payload"]), row["qualifier"], source="event",
+        request = InvokeRequest(row["function"], bytes(row["payload"]), row["qualifier"], source=row["source"],
                                 request_id=row["request_id"])
         try:
             result = await self.invoker.invoke(request)

@@ -101,6 +101,7 @@ class Sandbox(Protocol):
 
     task_root: str  # LAMBDA_TASK_ROOT inside the sandbox
     runtime_dir: str  # LAMBDA_RUNTIME_DIR inside the sandbox
+    opt_dir: str  # where the function's layers are inside the sandbox: /opt, or their real path unisolated
     runtime_address: str | None  # the Runtime API inside a network of its own; None: a host listener
     api_url: str | None  # where the SDKs inside reach Ember's API for nested calls
 

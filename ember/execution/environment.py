@@ -90,7 +90,7 @@ class Environment:
             self._listener = await self._open_listener(self, None)
             address = self._listener.address
         variables = lambda_environment(self.spec, address, self.log.name, self.sandbox.task_root,
-                                       self.sandbox.runtime_dir, self.sandbox.api_url)
+                                       self.sandbox.runtime_dir, self.sandbox.api_url, self.sandbox.opt_dir)
         self.log.write(init_start_line(runtime_version(self.spec.runtime), self.spec.region), platform=True)
         self._started = time.perf_counter()
         problem = self.sandbox.entrypoint_problem()

@@ -39,6 +39,7 @@ class EnvironmentSpec:
     initialization_type: str = ON_DEMAND  # PROVISIONED_CONCURRENCY for environments started ahead of calls
     role: str = ""  # the execution role the environment's credentials stand for
     credentials: dict[str, str] = field(default_factory=dict)  # this environment's own temporary keys
+    opt_dir: Path | None = None  # the function's layers, merged in order: what the sandbox shows at /opt
 
 
 @dataclass(frozen=True)

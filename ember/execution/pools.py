@@ -40,8 +40,9 @@ class PoolManager:
         self.backend.forget(name, version)
 
     def code_in_use(self) -> set[Path]:
-        """Code trees a live environment may still run from: the code store keeps them until it ends."""
-        return {pool.spec.code_dir for pool in self._all if pool.size or not pool.retired}
+        """Code and /opt trees a live environment may still run from: the code store keeps them until it ends."""
+        live = [pool.spec for pool in self._all if pool.size or not pool.retired]
+        return {spec.code_dir for spec in live} | {spec.opt_dir for spec in live if spec.opt_dir is not None}
 
     def reap_once(self) -> int:
         reaped = sum(pool.reap_idle(self.keep_alive_s) for pool in self._all)

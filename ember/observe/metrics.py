@@ -81,6 +81,10 @@ class Metrics:
                                 BILLING_LABELS)
         self.gb_seconds = counter("ember_gb_seconds_total", "Memory GB times billed seconds.", BILLING_LABELS)
         self.cost = counter("ember_cost_usd_total", "What calls cost before any free tier, in USD.", BILLING_LABELS)
+        self.scheduled = counter("ember_scheduled_invocations_total",
+                                 "Runs of rules' and schedules' targets: sent to the async queue, or failed (no "
+                                 "permission, no such function), as AWS's Invocations and FailedInvocations.",
+                                 ("kind", "name", "outcome"))
 
     def observe_call(self, call: MeteredCall) -> None:
         """Count one finished call; the invoker calls this exactly once per call."""
@@ -102,6 +106,10 @@ class Metrics:
         billed.observe(call.billed_ms / 1000)
         gb_seconds.inc(call.gb_seconds)
         cost.inc(call.cost_usd)
+
+    def observe_scheduled(self, kind: str, name: str, sent: bool) -> None:
+        """One target of a rule (`kind` rule) or schedule (`schedule`, named group/name) run, or refused."""
+        self.scheduled.labels(kind, name, "sent" if sent else "failed").inc()
 
     def observe_throttle(self, function: str, reason: str) -> None:
         self.throttles.labels(function, reason).inc()

@@ -9,14 +9,15 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from ember.runtimes.jvm import BUILD, JAVA, JAVA_RUNTIMES, java_command, java_problem, jdk_identity
+from ember.runtimes.jdks import jdk_for
+from ember.runtimes.jvm import BUILD, JAVA_RUNTIMES, java_command, java_problem
 
 RUNTIMES_DIR = Path(__file__).resolve().parent
 
 
 # Every python3.x runs on the interpreter Ember runs on, every nodejs on this machine's `node`: a runtime newer
 # than what really runs says so in its log (the bootstraps compare AWS_EXECUTION_ENV with their own version).
-# Deprecated runtimes AWS still lets functions be created on (ember.runtimes.calendar) run the same way, older
+# Deprecated runtimes AWS still lets functions be created on (ember.runtimes.deprecations) run the same way, older
 # than what runs: deploying one warns and names what runs.
 PYTHON_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 NODE_RUNTIMES = ("nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
@@ -41,14 +42,22 @@ def runtime_problem(runtime: str) -> str | None:
 def language_summary() -> str:
     """What the non-Python runtimes run on here, for `ember doctor`."""
     node = runtime_problem(NODE_RUNTIMES[0]) or _first_line([NODE, "--version"])
-    java = runtime_problem(JAVA_RUNTIMES[0]) or _first_line([JAVA, "-version"])
-    return f"{', '.join(NODE_RUNTIMES)} on Node.js {node}; {', '.join(JAVA_RUNTIMES)} on {java}"
+    problem = runtime_problem(JAVA_RUNTIMES[0])
+    if problem:
+        return f"{', '.join(NODE_RUNTIMES)} on Node.js {node}; {', '.join(JAVA_RUNTIMES)}: {problem}"
+    on_jdk: dict[str, list[str]] = {}
+    for runtime in JAVA_RUNTIMES:
+        on_jdk.setdefault(jdk_for(runtime).java, []).append(runtime)
+    java = "; ".join(f"{', '.join(runtimes)} on {_first_line([launcher, '-version'])}"
+                     for launcher, runtimes in on_jdk.items())
+    return f"{', '.join(NODE_RUNTIMES)} on Node.js {node}; {java}"
 
 
 def runtime_version(runtime: str) -> str:
     """INIT_START's label in AWS's shape (`python:3.12.v38`), naming what really runs: the interpreter Ember runs
     on (a python3.12 function on Python 3.11.7 says `python:3.11.v7`), this machine's Node.js or JDK, or the
-    custom runtime's Amazon Linux generation. Computed once per runtime (`node --version` is a process)."""
+    custom runtime's Amazon Linux generation (a java21 on Temurin 25 says `java:25.v3`). Computed once per
+    runtime (`node --version` is a process)."""
     return _runtime_version(runtime)
 
 
@@ -60,7 +69,7 @@ def _runtime_version(runtime: str) -> str:
         major, minor, *_ = _numbers(_version_of([NODE, "--version"]))
         return f"nodejs:{major}.v{minor}"
     if runtime in JAVA_RUNTIMES:  # 17.0.15+6-Debian-1deb12u1 -> java:17.v15
-        feature, *_, update = _numbers(jdk_identity().split()[1].partition("+")[0])
+        feature, *_, update = _numbers(jdk_for(runtime).identity().split()[1].partition("+")[0])
         return f"java:{feature}.v{update}"
     return f"provided:{runtime.partition('.')[2] or 'al1'}.v1"
 
@@ -108,7 +117,7 @@ def runtime_command(runtime: str, task_root: str, runtime_dir: str, memory_mb: i
     if runtime in NODE_RUNTIMES:
         return [NODE, *node_heap_flags(memory_mb), f"{runtime_dir}/node/bootstrap.mjs"]
     if runtime in JAVA_RUNTIMES:
-        return java_command(memory_mb)
+        return java_command(runtime, memory_mb)
     if runtime in PROVIDED_RUNTIMES:
         return [f"{task_root}/bootstrap"]
     raise ValueError(f"no runtime for {runtime}")

@@ -17,6 +17,6 @@ class ExecuteApi:
 
     async def handle(self, call: HttpCall, api_id: str, send: Send) -> None:
         """Registered with the front door: `door.register("execute-api", execute_api.handle)`."""
-        rest_api = self.rest.apis.get(api_id)
+        rest_api = self.rest.apis.find(api_id)
         response = await (self.rest.answer(call, rest_api) if rest_api else self.http.answer(call, api_id))
         await send_response(send, response)

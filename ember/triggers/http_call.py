@@ -52,6 +52,7 @@ class RouteContext:
     stage: str = "$default"
     route_key: str = "$default"
     resource_path: str | None = None  # format 1.0's `resource`: the route's path template ("/{proxy+}")
+    resource_id: str | None = None  # a REST API's resource id (requestContext.resourceId)
     path_parameters: dict[str, str] | None = None
     stage_variables: dict[str, str] | None = None
     account_id: str = ACCOUNT_ID  # function URLs with AuthType NONE say "anonymous"

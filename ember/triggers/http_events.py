@@ -107,7 +107,7 @@ def _context_v1(call: HttpCall, route: RouteContext, rest: bool, resource: str) 
         "extendedRequestId": route.request_id, "httpMethod": call.method, "identity": identity,
         "path": call.path, "protocol": call.protocol, "requestId": route.request_id,
         "requestTime": clf_time(call.time), "requestTimeEpoch": int(call.time * 1000),
-        "resourceId": resource_id(route.api_id, resource) if rest else None,
+        "resourceId": (route.resource_id or resource_id(route.api_id, resource)) if rest else None,
         "resourcePath": resource, "stage": route.stage})
     return context
 

@@ -1,8 +1,9 @@
-"""REST APIs (API Gateway v1) as templates declare them: stages, resources with methods, Lambda proxy targets.
+"""REST APIs (API Gateway v1) as AWS keeps them: the API itself, its definition imported whole, its tags.
 
-There is no `apigateway` (v1) control plane: a SAM or serverless.yml deployment creates REST APIs
-through this Python API (`RestApis.create(api_id, stage, routes=[(method, resource_path, function_arn)])`),
-kept beside the HTTP APIs in the same store so they survive a restart. A REST API lives at
+The API's resources and methods live in `rest_resources`, its deployments and stages (what the data
+plane serves) in `rest_stages`; all of it in the ApiStore beside the HTTP APIs, so a restart keeps
+every API. Records are botocore's `apigateway` output shapes under their wire names (`id`,
+`rootResourceId`, `createdDate` in epoch seconds). A REST API is invoked at
 `http://<api-id>.execute-api.<region>.localhost:<port>/<stage>/…`, like AWS's
 `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/…`.
 """
@@ -10,59 +11,136 @@ kept beside the HTTP APIs in the same store so they survive a restart. A REST AP
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ember.arns import integration_function
-from ember.triggers.api_store import ApiStore, Record, new_id, now
-from ember.triggers.http_routes import RouteKeyError, parse_route_key
+from ember.config import ACCOUNT_ID
+from ember.errors import BadRequestException, NotFoundException
+from ember.triggers.api_store import ApiStore, Record, new_id
+from ember.triggers.patch_ops import Patchable, apply
+from ember.triggers.rest_definitions import Definition, parse_definition
+from ember.triggers.rest_resources import RestResources
+from ember.triggers.rest_stages import RestStages
 
 KIND = "restapi"
-STAGE_RE = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
-TIMEOUT_S = 29.0  # a REST API's integration timeout (API Gateway's default, and Lambda proxies' usual)
+CREATE_FIELDS = ("description", "version", "binaryMediaTypes", "minimumCompressionSize", "apiKeySource",
+                 "endpointConfiguration", "policy", "disableExecuteApiEndpoint")
+API_PATCH = Patchable(scalars={"name": str, "description": str, "version": str, "apiKeySource": str, "policy": str,
+                               "disableExecuteApiEndpoint": bool, "minimumCompressionSize": int},
+                      sets=("binaryMediaTypes",))
+TAGGED_RE = re.compile(r"^arn:aws[a-z-]*:apigateway:[a-z0-9-]*::/restapis/(?P<api>[a-z0-9]+)"
+                       r"(?:/stages/(?P<stage>[^/]+))?$")
 
 
 class RestApis:
-    def __init__(self, store: ApiStore, endpoint: Callable[[str], str]) -> None:
+    def __init__(self, store: ApiStore, region: str, endpoint: Callable[[str], str]) -> None:
         self.store = store
-        self.endpoint = endpoint
+        self.region = region
+        self.endpoint = endpoint  # the API's invoke URL, without the stage
+        self.resources = RestResources(store, self.get)
+        self.stages = RestStages(store, self.get)
 
-    def create(self, api_id: str | None, stage: str, routes: Iterable[tuple[str, str, str]], name: str = "",
-               stage_variables: dict[str, str] | None = None, binary_media_types: Iterable[str] = ()) -> Record:
-        """A REST API (or a new version of it: the same id replaces it) with one deployed stage.
-        Raises ValueError, naming what is wrong, for a stage, route or function ARN AWS would refuse."""
-        api_id = api_id or new_id()
-        if self.store.get(api_id, "api", api_id) is not None:
-            raise ValueError(f"{api_id} is an HTTP API's id")
-        if not STAGE_RE.match(stage):
-            raise ValueError(f"invalid stage name {stage!r}: a-zA-Z0-9_ only")
-        record: Record = {"id": api_id, "name": name or api_id, "createdDate": now(),
-                          "stages": {stage: {"variables": dict(stage_variables or {})}},
-                          "binaryMediaTypes": list(binary_media_types),
-                          "routes": [_route(method, path, arn) for method, path, arn in routes]}
+    def create(self, body: Mapping[str, Any]) -> Record:
+        """CreateRestApi: the API and its root resource `/`."""
+        if body.get("cloneFrom"):
+            raise BadRequestException("cloneFrom is not supported by Ember")
+        api_id = new_id()
+        while self.store.ids_in_use(api_id):
+            api_id = new_id()
+        record: Record = {"id": api_id, "name": body["name"], "createdDate": int(time.time()),
+                          "apiKeySource": "HEADER", "disableExecuteApiEndpoint": False, "binaryMediaTypes": [],
+                          "endpointConfiguration": {"types": ["EDGE"], "ipAddressType": "ipv4"},
+                          **{key: body[key] for key in CREATE_FIELDS if key in body},
+                          "tags": dict(body.get("tags") or {})}
+        root = self.resources.create_root(api_id)
+        return self.store.put(api_id, KIND, api_id, {**record, "rootResourceId": root["id"]})
+
+    def import_definition(self, raw: bytes, parameters: Mapping[str, str], fail_on_warnings: bool) -> Record:
+        """ImportRestApi: a new API named by the definition's `info.title`."""
+        definition = _definition(raw, parameters, fail_on_warnings)
+        if not definition.title:
+            raise BadRequestException("Invalid OpenAPI input: info.title is required to name the imported API")
+        api_id = self.create({"name": definition.title})["id"]
+        try:
+            return self._apply(api_id, definition, overwrite=True)
+        except BadRequestException:
+            self.store.delete_api(api_id)  # an import that fails leaves nothing behind
+            raise
+
+    def put_definition(self, api_id: str, raw: bytes, mode: str, parameters: Mapping[str, str],
+                       fail_on_warnings: bool) -> Record:
+        """PutRestApi: `merge` (the default: the definition's methods replace theirs, the rest stays) or
+        `overwrite` (only the definition's resources remain). Stages and deployments are untouched."""
+        self.get(api_id)
+        if mode not in ("merge", "overwrite"):
+            raise BadRequestException(f"Invalid mode {mode}: merge or overwrite")
+        return self._apply(api_id, _definition(raw, parameters, fail_on_warnings), overwrite=mode == "overwrite")
+
+    def _apply(self, api_id: str, definition: Definition, overwrite: bool) -> Record:
+        self.resources.apply(api_id, definition, overwrite)
+        record = dict(self.get(api_id))
+        types = definition.binary_media_types
+        if overwrite:
+            record.update({key: value for key, value in (("name", definition.title), ("version", definition.version),
+                                                         ("description", definition.description),
+                                                         ("binaryMediaTypes", types)) if value is not None})
+        elif types:
+            record["binaryMediaTypes"] = [*record["binaryMediaTypes"],
+                                          *(kind for kind in types if kind not in record["binaryMediaTypes"])]
         self.store.put(api_id, KIND, api_id, record)
+        return {**record, **({"warnings": definition.warnings} if definition.warnings else {})}
+
+    def get(self, api_id: str) -> Record:
+        record = self.find(api_id)
+        if record is None:
+            raise NotFoundException(f"Invalid API identifier specified {ACCOUNT_ID}:{api_id}")
         return record
 
-    def get(self, api_id: str) -> Record | None:
+    def find(self, api_id: str) -> Record | None:
+        """The API, or None: the data plane's lookup."""
         return self.store.get(api_id, KIND, api_id)
 
     def list(self) -> list[Record]:
-        return [record for api_id in self.store.ids(KIND) if (record := self.get(api_id)) is not None]
+        return [record for api_id in self.store.ids(KIND) if (record := self.find(api_id)) is not None]
+
+    def update(self, api_id: str, operations: Iterable[Mapping[str, Any]]) -> Record:
+        return self.store.put(api_id, KIND, api_id, apply(self.get(api_id), operations, API_PATCH))
 
     def delete(self, api_id: str) -> None:
-        if self.get(api_id) is not None:
-            self.store.delete_api(api_id)
+        self.get(api_id)
+        self.store.delete_api(api_id)
 
     def url(self, api_id: str, stage: str) -> str:
         """Where a stage is invoked (the `…/Prod/` SAM prints for its hello world)."""
         return f"{self.endpoint(api_id)}/{stage}/"
 
+    # Tags, by ARN: an API's (arn:aws:apigateway:<region>::/restapis/<id>) or a stage's (…/stages/<name>)
 
-def _route(method: str, path: str, function_arn: str) -> dict[str, Any]:
-    try:
-        parse_route_key(f"{method.upper()} {path}")
-    except RouteKeyError as exc:
-        raise ValueError(str(exc)) from None
-    if integration_function(function_arn) is None:
-        raise ValueError(f"not a function ARN or Lambda invocation URI: {function_arn}")
-    return {"method": method.upper(), "resource": path, "uri": function_arn}
+    def tags(self, arn: str) -> dict[str, str]:
+        api_id, stage = self._tagged(arn)
+        record = self.stages.stage(api_id, stage) if stage else self.get(api_id)
+        return dict(record.get("tags") or {})
+
+    def tag(self, arn: str, tags: Mapping[str, str], remove: Iterable[str] = ()) -> None:
+        api_id, stage = self._tagged(arn)
+        if stage:
+            self.stages.tag_stage(api_id, stage, tags, remove)
+            return
+        record = self.get(api_id)
+        kept = {key: value for key, value in {**record["tags"], **tags}.items() if key not in set(remove)}
+        self.store.put(api_id, KIND, api_id, {**record, "tags": kept})
+
+    def _tagged(self, arn: str) -> tuple[str, str | None]:
+        match = TAGGED_RE.match(arn)
+        if match is None:
+            raise BadRequestException(f"Invalid resource ARN for tags: {arn}. Ember tags REST APIs "
+                                      "(arn:aws:apigateway:<region>::/restapis/<id>) and their stages")
+        return match["api"], match["stage"]
+
+
+def _definition(raw: bytes, parameters: Mapping[str, str], fail_on_warnings: bool) -> Definition:
+    definition = parse_definition(raw, parameters.get("basepath", "ignore"))
+    if fail_on_warnings and definition.warnings:
+        raise BadRequestException("Warnings found during import:\n\t" + "\n\t".join(definition.warnings))
+    return definition

@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 from outside import OutsideHost
 
-from ember.runtimes.jvm import GSON, JAVAC, built_runtime
+from ember.runtimes.jvm import JAVAC, built_runtime
 
 BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::000000000000:role/test"
@@ -236,6 +237,25 @@ def ember(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     server.stop()
 
 
+CLOCK_SPEED = 120  # the scheduler of the `clocked` server: 1 s of wall time is 2 minutes
+
+
+@pytest.fixture(scope="session")
+def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmberProcess]:
+    """A server whose rules and schedules run on a clock 120 times the wall clock (`rate(1 minute)` every
+    0.5 s), with a 4 s keep-alive: a `rate(5 minutes)` ping every 2.5 s keeps an environment warm."""
+    server = EmberProcess(tmp_path_factory.mktemp("ember-clocked"), "--clock-speed", str(CLOCK_SPEED),
+                          "--keep-alive", "4").start()
+    yield server
+    server.stop()
+
+
+def aws_client(url: str, service: str) -> Any:
+    """Any of the AWS clients Ember serves on its one endpoint, without client-side retries."""
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
+
+
 @pytest.fixture
 def ember_with(tmp_path):
     """A private server started with extra `ember serve` flags; stopped after the test."""
@@ -293,9 +313,9 @@ def go_bootstrap(tmp_path_factory) -> bytes:
 
 @pytest.fixture(scope="session")
 def java_classes(tmp_path_factory) -> Path:
-    """The Java behaviour handlers, compiled against Ember's clean-room AWS interfaces (and Gson)."""
+    """The Java behaviour handlers, compiled against Ember's clean-room AWS interfaces."""
     out = tmp_path_factory.mktemp("java")
     sources = sorted(str(p) for p in (Path(__file__).parent / "runtimes" / "java").rglob("*.java"))
-    subprocess.run([JAVAC, "--release", "17", "-cp", f"{built_runtime()}:{GSON}", "-d", str(out), *sources],
+    subprocess.run([JAVAC, "--release", "17", "-cp", str(built_runtime()), "-d", str(out), *sources],
                    check=True, timeout=300)
     return out

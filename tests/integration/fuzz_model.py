@@ -25,6 +25,8 @@ OPERATIONS = (
     "ListProvisionedConcurrencyConfigs", "GetAccountSettings", "TagResource", "ListTags", "UntagResource",
     "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig", "GetFunctionEventInvokeConfig",
     "DeleteFunctionEventInvokeConfig", "ListFunctionEventInvokeConfigs",
+    "PublishLayerVersion", "GetLayerVersion", "GetLayerVersionByArn", "ListLayers", "ListLayerVersions",
+    "DeleteLayerVersion", "AddLayerVersionPermission", "RemoveLayerVersionPermission", "GetLayerVersionPolicy",
 )
 # Functions the module makes: the fuzzer aims at them so requests get past "not found" to validation.
 TARGETS = ("fz-a", "fz-b")

@@ -12,7 +12,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BIN
+from conftest import BIN, make_zip, wait_for
+
+from ember.runtimes import runtime_version
+from ember.runtimes.jdks import jdk_for
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -65,6 +68,12 @@ def test_an_exception_is_javas_error_shape_with_its_cause(client, deploy, java_f
     assert "IllegalStateException: wrapped" in base64.b64decode(response["LogResult"]).decode()
 
 
+def test_an_exception_without_a_message_is_named_by_its_class(client, deploy, java_files):
+    """As AWS's Java runtime writes it (its LambdaErrorConverter), never `"errorMessage": null`."""
+    _, error = invoke(client, deploy(java_files, runtime="java17", handler="example.Plain::silent", memory=512), {})
+    assert (error["errorType"], error["errorMessage"]) == ("java.lang.IllegalStateException",) * 2
+
+
 @pytest.mark.parametrize(("handler", "error_type", "message"), [
     ("example.Missing", "java.lang.ClassNotFoundException", "Class not found: example.Missing"),
     ("example.Plain::absent", "java.lang.NoSuchMethodException",
@@ -75,18 +84,51 @@ def test_a_handler_that_cannot_be_found_fails_init(client, deploy, java_files, h
     assert (error["errorType"], error["errorMessage"]) == (error_type, message)
 
 
+def built_for(files: dict[str, bytes], path: str, feature: int) -> dict[str, bytes]:
+    """The package with one class's file version set to what javac `feature` writes (61 for 17, 65 for 21)."""
+    changed = dict(files)
+    built = bytearray(changed[path])
+    built[6:8] = (44 + feature).to_bytes(2, "big")
+    changed[path] = bytes(built)
+    return changed
+
+
 @pytest.mark.parametrize("built_for_21", ["example/PojoHandler.class", "example/Uid.class"])
-def test_java21_classes_are_refused_by_a_jdk_17(client, deploy, java_files, built_for_21):
+def test_java21_classes_are_refused_by_java17s_jdk(client, deploy, java_files, built_for_21):
     """The handler's class fails Init; a class it loads later fails the call that loads it."""
-    files = dict(java_files)
-    built = bytearray(files[built_for_21])
-    built[6:8] = (65).to_bytes(2, "big")  # the class file version javac 21 writes
-    files[built_for_21] = bytes(built)
-    _, error = invoke(client, deploy(files, runtime="java21", handler="example.PojoHandler", memory=512),
+    files = built_for(java_files, built_for_21, 21)
+    _, error = invoke(client, deploy(files, runtime="java17", handler="example.PojoHandler", memory=512),
                       {"op": "whoami"})
     assert error["errorType"] == "java.lang.UnsupportedClassVersionError"
     assert "class file version 65.0" in error["errorMessage"], error
-    assert "java21 on this machine's JDK 17" in error["errorMessage"] and "--release 17" in error["errorMessage"]
+    assert "java17 on this machine's JDK 17" in error["errorMessage"] and "--release 17" in error["errorMessage"]
+
+
+@pytest.mark.parametrize("runtime", ["java21", "java25"])
+def test_java21_and_java25_run_on_the_newest_jdk_and_say_which(ember, client, deploy, java_files, runtime):
+    """Where a JDK at least as new as the runtime is installed (Temurin 25 beside Debian's 17), the runtime's
+    classes run on it; INIT_START names that JDK, and the log says when it is not the runtime's own Java."""
+    jdk = jdk_for(runtime)
+    if jdk.feature < int(runtime[4:]):
+        pytest.skip(f"no JDK {runtime[4:]} or newer on this machine")
+    files = built_for(built_for(java_files, "example/PojoHandler.class", int(runtime[4:])), "example/Uid.class", 21)
+    name = deploy(files, runtime=runtime, handler="example.PojoHandler", memory=512, timeout=10)
+    response, body = invoke(client, name, {"op": "whoami"})
+    assert body["uid"] > 0 and "FunctionError" not in response, body
+    log = ember_log(ember, name)
+    assert f"INIT_START Runtime Version: {runtime_version(runtime)}\t" in log, log
+    assert runtime_version(runtime).startswith(f"java:{jdk.feature}.v")
+    said = f"{runtime} runs on this machine's Java {jdk.feature}"
+    assert (said in log) == (jdk.feature != int(runtime[4:])), log
+
+
+def ember_log(ember, name: str) -> str:
+    """The function's log as Ember wrote it, INIT_START included."""
+    def logged() -> str:
+        return "".join(json.loads(line)["m"] for path in (ember.data_dir / "logs" / name).rglob("*")
+                       if path.is_file() for line in path.read_text().splitlines())
+    assert wait_for(lambda: "REPORT RequestId" in logged(), timeout=10)
+    return logged()
 
 
 def test_a_handler_packaged_as_a_jar_in_lib(client, deploy, java_files):
@@ -96,6 +138,23 @@ def test_a_handler_packaged_as_a_jar_in_lib(client, deploy, java_files):
             archive.writestr(path, data)
     name = deploy({"lib/handler.jar": jar.getvalue()}, runtime="java17", handler="example.Plain::shout", memory=512)
     assert invoke(client, name, "jar")[1] == "JAR"
+
+
+def test_a_handler_in_a_layers_java_lib(client, deploy, java_files):
+    """AWS puts a layer's java/lib/*.jar on the classpath: here the whole handler comes from the layer."""
+    jar = io.BytesIO()
+    with zipfile.ZipFile(jar, "w") as archive:
+        for path, data in java_files.items():
+            archive.writestr(path, data)
+    layer = client.publish_layer_version(LayerName="java-handlers",
+                                         Content={"ZipFile": make_zip({"java/lib/handler.jar": jar.getvalue()})})
+    try:
+        name = deploy({"README": "the handler is in the layer"}, runtime="java17", handler="example.Plain::shout",
+                      memory=512)
+        client.update_function_configuration(FunctionName=name, Layers=[layer["LayerVersionArn"]])
+        assert invoke(client, name, "layer")[1] == "LAYER"
+    finally:
+        client.delete_layer_version(LayerName="java-handlers", VersionNumber=layer["Version"])
 
 
 def test_the_heap_runs_out_before_the_cgroup_kills_the_jvm(client, deploy, java_files):

@@ -26,7 +26,6 @@ from conftest import ROLE, make_zip, wait_for
 from test_metering import rows
 
 from ember.billing.prices import get_model
-from ember.runtimes.jvm import GSON
 
 RUNTIMES = Path(__file__).parent / "runtimes"
 PATHS = ("python", "awslambdaric", "bash", "go", "node", "node-esm", "node-callback",
@@ -70,12 +69,9 @@ def package(path: str, build: Callable[[str], Any]) -> tuple[str, str, bytes]:
 
 
 def java_zip(classes: Path, style: str) -> bytes:
-    """Lambda's Java layout: the handler's classes at the root, libraries (Gson for the stream one) in lib/."""
-    files = {str(c.relative_to(classes)): c.read_bytes() for c in (classes / "example").glob("*.class")
-             if c.name.startswith((style, "Uid"))}
-    if style == "Stream":
-        files["lib/gson.jar"] = Path(GSON).read_bytes()
-    return make_zip(files)
+    """Lambda's Java layout: the handler's classes at the root."""
+    return make_zip({str(c.relative_to(classes)): c.read_bytes() for c in (classes / "example").glob("*.class")
+                     if c.name.startswith((style, "Uid"))})
 
 
 @pytest.fixture(params=PATHS)

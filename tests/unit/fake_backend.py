@@ -49,6 +49,7 @@ class FakeListener:
 class FakeSandbox:
     task_root = "/var/task"
     runtime_dir = "/var/runtime"
+    opt_dir = "/opt"
     runtime_address = None  # the environment opens its listener (the fake one below) first
     api_url = "http://127.0.0.1:9000"
 

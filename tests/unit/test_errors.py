@@ -24,7 +24,7 @@ def _model_error_shapes() -> dict:
 
 MODEL = _model_error_shapes()
 AWS_ERRORS = [cls for cls in _all_subclasses(AwsError) if cls.__module__ == errors.__name__]
-MODELLED = [cls for cls in AWS_ERRORS if cls.code in MODEL]
+MODELLED = [cls for cls in AWS_ERRORS if cls.service == "lambda" and cls.code in MODEL]
 
 
 def test_the_modelled_errors_include_the_common_lambda_ones():
@@ -98,6 +98,29 @@ def test_iam_error_status_and_fault_match_the_iam_model(cls):
     assert cls.sender_fault == bool(error.get("senderFault", False))
 
 
+def _service_errors(service: str) -> dict:
+    model = botocore.session.get_session().get_service_model(service)
+    return {shape.name: shape for shape in model.error_shapes}
+
+
+EVENTS_MODEL = _service_errors("events")
+SCHEDULER_MODEL = _service_errors("scheduler")
+
+
+@pytest.mark.parametrize("cls", [errors.EventsResourceNotFound, errors.EventsLimitExceeded],
+                         ids=lambda cls: cls.__name__)
+def test_eventbridge_errors_are_modelled_and_answered_as_json_1_1_client_errors(cls):
+    assert cls.code in EVENTS_MODEL and cls.status_code == 400 and cls.sender_fault
+
+
+@pytest.mark.parametrize("cls", [errors.ConflictException, errors.ResourceNotFoundException,
+                                 errors.ValidationException], ids=lambda cls: cls.__name__)
+def test_the_scheduler_errors_ember_raises_match_the_scheduler_model(cls):
+    error = SCHEDULER_MODEL[cls.code].metadata["error"]
+    assert cls.status_code == error["httpStatusCode"]
+    assert cls.sender_fault == bool(error.get("senderFault", False))
+
+
 APIGW_MODEL = {shape.name: shape for shape in
                botocore.session.get_session().get_service_model("apigatewayv2").error_shapes}
 APIGW_ERRORS = [errors.NotFoundException, errors.BadRequestException, errors.ConflictException]
@@ -108,3 +131,14 @@ def test_api_gateway_errors_match_the_apigatewayv2_model(cls):
     shape = APIGW_MODEL[cls.code]
     assert cls.status_code == shape.metadata["error"]["httpStatusCode"]
     assert shape.members["Message"].serialization["name"] == cls.message_key
+
+
+APIGW_V1_MODEL = {shape.name: shape for shape in
+                  botocore.session.get_session().get_service_model("apigateway").error_shapes}
+
+
+@pytest.mark.parametrize("cls", APIGW_ERRORS, ids=lambda cls: cls.__name__)
+def test_api_gateway_errors_match_the_apigateway_v1_model_too(cls):
+    shape = APIGW_V1_MODEL[cls.code]
+    assert cls.status_code == shape.metadata["error"]["httpStatusCode"]
+    assert cls.message_key in shape.members

@@ -1,4 +1,4 @@
-"""ember.runtimes.calendar: AWS's deprecation dates decide what the API and templates accept, in AWS's words."""
+"""ember.runtimes.deprecations: AWS's deprecation dates decide what the API and templates accept, in AWS's words."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from ember.core.validation import check_runtime, runtime_warning
 from ember.errors import InvalidParameterValueException
 from ember.runtimes import SUPPORTED_RUNTIMES, runtime_command
-from ember.runtimes.calendar import DATA, blocked_message, calendar, source
-from ember.runtimes.calendar import today as real_today
+from ember.runtimes.deprecations import DATA, blocked_message, calendar, source
+from ember.runtimes.deprecations import today as real_today
 
 DAY = datetime.date
 

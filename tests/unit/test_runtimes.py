@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from ember.runtimes import NODE, SUPPORTED_RUNTIMES, runtime_command, runtime_version
-from ember.runtimes.jvm import JAVA
+from ember.runtimes import NODE, RUNTIMES_DIR, SUPPORTED_RUNTIMES, runtime_command, runtime_version
+from ember.runtimes.jdks import jdk_for
 
 
 @pytest.mark.parametrize("runtime", ["python3.14", "nodejs24.x", "java25"])
@@ -30,12 +30,21 @@ def test_init_start_names_the_nodejs_that_runs(runtime):
     assert runtime_version(runtime) == f"nodejs:{major}.v{minor}"
 
 
-@pytest.mark.parametrize("runtime", ["java17", "java25"])
+@pytest.mark.parametrize("runtime", ["java17", "java21", "java25"])
 def test_init_start_names_the_jdk_that_runs(runtime):
-    shown = subprocess.run([JAVA, "-version"], capture_output=True, text=True).stderr.split('"')[1]
+    java = jdk_for(runtime).java
+    shown = subprocess.run([java, "-version"], capture_output=True, text=True).stderr.split('"')[1]
     feature, *_, update = shown.split(".")
     assert runtime_version(runtime) == f"java:{feature}.v{update}"
+    assert runtime_command(runtime, "/var/task", "/var/runtime", 128)[0] == java
 
 
 def test_a_custom_runtime_names_its_generation():
     assert runtime_version("provided.al2023") == "provided:al2023.v1"
+
+
+def test_no_module_of_the_runtimes_folder_shadows_the_standard_library():
+    """The folder is /var/runtime, on an exec'd Python runtime's PYTHONPATH as on AWS: a `calendar.py` there
+    would be what `import calendar` (botocore's email parsing) finds, and every boto3 import would fail."""
+    shadowing = {path.stem for path in RUNTIMES_DIR.glob("*.py")} & set(sys.stdlib_module_names)
+    assert not shadowing, shadowing

@@ -1,7 +1,9 @@
-"""apigatewayv2's rest-json wire, read and written through botocore's model of it.
+"""API Gateway's rest-json wire (apigatewayv2's and apigateway's), read and written through botocore's models.
 
-On the wire every member has its camelCase name (`apiId`, `routeKey`); records use the model's
-member names (`ApiId`, `RouteKey`). A body is renamed, then typed and range-checked against the
+On the wire every member has its serialized name: apigatewayv2's are camelCase (`apiId`, `routeKey`)
+while its records use the model's member names (`ApiId`, `RouteKey`); apigateway (v1) names members
+as they travel, but for a few (`PutIntegration`'s `httpMethod` is the member `integrationHttpMethod`,
+a list's `items` travels as `item`). A body is renamed, then typed and range-checked against the
 operation's input shape (BadRequestException, as API Gateway answers); an answer keeps only the
 members its output shape has.
 """
@@ -17,12 +19,15 @@ from ember.api.lambda_api.body import parse_object
 from ember.core.shapes import Checker
 from ember.errors import BadRequestException
 
+V2 = "apigatewayv2"
+V1 = "apigateway"
 
-@lru_cache(maxsize=1)
-def model() -> ServiceModel:
+
+@lru_cache(maxsize=2)
+def model(service: str = V2) -> ServiceModel:
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("apigatewayv2")
+    return botocore.session.get_session().get_service_model(service)
 
 
 @lru_cache(maxsize=1)
@@ -30,13 +35,13 @@ def _checker() -> Checker:
     return Checker(type_error=BadRequestException, constraint_error=BadRequestException)
 
 
-def operation(name: str) -> OperationModel:
-    return model().operation_model(name)
+def operation(name: str, service: str = V2) -> OperationModel:
+    return model(service).operation_model(name)
 
 
-def read_body(name: str, raw: bytes) -> dict[str, Any]:
+def read_body(name: str, raw: bytes, service: str = V2) -> dict[str, Any]:
     """A request's JSON body under its member names, checked against the operation's input shape."""
-    shape = operation(name).input_shape
+    shape = operation(name, service).input_shape
     body = _renamed(shape, parse_object(raw, BadRequestException))
     return _checker().check(shape, body) if shape is not None else body
 

@@ -11,22 +11,24 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ember.api.authorization import Authorizer
+from ember.api.code_links import code_location
 from ember.api.lambda_api.body import function_ref, json_body, page_of
 from ember.api.middleware import request_id_of
-from ember.api.responses import aws_json
+from ember.api.responses import WARNING_HEADER, aws_json
 from ember.api.services import Services
 from ember.core.functions import FunctionRecord, FunctionRegistry
 from ember.core.validation import check_role, runtime_warning
 from ember.errors import InvalidParameterValueException, ResourceNotFoundException
 from ember.runtimes.python_abi import abi_warning
 
-WARNING_HEADER = "X-Ember-Warning"
 log = logging.getLogger("ember.api.functions")
 
 
 class FunctionsApi:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, authorizer: Authorizer | None = None) -> None:
         self.services = services
+        self.authorizer = authorizer  # a session adding layers needs lambda:GetLayerVersion on each, as on AWS
 
     @property
     def registry(self) -> FunctionRegistry:
@@ -43,14 +45,17 @@ class FunctionsApi:
     async def create(self, request: Request) -> Response:
         body = await json_body(request, "CreateFunction")
         self._check_role(body)
+        self._check_layer_access(request, body)
         record = self._published(await self.registry.create(body), body)
         return aws_json(record.config, 201, request_id_of(request), await self._warnings(record))
 
     async def _warnings(self, record: FunctionRecord, code: bool = True) -> dict[str, str]:
         """What `ember deploy` should tell its user, in one X-Ember-Warning header (no AWS field fits): a
-        deprecated runtime, and (when code was given) extensions built for another Python."""
+        deprecated runtime, (when code was given) extensions built for another Python, and layers carrying
+        Lambda extensions. The layers' /opt tree is built here, ahead of the first cold start."""
         warnings = [warning for warning in (runtime_warning(record.config.get("Runtime", "")),
-                                            await self._code_warning(record) if code else None) if warning]
+                                            await self._code_warning(record) if code else None,
+                                            await self._layers_warning(record)) if warning]
         for warning in warnings:
             log.warning("%s", warning)
         if not warnings:
@@ -61,6 +66,17 @@ class FunctionsApi:
         """Extensions built for another Python than the one that will run them."""
         tree = self.registry.code.tree(record.code_sha_hex)
         return await asyncio.to_thread(abi_warning, record.name, record.config.get("Runtime", ""), tree)
+
+    async def _layers_warning(self, record: FunctionRecord) -> str | None:
+        if self.registry.layers is None or not record.config.get("Layers"):
+            return None
+        warning = await asyncio.to_thread(self.registry.layers.prepare, record.config)
+        return f"{record.name}: {warning}" if warning else None
+
+    def _check_layer_access(self, request: Request, body: dict[str, Any]) -> None:
+        if self.authorizer is not None:
+            for arn in body.get("Layers") or []:
+                self.authorizer.check(request, "lambda:GetLayerVersion", arn)
 
     def _check_role(self, body: dict[str, Any]) -> None:
         """`--strict-roles`: a role Ember does not know cannot be assumed, as on AWS."""
@@ -75,16 +91,14 @@ class FunctionsApi:
         record = self._record(request)
         body = {
             "Configuration": record.config,
-            "Code": {"RepositoryType": "S3", "Location": self._code_location(request, record.code_sha_hex)},
+            "Code": {"RepositoryType": "S3", "Location": code_location(request, self.services.code_links,
+                                                                       record.code_sha_hex)},
             "Tags": record.tags,
         }
         latest = self.registry.get(record.name)
         if latest.reserved is not None:
             body["Concurrency"] = {"ReservedConcurrentExecutions": latest.reserved}
         return aws_json(body, 200, request_id_of(request))
-
-    def _code_location(self, request: Request, digest: str) -> str:
-        return f"{request.base_url}ember/code/{digest}.zip?{self.services.code_links.query(digest)}"
 
     async def get_configuration(self, request: Request) -> Response:
         return aws_json(self._record(request).config, 200, request_id_of(request))
@@ -106,6 +120,7 @@ class FunctionsApi:
         ref = function_ref(request, self.services.region)
         body = await json_body(request, "UpdateFunctionConfiguration")
         self._check_role(body)
+        self._check_layer_access(request, body)
         record = self._published(self.registry.update_configuration(ref.name, body), body)
         return aws_json(record.config, 200, request_id_of(request), await self._warnings(record, code=False))
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from ember.api.authorization import Authorizer, Endpoint, guarded
 from ember.api.lambda_api.body import json_body
-from ember.arns import function_arn, parse_function_ref
+from ember.arns import function_arn, layer_arn, parse_function_ref, parse_layer_ref
 
 
 class LambdaPermissions:
@@ -40,6 +40,23 @@ class LambdaPermissions:
             listing = request.query_params.get("List") == "ALL"
             return "lambda:ListProvisionedConcurrencyConfigs" if listing else "lambda:GetProvisionedConcurrencyConfig"
         return guarded(self.authorizer, action, endpoint, self._function_arn)
+
+    def layer(self, action: str, endpoint: Endpoint) -> Endpoint:
+        """A route under /layers/{layer}: the layer version's ARN (the layer's, for PublishLayerVersion)."""
+        return guarded(self.authorizer, action, endpoint, self._layer_arn)
+
+    def layer_by_arn(self, endpoint: Endpoint) -> Endpoint:
+        """GetLayerVersionByArn is GetLayerVersion on the ARN in its query."""
+        async def resource(request: Request) -> str:
+            return request.query_params.get("Arn", "")
+        return guarded(self.authorizer, "lambda:GetLayerVersion", endpoint, resource)
+
+    async def _layer_arn(self, request: Request) -> str:
+        raw = request.path_params.get("layer", "")
+        ref = parse_layer_ref(raw)
+        base = raw if ref is None or ref.region else layer_arn(self.region, ref.name)  # a name, or already an ARN
+        version = request.path_params.get("version")
+        return f"{base}:{version}" if version else base
 
     async def _function_arn(self, request: Request) -> str:
         raw = request.path_params.get("name", "")

@@ -16,7 +16,7 @@ import os
 import resource
 import socket
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from ember.execution.local.linux import (
     MS_SLAVE,
@@ -46,6 +46,8 @@ class LaunchPlan:
     argv: list[str] | None = None  # exec this; None: run the zygote's preloaded Python runtime
     isolate: bool = False  # own mount/pid/ipc/uts namespaces, root filesystem and uid
     code_dir: str = ""
+    opt_dir: str = ""  # the layers' merged tree, shown read-only at /opt ("": no layers)
+    links: dict[str, str] = field(default_factory=dict)  # symlinks added to the root: path -> target
     tmp_slot: str | None = None
     tmp_mb: int = 512
     uid: int | None = None
@@ -84,7 +86,7 @@ def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None,
     if plan.isolate:
         if plan.uid is not None:
             add_user(new_root, plan.uid)
-        enter_root(new_root, plan.code_dir, tmp_dir)
+        enter_root(new_root, plan.code_dir, tmp_dir, plan.opt_dir, plan.links)
         set_hostname("sandbox")
         _drop_privileges(plan.uid)
     _limit(plan)

@@ -6,6 +6,8 @@
     <interpreter>     the interpreter's installation and the packages it provides, read-only, same path
     <java build>      Ember's Java runtime jar and class-data archive, read-only, same path
     /var/task         the function's code, read-only (LAMBDA_TASK_ROOT)
+    /opt              the function's layers merged in order, read-only (empty without layers)
+    /var/node_modules, /node_modules   for Node.js with layers: links to the layers' node_modules folders
     /var/runtime      Ember's runtimes, read-only (LAMBDA_RUNTIME_DIR)
     /tmp              the environment's /tmp slot: a tmpfs of EphemeralStorage MB, kept by the zygote
     /dev /proc        a few device nodes; a fresh proc of the environment's own pid namespace
@@ -36,6 +38,7 @@ from ember.execution.local.users import prepare_files
 from ember.runtimes import RUNTIMES_DIR, runtime_host_paths
 
 TASK_ROOT = "/var/task"
+OPT_DIR = "/opt"
 RUNTIME_DIR = "/var/runtime"
 HOST_DIRS = ("/usr", "/etc")
 HOST_LINKS = ("/bin", "/lib", "/lib64", "/sbin")
@@ -53,14 +56,21 @@ def prepare_root(new_root: str) -> None:
     for path in HOST_LINKS:
         _mirror(path, new_root)
     _bind(str(RUNTIMES_DIR), new_root + RUNTIME_DIR, _READ_ONLY)
+    os.makedirs(new_root + OPT_DIR)  # AWS's /opt exists without layers too
     _make_dev(new_root + "/dev")
     os.makedirs(new_root + "/proc")
     mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def enter_root(new_root: str, code_dir: str, tmp_dir: str | None) -> None:
-    """Add the function's code and /tmp, switch to the new root and detach the old one."""
+def enter_root(new_root: str, code_dir: str, tmp_dir: str | None, opt_dir: str = "",
+               links: dict[str, str] | None = None) -> None:
+    """Add the function's code, its layers, any links the plan asks for and /tmp, switch to the new root and
+    detach the old one."""
     _bind(code_dir, new_root + TASK_ROOT, _READ_ONLY)
+    if opt_dir:
+        _bind(opt_dir, new_root + OPT_DIR, _READ_ONLY)
+    for path, target in (links or {}).items():
+        os.symlink(target, new_root + path)
     if tmp_dir is not None:
         _bind(tmp_dir, new_root + "/tmp", MS_NOSUID | MS_NODEV)
         mount(None, new_root + "/tmp", None, MS_PRIVATE)  # no longer a slave of the zygote's slot mounts

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import logging
 import os
+import site
 import socket
 import sys
 import time
@@ -320,10 +321,26 @@ def warn_if_newer_than_this_python(execution_env: str) -> None:
               flush=True)
 
 
+def set_search_path(task_root: str) -> None:
+    """AWS's runtime's order: the function's code, then its layers' site-packages and python folders, ahead of
+    the runtime's own packages, each a site directory (its .pth files run); a PYTHONPATH of the function's own
+    leaves the layers out, as on AWS. Layers are at /opt (elsewhere only in a sandbox without a mount namespace)."""
+    opt = os.environ.pop("_EMBER_OPT_DIR", "/opt")
+    paths = [task_root]
+    if os.environ.get("PYTHONPATH", "") in ("", os.environ.get("LAMBDA_RUNTIME_DIR")):
+        wanted = os.environ.get("AWS_EXECUTION_ENV", "").removeprefix("AWS_Lambda_python")  # the function's 3.x
+        version = wanted if wanted.startswith("3.") else f"{sys.version_info.major}.{sys.version_info.minor}"
+        paths += [f"{opt}/python/lib/python{version}/site-packages", f"{opt}/python"]
+    sys.path[0:0] = paths
+    for path in paths:
+        if os.path.isdir(path):  # site would append a missing one to sys.path again
+            site.addsitedir(path)  # already on sys.path, so only its .pth files are read
+
+
 def main() -> None:
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    sys.path.insert(0, task_root)
+    set_search_path(task_root)
     stamp = setup_logging()
     marshaller = marshalling.Marshaller(os.environ.get("AWS_EXECUTION_ENV", ""))
     warn_if_newer_than_this_python(os.environ.get("AWS_EXECUTION_ENV", ""))

@@ -9,10 +9,10 @@ import java.util.Map;
 
 /** Handlers that implement no interface: Lambda finds the method by name and maps its input and output. */
 public class Plain {
-    /** A POJO result, mapped field by field. */
+    /** A POJO result, mapped by its public fields (it has no getters). */
     public static class Greeting {
         public String message;
-        public List<Long> numbers;
+        public List<Integer> numbers;
     }
 
     public static String shout(String input) {
@@ -23,8 +23,8 @@ public class Plain {
     public Greeting greet(Map<String, Object> event, Context context) {
         Greeting greeting = new Greeting();
         greeting.message = "hello " + event.get("name") + " from " + context.getFunctionName();
-        @SuppressWarnings("unchecked")
-        List<Long> numbers = (List<Long>) event.get("numbers");
+        @SuppressWarnings("unchecked")  // Jackson reads JSON's small integers as Integer, as on AWS
+        List<Integer> numbers = (List<Integer>) event.get("numbers");
         greeting.numbers = numbers;
         return greeting;
     }
@@ -45,6 +45,10 @@ public class Plain {
     }
 
     public void nothing(Map<String, Object> event) {
+    }
+
+    public String silent(Map<String, Object> event) {
+        throw new IllegalStateException();
     }
 
     public String chained(Map<String, Object> event) {

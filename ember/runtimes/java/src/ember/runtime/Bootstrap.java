@@ -10,18 +10,20 @@ public final class Bootstrap {
 
     public static void main(String[] args) throws IOException {
         RuntimeApi api = new RuntimeApi(System.getenv("AWS_LAMBDA_RUNTIME_API"));
-        warnIfNewerThanThisJdk(String.valueOf(System.getenv("AWS_EXECUTION_ENV")));
+        warnIfAnotherJava(String.valueOf(System.getenv("AWS_EXECUTION_ENV")));
         Handler handler = init(api);
         while (true) {
             serve(api, handler, api.next());
         }
     }
 
-    /** A runtime newer than this machine's JDK runs on it, and says so, as the Node and Python runtimes do. */
-    private static void warnIfNewerThanThisJdk(String executionEnv) {
-        String wanted = executionEnv.replaceFirst("^AWS_Lambda_java", "");
-        if (wanted.matches("\\d+") && Integer.parseInt(wanted) > Runtime.version().feature()) {
-            System.err.println("java" + wanted + " runs on this machine's Java " + Runtime.version());
+    /** A runtime on another Java than its name says (java21 on a JDK 25, java25 where there is only 17) says so,
+     *  as the Node and Python runtimes say when they run on an older interpreter. */
+    private static void warnIfAnotherJava(String executionEnv) {
+        String runtime = executionEnv.replaceFirst("^AWS_Lambda_", "");
+        String wanted = runtime.replaceFirst("^java", "").replaceFirst("\\..*$", "");  // java8.al2 -> 8
+        if (wanted.matches("\\d+") && Integer.parseInt(wanted) != Runtime.version().feature()) {
+            System.err.println(runtime + " runs on this machine's Java " + Runtime.version());
             System.err.flush();
         }
     }

@@ -1,7 +1,6 @@
 package ember.runtime;
 
 import java.lang.reflect.InvocationTargetException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +12,7 @@ record ErrorPayload(String type, byte[] json) {
     static ErrorPayload of(Throwable thrown) {
         Throwable error = unwrap(thrown);
         return new ErrorPayload(error.getClass().getName(),
-                Json.writeNulls(describe(error)).getBytes(StandardCharsets.UTF_8));
+                Serialization.writeInternal(describe(error)));
     }
 
     /** The user's exception, not the reflection or class-initialization wrapper around it. */
@@ -43,8 +42,10 @@ record ErrorPayload(String type, byte[] json) {
 
     private static Map<String, Object> describe(Throwable error) {
         Map<String, Object> shape = new LinkedHashMap<>();
+        // A Throwable without a message is named by its class, as Lambda's Java runtime names it.
+        String message = error.getMessage() == null ? error.getClass().getName() : error.getMessage();
         shape.put("errorMessage", error instanceof UnsupportedClassVersionError
-                ? error.getMessage() + ". " + javaVersionNote() : error.getMessage());
+                ? message + ". " + javaVersionNote() : message);
         shape.put("errorType", error.getClass().getName());
         List<String> frames = new ArrayList<>();
         for (StackTraceElement frame : error.getStackTrace()) {

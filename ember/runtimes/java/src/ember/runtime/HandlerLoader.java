@@ -9,7 +9,6 @@ import java.io.OutputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.Type;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -38,22 +37,28 @@ final class HandlerLoader {
         }
         Method method = handlerMethod(type, methodName);
         Object target = Modifier.isStatic(method.getModifiers()) ? null : type.getConstructor().newInstance();
-        return isStream(method) ? streamHandler(target, method) : objectHandler(target, method);
+        return isStream(method) ? streamHandler(target, method) : new PojoHandler(target, method, loader);
     }
 
-    /** Lambda's layout: classes at the root of the package, libraries in lib/*.jar. */
+    /** Lambda's layout: classes at the root of the package, libraries in lib/*.jar, then the layers' java/lib/*.jar
+     *  (at /opt, or where _EMBER_OPT_DIR says in a sandbox without a mount namespace). */
     private static ClassLoader taskClassLoader(Path taskRoot) throws IOException {
         List<URL> urls = new ArrayList<>();
         urls.add(taskRoot.toUri().toURL());
-        Path lib = taskRoot.resolve("lib");
-        if (Files.isDirectory(lib)) {
-            try (Stream<Path> jars = Files.list(lib)) {
-                for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
-                    urls.add(jar.toUri().toURL());
-                }
+        addJars(urls, taskRoot.resolve("lib"));
+        addJars(urls, Path.of(System.getenv().getOrDefault("_EMBER_OPT_DIR", "/opt"), "java", "lib"));
+        return new URLClassLoader(urls.toArray(new URL[0]), HandlerLoader.class.getClassLoader());
+    }
+
+    private static void addJars(List<URL> urls, Path lib) throws IOException {
+        if (!Files.isDirectory(lib)) {
+            return;
+        }
+        try (Stream<Path> jars = Files.list(lib)) {
+            for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).sorted().toList()) {
+                urls.add(jar.toUri().toURL());
             }
         }
-        return new URLClassLoader(urls.toArray(new URL[0]), HandlerLoader.class.getClassLoader());
     }
 
     /** The public method of that name with the most parameters among the shapes Lambda accepts. */
@@ -87,27 +92,7 @@ final class HandlerLoader {
         };
     }
 
-    private static Handler objectHandler(Object target, Method method) {
-        Type[] parameters = method.getGenericParameterTypes();
-        if (parameters.length > 0 && parameters[0] != Context.class) {
-            Json.prepare(parameters[0]);
-        }
-        if (method.getReturnType() != void.class) {
-            Json.prepare(method.getGenericReturnType());
-        }
-        return (event, context) -> {
-            Object[] args = new Object[parameters.length];
-            if (parameters.length > 0) {
-                args[0] = parameters[0] == Context.class ? context : Json.read(event, parameters[0]);
-            }
-            if (parameters.length == 2) {
-                args[1] = context;
-            }
-            return Json.write(call(target, method, args));
-        };
-    }
-
-    private static Object call(Object target, Method method, Object[] args) throws Throwable {
+    static Object call(Object target, Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException thrown) {

@@ -48,12 +48,14 @@ final class LambdaContext implements Context {
 
     @Override
     public CognitoIdentity getIdentity() {
-        return invocation.cognitoIdentity() == null ? null : Json.readIdentity(invocation.cognitoIdentity());
+        String header = invocation.cognitoIdentity();
+        return header == null ? null : Serialization.readInternal(header, Identity.class);
     }
 
     @Override
     public ClientContext getClientContext() {
-        return invocation.clientContext() == null ? null : Json.readClientContext(invocation.clientContext());
+        String header = invocation.clientContext();
+        return header == null ? null : Serialization.readInternal(header, Mobile.class);
     }
 
     @Override

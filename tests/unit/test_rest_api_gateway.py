@@ -1,7 +1,9 @@
-"""REST APIs (API Gateway v1) as templates will create them: routing, the REST event and API Gateway's answers.
+"""REST APIs' (API Gateway v1) data plane: routing, the REST event and API Gateway's answers.
 
-The gateway's function call is a stand-in here (the HTTP API integration tests run the real one):
-what is under test is which route, SourceArn and event a request makes, and how each outcome is answered.
+The API is built through the control plane's domain (ember.triggers.rest_apis) from a SAM-shaped
+definition; the gateway's function call is a stand-in here (tests/integration/test_rest_apis.py runs
+the real one): what is under test is which method, SourceArn and event a request makes, and how each
+outcome is answered.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ from ember.triggers.http_call import HttpCall
 from ember.triggers.rest_api_gateway import RestApiGateway
 from ember.triggers.rest_apis import RestApis
 
-ARN = "arn:aws:lambda:us-east-1:000000000000:function:{}"
-SAM_URI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:" \
-          "function:items/invocations"
+URI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:" \
+      "function:{}/invocations"
 
 
 class Caller:
@@ -49,15 +50,26 @@ def db(tmp_path) -> sqlite3.Connection:
 
 
 def apis(db: sqlite3.Connection) -> RestApis:
-    return RestApis(ApiStore(db), lambda api_id: f"http://{api_id}.execute-api.us-east-1.localhost:9000")
+    return RestApis(ApiStore(db), "us-east-1", lambda api_id: f"http://{api_id}.execute-api.us-east-1.localhost:9000")
 
 
-def hello_api(db: sqlite3.Connection) -> RestApis:
+def proxy(function: str) -> dict[str, Any]:
+    return {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": URI.format(function)}}
+
+
+def definition(paths: dict[str, dict[str, Any]], **top: Any) -> bytes:
+    return json.dumps({"swagger": "2.0", "info": {"title": "hello"}, "paths": paths, **top}).encode()
+
+
+def hello_api(db: sqlite3.Connection) -> tuple[RestApis, str]:
     rest = apis(db)
-    rest.create("abcdefghij", "Prod", [("GET", "/hello", ARN.format("hello")), ("GET", "/items/{id}", SAM_URI),
-                                       ("ANY", "/{proxy+}", ARN.format("catchall"))],
-                stage_variables={"table": "t1"}, binary_media_types=["image/png"])
-    return rest
+    api_id = rest.create({"name": "hello"})["id"]
+    rest.put_definition(api_id, definition({"/hello": {"get": proxy("hello")}, "/items/{id}": {"get": proxy("items")},
+                                            "/{proxy+}": {"x-amazon-apigateway-any-method": proxy("catchall")}},
+                                           **{"x-amazon-apigateway-binary-media-types": ["image/png"]}),
+                        "overwrite", {}, False)
+    rest.stages.create_deployment(api_id, {"stageName": "Prod", "variables": {"table": "t1"}})
+    return rest, api_id
 
 
 def call(method: str, path: str, body: bytes = b"", headers: list[tuple[str, str]] | None = None) -> HttpCall:
@@ -65,20 +77,22 @@ def call(method: str, path: str, body: bytes = b"", headers: list[tuple[str, str
                                               *(headers or [])], body, "127.0.0.1", "curl/8", 1700000000.0)
 
 
-def answer(rest: RestApis, caller: Caller, request: HttpCall) -> tuple[int, dict[str, str], bytes]:
-    gateway = RestApiGateway(rest, caller, "us-east-1")  # type: ignore[arg-type]
-    api = rest.get("abcdefghij")
-    response = asyncio.run(gateway.answer(request, api))
+def answer(api: tuple[RestApis, str], caller: Caller, request: HttpCall,
+           gateway: RestApiGateway | None = None) -> tuple[int, dict[str, str], bytes]:
+    rest, api_id = api
+    gateway = gateway or RestApiGateway(rest, caller, "us-east-1")  # type: ignore[arg-type]
+    response = asyncio.run(gateway.answer(request, rest.get(api_id)))
     return response.status, dict(response.headers), response.body
 
 
 def test_sam_hello_world_path_reaches_its_function_with_the_rest_event(db):
     caller = Caller(OK)
-    status, headers, body = answer(hello_api(db), caller, call("GET", "/Prod/hello/"))
+    api = hello_api(db)
+    status, headers, body = answer(api, caller, call("GET", "/Prod/hello/"))
     assert (status, headers["x-a"], body) == (201, "1", b"made") and headers["x-amzn-requestid"]
     [(target, event)] = caller.calls
-    assert target.function.name == "hello"
-    assert target.source_arn == "arn:aws:execute-api:us-east-1:000000000000:abcdefghij/Prod/GET/hello"
+    assert target.function.name == "hello" and target.timeout_s == 29.0
+    assert target.source_arn == f"arn:aws:execute-api:us-east-1:000000000000:{api[1]}/Prod/GET/hello"
     assert "version" not in event
     assert (event["resource"], event["path"], event["httpMethod"]) == ("/hello", "/hello/", "GET")
     assert event["requestContext"]["path"] == "/Prod/hello/" and event["requestContext"]["stage"] == "Prod"
@@ -138,15 +152,40 @@ def test_each_outcome_is_answered_as_a_rest_api_answers(db, invoked, status, mes
     assert (got[0], json.loads(got[2])) == (status, {"message": message})
 
 
-def test_rest_apis_are_kept_and_replaced_and_refuse_what_aws_refuses(db):
-    rest = hello_api(db)
-    assert apis(db).get("abcdefghij")["routes"][1]["uri"] == SAM_URI  # a new store reads it back
-    assert rest.url("abcdefghij", "Prod") == "http://abcdefghij.execute-api.us-east-1.localhost:9000/Prod/"
-    rest.create("abcdefghij", "Prod", [("POST", "/only", ARN.format("x"))])
-    assert [route["resource"] for route in apis(db).get("abcdefghij")["routes"]] == ["/only"]
-    for stage, routes in (("bad stage", []), ("Prod", [("GET", "/{proxy+}/x", ARN.format("x"))]),
-                          ("Prod", [("FETCH", "/x", ARN.format("x"))]), ("Prod", [("GET", "/x", "not-an-arn")])):
-        with pytest.raises(ValueError):
-            rest.create(None, stage, routes)
-    rest.delete("abcdefghij")
-    assert apis(db).get("abcdefghij") is None
+def test_a_stage_serves_its_deployment_until_the_next_one(db):
+    caller = Caller(OK)
+    rest, api_id = api = hello_api(db)
+    gateway = RestApiGateway(rest, caller, "us-east-1")  # type: ignore[arg-type]
+    rest.put_definition(api_id, definition({"/": {"post": proxy("x")}}), "overwrite", {}, False)
+    assert answer(api, caller, call("POST", "/Prod/"), gateway)[0] == 403  # not deployed yet
+    assert answer(api, caller, call("GET", "/Prod/hello"), gateway)[0] == 201  # the old deployment still serves
+    rest.stages.create_deployment(api_id, {"stageName": "Prod"})
+    assert answer(api, caller, call("POST", "/Prod"), gateway)[0] == 201
+    assert answer(api, caller, call("GET", "/Prod/hello"), gateway)[0] == 403
+    assert [target.function.name for target, _ in caller.calls] == ["hello", "x"]
+    assert caller.calls[1][0].source_arn.endswith(f"{api_id}/Prod/POST/")  # the root resource's SourceArn
+    assert apis(db).get(api_id)["name"] == "hello"  # a new store reads it all back
+    assert rest.url(api_id, "Prod") == f"http://{api_id}.execute-api.us-east-1.localhost:9000/Prod/"
+
+
+def test_an_integration_ember_does_not_run_is_a_500_without_a_call(db):
+    caller = Caller(OK)
+    rest = apis(db)
+    api_id = rest.create({"name": "mock"})["id"]
+    mock = {"x-amazon-apigateway-integration": {"type": "mock"}}
+    get_proxy = {"x-amazon-apigateway-integration": {**proxy("f")["x-amazon-apigateway-integration"],
+                                                     "httpMethod": "GET"}}
+    put = rest.put_definition(api_id, definition({"/m": {"get": mock}, "/g": {"get": get_proxy}}), "merge", {}, False)
+    assert len(put["warnings"]) == 2
+    rest.stages.create_deployment(api_id, {"stageName": "Prod"})
+    for path in ("/Prod/m", "/Prod/g"):
+        got = answer((rest, api_id), caller, call("GET", path))
+        assert (got[0], json.loads(got[2])) == (500, {"message": "Internal server error"})
+    assert not caller.calls
+
+
+def test_a_disabled_execute_api_endpoint_is_forbidden(db):
+    caller = Caller(OK)
+    rest, api_id = api = hello_api(db)
+    rest.update(api_id, [{"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
+    assert answer(api, caller, call("GET", "/Prod/hello"))[0] == 403 and not caller.calls
