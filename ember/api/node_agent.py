@@ -25,7 +25,8 @@ from typing import Any
 
 from ember.api.runtime_api import RuntimeApiServer
 from ember.api.server import raise_fd_limit
-from ember.core.zip_extract import extract
+from ember.core.code_store import CodeStore
+from ember.core.layer_trees import LayerTrees
 from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 from ember.execution.ray.forward import Forwarder
@@ -46,9 +47,8 @@ class NodeAgent:
         self.config = config
         self.token = token
         self.root = Path(tempfile.mkdtemp(prefix=f"ember-agent-{self.node_id[:12]}-"))
-        (self.root / "code").mkdir()
+        self._code = CodeStore(self.root / "code")  # the front door's layout: <digest>/ trees, layers in .opt/
         self.info: dict[str, Any] = {}
-        self._code_lock = threading.Lock()
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,14 +84,7 @@ class NodeAgent:
         """A function's code, unpacked once per code hash into this node's cache (run on a Ray thread)."""
         if hashlib.sha256(zip_bytes).hexdigest() != digest:
             raise ValueError(f"the code sent for {digest} has another hash")
-        target = self.root / "code" / digest
-        with self._code_lock:
-            if target.is_dir():
-                return
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root / "code"))
-            os.chmod(staging, 0o755)
-            extract(zip_bytes, staging)
-            os.replace(staging, target)
+        self._code.put(zip_bytes)  # checked, unpacked once, kept with its zip as the front door keeps it
 
     def invoke(self, env_id: str, values: list[Any]) -> list[Any]:
         """A call as a Ray actor call: measured against the data channel (bench/cluster.py), not used otherwise."""
@@ -129,8 +122,9 @@ class NodeAgent:
         sandboxes.serve_api = self._forwarder.open
         sandboxes.host_api_url = f"http://{api_host}:{api_port}"
         backend = LocalBackend(self.root / "logs", RuntimeApiServer().open, sandboxes)
+        layer_trees = LayerTrees(self._code)
         self._service = AgentService(backend, self.root / "code", self.token, float(self.config["grace_s"]),
-                                     self._expired, self.node_id)
+                                     self._expired, self.node_id, layer_trees.ensure)
         try:
             port = await self._service.listen(self.host)
             self.info = {"host": self.host, "port": port, "node_id": self.node_id, "pid": os.getpid(),

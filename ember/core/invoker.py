@@ -184,6 +184,7 @@ class Invoker:
 
     def _build_spec(self, record: FunctionRecord) -> EnvironmentSpec:
         config = record.config
+        layers = self.registry.layers if config.get("Layers") else None
         return EnvironmentSpec(
             function_name=record.name, version=record.version, runtime=config["Runtime"], handler=config["Handler"],
             memory_mb=int(config["MemorySize"]), timeout_s=int(config["Timeout"]),
@@ -191,7 +192,7 @@ class Invoker:
             variables=dict(config["Environment"]["Variables"]), region=self.region,
             revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
             role=str(config.get("Role", "")),
-            opt_dir=self.registry.layers.opt_dir(config) if self.registry.layers and config.get("Layers") else None,
+            opt_dir=layers.opt_dir(config) if layers else None, layers=layers.digests(config) if layers else (),
         )
 
 

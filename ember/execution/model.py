@@ -40,6 +40,7 @@ class EnvironmentSpec:
     role: str = ""  # the execution role the environment's credentials stand for
     credentials: dict[str, str] = field(default_factory=dict)  # this environment's own temporary keys
     opt_dir: Path | None = None  # the function's layers, merged in order: what the sandbox shows at /opt
+    layers: tuple[str, ...] = ()  # those layers' code digests in order (a cluster node merges them itself)
 
 
 @dataclass(frozen=True)

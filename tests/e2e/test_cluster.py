@@ -164,6 +164,21 @@ def test_nested_calls_reach_the_front_door_from_every_node_with_the_environments
         assert f"assumed-role/test/{name}" in message
 
 
+def test_layers_reach_the_node_that_runs_the_function(client, deploy):
+    """Two layers: each node gets their code once and merges them into its own /opt."""
+    arns = [client.publish_layer_version(LayerName=f"l-{uuid.uuid4().hex[:8]}", Content={"ZipFile": make_zip(
+        {f"python/{module}.py": f"VALUE = '{module}'\n"})})["LayerVersionArn"] for module in ("first", "second")]
+    name = deploy("import first, second, time\n"
+                  "def handler(e, c):\n    time.sleep(e['s'])\n    return [first.VALUE, second.VALUE]\n")
+    client.update_function_configuration(FunctionName=name, Layers=arns)
+    assert wait_for(lambda: client.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "Successful")
+    with ThreadPoolExecutor(NODES) as pool:
+        served = list(pool.map(lambda _: call(client, name, {"s": 1}), range(NODES)))
+    assert len({node for _, node in served}) >= 2
+    for response, _ in served:
+        assert json.loads(response["Payload"].read()) == ["first", "second"]
+
+
 def test_losing_a_node_mid_load_loses_no_event_and_the_next_calls_succeed(cluster, front, client, deploy):
     """Sync calls running on the lost node end in AWS's retryable ServiceException (500); async events
     there are system errors, retried until they run; provisioned environments come back elsewhere."""

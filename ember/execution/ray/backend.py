@@ -127,7 +127,8 @@ class RayBackend:
             agent = choose(list(self.agents.values()), spec.memory_mb)
             env, handed_over = self._track(agent, spec, on_dead)
             try:
-                await self._ensure_code(agent, spec.code_dir)
+                for code_dir in (spec.code_dir, *(spec.code_dir.parent / digest for digest in spec.layers)):
+                    await self._ensure_code(agent, code_dir)
                 await agent.link.request("create", env.env_id, spec_out(spec), spec.code_dir.name, env.log.name)
             except ChannelClosed as exc:  # the node went while the environment started: try another
                 lost = exc
@@ -172,7 +173,7 @@ class RayBackend:
         return env, handed_over
 
     async def _ensure_code(self, agent: Agent, code_dir: Path) -> None:
-        """The function's code on that node: sent once per code hash, through Ray's object store."""
+        """Code (the function's or a layer's) on that node: sent once per code hash, through Ray's object store."""
         digest = code_dir.name
         task = agent.code.get(digest)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):

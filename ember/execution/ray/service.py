@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ember.execution.environment import Environment
-from ember.execution.model import RUNTIME_EXIT_ERROR
+from ember.execution.model import RUNTIME_EXIT_ERROR, EnvironmentSpec
 from ember.execution.outcomes import failure
 from ember.execution.ray.wire import ChannelClosed, Frame, encode, invocation_in, read_frame, record_out, spec_in
 
@@ -52,7 +52,10 @@ class ForwardedLog:
 
 class AgentService:
     def __init__(self, backend: LocalBackend, code_root: Path, token: str, grace_s: float,
-                 on_expired: Callable[[], None], node_id: str = "") -> None:
+                 on_expired: Callable[[], None], node_id: str = "",
+                 merge_layers: Callable[[list[str]], Path | None] = lambda layers: None) -> None:
+        """`merge_layers`: several layers (installed under `code_root`) as the one tree /opt shows."""
+        self.merge_layers = merge_layers
         self.backend = backend
         self.node_id = node_id
         self.code_root = code_root
@@ -184,10 +187,7 @@ class AgentService:
 
     async def _create(self, request_id: int, env_id: str, spec_values: list[Any], digest: str,
                       stream_name: str) -> list[Any]:
-        code_dir = self.code_root / digest
-        if not code_dir.is_dir():
-            raise FileNotFoundError(f"code {digest} is not on this node")
-        spec = spec_in(spec_values, code_dir)
+        spec = spec_in(spec_values, self._installed(digest), await self._opt_dir(spec_values))
         sink = ForwardedLog(self, env_id, stream_name)
         env = await self.backend.create(spec, lambda dead: self._died(env_id, dead), log=sink)
         if env_id in self._died_early:  # it exited while it started
@@ -195,6 +195,20 @@ class AgentService:
         else:
             self._envs[env_id] = env
         return []
+
+    def _installed(self, digest: str) -> Path:
+        code_dir = self.code_root / digest
+        if not code_dir.is_dir():
+            raise FileNotFoundError(f"code {digest} is not on this node")
+        return code_dir
+
+    async def _opt_dir(self, spec_values: list[Any]) -> Path | None:
+        """The function's layers at /opt: one layer's own tree, or several merged once on this node."""
+        layers = list(EnvironmentSpec(*spec_values).layers)
+        trees = [self._installed(digest) for digest in layers]
+        if len(trees) <= 1:
+            return trees[0] if trees else None
+        return await asyncio.to_thread(self.merge_layers, layers)
 
     def _died(self, env_id: str, env: Environment) -> None:
         if self._envs.pop(env_id, None) is None:

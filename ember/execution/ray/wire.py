@@ -46,10 +46,10 @@ def spec_out(spec: EnvironmentSpec) -> list[Any]:
     return [str(value) if isinstance(value, Path) else value for value in fields]
 
 
-def spec_in(values: list[Any], code_dir: Path) -> EnvironmentSpec:
-    """The spec as the agent runs it: the code from its own cache, not the front door's path."""
+def spec_in(values: list[Any], code_dir: Path, opt_dir: Path | None) -> EnvironmentSpec:
+    """The spec as the agent runs it: code and layers from its own cache, not the front door's paths."""
     spec = EnvironmentSpec(*values)
-    return dataclasses.replace(spec, code_dir=code_dir)
+    return dataclasses.replace(spec, code_dir=code_dir, opt_dir=opt_dir, layers=tuple(spec.layers))
 
 
 def invocation_out(invocation: Invocation) -> list[Any]:
