@@ -42,7 +42,8 @@ test: install cluster
 # Integration tests whose servers run their environments on a one-node Ray cluster (`--cluster ray`): a representative
 # subset, as each server start costs a Ray cluster's start (~10-20 s here). BENCHMARKS.md, "Cluster", says how long it takes.
 CLUSTER_SUBSET := test_invoke.py test_environments.py test_concurrency.py test_versions.py test_aliases.py \
-	test_provisioned.py test_function_credentials.py test_streaming.py test_metering.py test_async_invocation.py
+	test_provisioned.py test_function_credentials.py test_streaming.py test_metering.py test_async_invocation.py \
+	test_layers.py
 test-cluster: install cluster
 	EMBER_TEST_CLUSTER=ray $(BIN)/python -m pytest $(addprefix tests/integration/,$(CLUSTER_SUBSET))
 
