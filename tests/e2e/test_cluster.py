@@ -179,6 +179,17 @@ def test_layers_reach_the_node_that_runs_the_function(client, deploy):
         assert json.loads(response["Payload"].read()) == ["first", "second"]
 
 
+def test_a_node_that_joins_gets_an_agent_and_the_next_cold_start(cluster, client, deploy):
+    """Every node so far holds environments of the tests above; the new one holds none, so it has the most
+    memory free once its agent is up."""
+    before = len(agents())
+    joined = cluster.add_node(num_cpus=1, object_store_memory=80 * MB, resources={"ember_memory_mb": NODE_MEMORY_MB})
+    cluster.wait_for_nodes()
+    assert wait_for(lambda: len(agents()) == before + 1, timeout=60), "no agent started on the new node"
+    fresh = lambda: deploy("def handler(e, c):\n    return 1\n")  # noqa: E731  # each a cold start, placed anew
+    assert wait_for(lambda: call(client, fresh())[1] == joined.node_id, timeout=20)
+
+
 def test_losing_a_node_mid_load_loses_no_event_and_the_next_calls_succeed(cluster, front, client, deploy):
     """Sync calls running on the lost node end in AWS's retryable ServiceException (500); async events
     there are system errors, retried until they run; provisioned environments come back elsewhere."""
@@ -257,7 +268,9 @@ def test_a_lost_front_door_leaves_environments_for_the_grace_period_and_a_new_on
     try:
         assert agents() == agent_pids, "the new front door started new agents instead of attaching"
         assert wait_for(lambda: not before & environments(), timeout=20)
-        response, node = call(lambda_client(second.url), name)
+        second_client = lambda_client(second.url)
+        response, node = call(second_client, name)
+        second_client.close()
         assert response["StatusCode"] == 200 and node in alive_nodes()
         second.proc.kill()
         second.proc.wait()

@@ -54,7 +54,7 @@ class FakeLauncher:
     async def install_code(self, handle: Any, digest: str, zip_bytes: bytes) -> None:
         self.installs.append((handle, digest))
         await asyncio.sleep(0.01)
-        (self.tmp / handle / "code" / digest).mkdir()
+        (self.tmp / handle / "code" / digest).mkdir(exist_ok=True)  # as CodeStore.put, idempotent
 
     async def invoke(self, handle: Any, env_id: str, values: list[Any]) -> list[Any]:
         return await self.services[handle].invoke_direct(env_id, values)
@@ -251,3 +251,53 @@ def test_a_call_lost_before_it_started_runs_elsewhere_and_one_lost_running_is_a_
         assert isinstance(outcome, Exception) and outcome.status_code == 500
     else:
         assert outcome.payload == b'"hi"'
+
+
+def test_an_agent_that_lost_its_front_door_keeps_idle_environments_for_the_grace_period_then_ends_them(tmp_path):
+    async def scenario() -> tuple[EnvState, EnvState, bool]:
+        launcher = FakeLauncher(tmp_path, {"node-0": 1024})
+        backend = RayBackend(tmp_path / "logs", launcher)
+        await backend.start()
+        service = launcher.services["node-0"]
+        expired = asyncio.Event()
+        service.grace_s, service._on_expired = 0.3, expired.set
+        env = await backend.create(dataclasses.replace(spec(), code_dir=code(tmp_path)), lambda env: None)
+        await env.invoke(invocation(b"{}"))
+        env.log_report("REPORT\n")
+        local = launcher.backends["node-0"].created[0]
+        backend.agents["node-0"].link.close("the front door died")  # as its process would
+        await asyncio.sleep(0.1)
+        during = local.state
+        await asyncio.wait_for(expired.wait(), 5)
+        service.close()
+        return during, local.state, expired.is_set()
+
+    during, after, expired = asyncio.run(scenario())
+    assert (during, after, expired) == (EnvState.IDLE, EnvState.DEAD, True)
+
+
+def test_a_front_door_attaching_within_the_grace_period_ends_what_the_old_one_left(tmp_path):
+    async def scenario() -> tuple[EnvState, CallRecord]:
+        launcher = FakeLauncher(tmp_path, {"node-0": 1024})
+        old = RayBackend(tmp_path / "logs", launcher)
+        await old.start()
+        launcher.services["node-0"].grace_s = 30
+        env_spec = dataclasses.replace(spec(), code_dir=code(tmp_path))
+        env = await old.create(env_spec, lambda env: None)
+        await env.invoke(invocation(b"{}"))
+        env.log_report("REPORT\n")
+        left = launcher.backends["node-0"].created[0]
+        launched = old.agents["node-0"].launched
+        old.agents["node-0"].link.close("the front door died")
+        new = RayBackend(tmp_path / "logs2", launcher)
+        launcher.launch = lambda node_id: asyncio.sleep(0, launched)  # type: ignore[method-assign]  # attach
+        await new.start()
+        fresh = await new.create(env_spec, lambda env: None)
+        record = await fresh.invoke(invocation(b"{}"))
+        fresh.log_report("REPORT\n")
+        await asyncio.sleep(0.05)
+        new.close()
+        return left.state, record
+
+    left, record = asyncio.run(scenario())
+    assert left is EnvState.DEAD and record.payload == b"{}"
