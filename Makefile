@@ -40,7 +40,7 @@ test: install cluster
 	$(BIN)/python -m pytest tests
 
 # Integration tests whose servers run their environments on a one-node Ray cluster (`--cluster ray`): a representative
-# subset, as each server start costs a Ray cluster's start (~10-20 s here). BENCHMARKS.md, "Cluster", says how long it takes.
+# subset, as each server start costs a Ray cluster's start (~10-20 s here). README "Running on several machines" says how long.
 CLUSTER_SUBSET := test_invoke.py test_environments.py test_concurrency.py test_versions.py test_aliases.py \
 	test_provisioned.py test_function_credentials.py test_streaming.py test_metering.py test_async_invocation.py \
 	test_layers.py
