@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ember.observe.log_stream import DEFAULT_MAX_BYTES, LogStream, new_stream_na
 
 log = logging.getLogger("ember.cluster")
 POLL_S = 1.0  # how often membership is read from Ray
+RETRY_AGENT_S = 5.0  # a node whose agent failed to start is tried again after this long
 CREATE_ATTEMPTS = 3  # a node lost while an environment starts there: the next one is tried
 
 
@@ -42,6 +44,7 @@ class RayBackend:
         self.poll_s = poll_s
         self.agents: dict[str, Agent] = {}
         self._starting: dict[str, asyncio.Task[None]] = {}
+        self._failed: dict[str, float] = {}  # node id → when its agent last failed to start (monotonic)
         self._closed = False
 
     async def start(self) -> None:
@@ -64,8 +67,10 @@ class RayBackend:
         for node_id, agent in list(self.agents.items()):
             if node_id not in alive:
                 agent.link.close("its node left the cluster")
+        retry_before = time.monotonic() - RETRY_AGENT_S
         for node_id, capacity in alive.items():
-            if node_id not in self.agents and node_id not in self._starting:
+            if node_id not in self.agents and node_id not in self._starting and \
+                    self._failed.get(node_id, retry_before) <= retry_before:
                 task = asyncio.create_task(self._start_agent(node_id, capacity), name=f"agent {node_id[:8]}")
                 self._starting[node_id] = task
         if self._starting:
@@ -93,7 +98,8 @@ class RayBackend:
             self.agents[node_id] = agent
             log.info("node agent up on %s (%d MB for environments)", node_id[:8], capacity_mb)
         except Exception as exc:
-            log.warning("no node agent on %s: %s", node_id[:8], exc)
+            self._failed[node_id] = time.monotonic()
+            log.warning("no node agent on %s (tried again in %.0f s): %s", node_id[:8], RETRY_AGENT_S, exc)
         finally:
             self._starting.pop(node_id, None)
 

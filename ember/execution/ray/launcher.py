@@ -58,7 +58,11 @@ class RayLauncher:
             name=name, namespace=NAMESPACE, lifetime="detached", num_cpus=0, max_concurrency=4,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote(self.config, self.token)
-        info = await handle.start.remote()
+        try:
+            info = await handle.start.remote()
+        except BaseException:
+            ray.kill(handle, no_restart=True)  # detached: it would outlive us, holding the node's name
+            raise
         return LaunchedAgent(handle, info["host"], info["port"], info)
 
     async def install_code(self, handle: Any, digest: str, zip_bytes: bytes) -> None:
