@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ember.agent")
 MAX_PENDING_LINES = 10_000  # lines kept while no front door listens; past that they are dropped
+FLUSH_S = 0.05  # the longest a line waits for a reply to travel with
 
 
 class ForwardedLog:
@@ -66,7 +67,7 @@ class AgentService:
         self._died_early: set[str] = set()
         self._writer: asyncio.StreamWriter | None = None
         self._lines: list[list[Any]] = []
-        self._flushing = False
+        self._flushing: asyncio.TimerHandle | None = None  # lines waiting for a reply to travel with
         self._orphaned: asyncio.TimerHandle | None = None
         self._server: asyncio.AbstractServer | None = None
         self._closing = False
@@ -94,23 +95,31 @@ class AgentService:
             env.destroy("node agent stopped")
 
     def forward_line(self, env_id: str, message: str, platform: bool, flush: bool) -> None:
+        """Lines travel with the next reply (a call's START…END with its record, in one write), or within
+        FLUSH_S when no reply comes (Init's lines, a long call's, a background thread's)."""
         if len(self._lines) < MAX_PENDING_LINES or platform:
             self._lines.append([env_id, int(time.time() * 1000), message, platform])
-        if (flush or len(self._lines) > 256) and not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().call_soon(self._flush_lines)
+        if len(self._lines) > 256:
+            self._flush_lines()
+        elif flush and self._flushing is None:
+            self._flushing = asyncio.get_running_loop().call_later(FLUSH_S, self._flush_lines)
 
     def _flush_lines(self) -> None:
-        self._flushing = False
+        self._send(None)
+
+    def _send(self, frame: Frame | None) -> None:
+        """Lines first: a reply never overtakes what the call printed."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        data = b""
         if self._lines and self._writer is not None:
             lines, self._lines = self._lines, []
-            self._writer.write(encode(["log", lines]))
-
-    def _send(self, frame: Frame) -> None:
-        """Lines first: a reply never overtakes what the call printed."""
-        self._flush_lines()
-        if self._writer is not None:
-            self._writer.write(encode(frame))
+            data = encode(["log", lines])
+        if frame is not None:
+            data += encode(frame)
+        if data and self._writer is not None:
+            self._writer.write(data)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
