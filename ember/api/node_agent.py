@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ember.api.runtime_api import RuntimeApiServer
+from ember.api.runtime_listener import RuntimeApiServer
 from ember.api.server import raise_fd_limit
 from ember.core.code_store import CodeStore
 from ember.core.layer_trees import LayerTrees

@@ -24,7 +24,7 @@ import uvicorn
 from ember.api.app import build_app
 from ember.api.guarded_protocol import GuardedHttpToolsProtocol
 from ember.api.nested_api import NestedApi
-from ember.api.runtime_api import RuntimeApiServer
+from ember.api.runtime_listener import RuntimeApiServer
 from ember.api.services import Services
 from ember.billing.prices import get_model
 from ember.config import ServerConfig

@@ -49,7 +49,8 @@ def rest_api(build: Build, logical_id: str) -> None:
     name = str(props.get("Name") or (body.get("info") or {}).get("title") or logical_id)
     binary = tuple(props.get("BinaryMediaTypes") or body.get("x-amazon-apigateway-binary-media-types") or ())
     build.stack.rest_apis.append(RestApi(logical_id, build.resolver.where.api_id(logical_id), name, routes,
-                                         binary_media_types=binary, tags=build.tags(logical_id)))
+                                         binary_media_types=binary, tags=build.tags(logical_id),
+                                         body=body or None))
 
 
 def _rest_api_of(build: Build, api_id: Any) -> RestApi | None:

@@ -25,6 +25,7 @@ def rule(build: Build, logical_id: str) -> None:
                                   target.get("InputPath")))
     if props.get("EventPattern") and not expression:
         build.unsupported(logical_id, "an event pattern (Ember's rules run on schedules)")
+        return
     build.stack.rules.append(Rule(logical_id, build.resolver.name(logical_id), expression,
                                   props.get("EventPattern"), str(props.get("State", "ENABLED")),
                                   str(props.get("Description", "")), targets))
@@ -38,12 +39,12 @@ def schedule(build: Build, logical_id: str) -> None:
         build.unsupported(logical_id, f"schedule target {target.get('Arn')}: not a Lambda function")
         return
     expression = str(props["ScheduleExpression"])
-    check_expression(expression, build.resolver.file)
+    check_expression(expression, build.resolver.file, allow_at=True)
     build.stack.schedules.append(Schedule(
         logical_id, build.resolver.name(logical_id), expression, function, str(props.get("GroupName", "default")),
         props.get("ScheduleExpressionTimezone"), _text(target.get("Input")), str(props.get("State", "ENABLED")),
         props.get("FlexibleTimeWindow") or {"Mode": "OFF"}, target.get("RetryPolicy"),
-        str(props.get("Description", ""))))
+        str(props.get("Description", "")), target.get("RoleArn")))
 
 
 def _text(value: Any) -> str | None:

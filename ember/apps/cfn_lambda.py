@@ -85,6 +85,7 @@ def url(build: Build, logical_id: str) -> None:
         config["Qualifier"] = target.qualifier
     found.url_config = config
     found.url_id = build.resolver.where.url_id(logical_id)
+    found.url_logical_id = logical_id
 
 
 def event_invoke_config(build: Build, logical_id: str) -> None:

@@ -5,8 +5,8 @@ ARN, a route's target by the function's name (and qualifier), because names are 
 (`ember.apps.names`). The one exception is a layer version, whose number the server assigns when it is
 published: functions name their layers with `LayerRef`, and applying publishes layers first.
 
-Applying is a walk over `Stack.resources()` in its order (roles, layers, functions, permissions, APIs, rules,
-schedules, warmers), each resource kind mapping to calls on Ember's one endpoint:
+Applying (ember.apps.apply) is a walk over `Stack.resources()` in its order (roles, layers, functions,
+permissions, APIs, rules, schedules), each resource kind mapping to calls on Ember's one endpoint:
 
     Role          iam.create_role (AssumeRolePolicyDocument), put_role_policy per inline policy,
                   attach_role_policy per managed ARN
@@ -17,11 +17,14 @@ schedules, warmers), each resource kind mapping to calls on Ember's one endpoint
                   create_function_url_config; tag_resource (ember:stack)
     Permission    lambda.add_permission(**permission.request())
     HttpApi       apigatewayv2.create_api, create_integration + create_route per route, create_stage
-    RestApi       apigateway.create_rest_api, create_resource/put_method/put_integration per route,
-                  create_deployment + the stage
+    RestApi       apigateway.create_rest_api, put_rest_api (a Swagger document of its routes), create_deployment
+                  per stage
     Rule          events.put_rule + put_targets
     Schedule      scheduler.create_schedule
-    Warmer        a schedule that invokes each function `concurrency` times (serverless-plugin-warmup)
+
+A serverless-plugin-warmup `Warmer` is what the project asked for; loading expands it into the resources the plugin
+generates (ember.apps.warmup_resources: a role, a function running Ember's warmer, a rule per schedule and the rule's
+permission), so it is planned, applied and removed like everything else.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ class Function:
     event_invoke_config: dict[str, Any] | None = None  # PutFunctionEventInvokeConfig's members
     url_config: dict[str, Any] | None = None  # CreateFunctionUrlConfig's members (AuthType, Cors, Qualifier...)
     url_id: str | None = None  # the host's first label: http://<url_id>.lambda-url.<region>.localhost:<port>/
+    url_logical_id: str | None = None  # the AWS::Lambda::Url's logical id, which known_ids name the url id by
     tags: dict[str, str] = field(default_factory=dict)
 
     def create_request(self, zipped: bytes, layer_arns: list[str]) -> dict[str, Any]:
@@ -119,7 +123,23 @@ class Function:
                 "ReservedConcurrentExecutions": self.reserved_concurrency,
                 "Alias": None if self.alias is None else {"Name": self.alias.name,
                                                           "Provisioned": self.alias.provisioned},
-                "EventInvokeConfig": self.event_invoke_config, "Url": self.url_config}
+                "EventInvokeConfig": invoke_config_spec(self.event_invoke_config), "Url": url_spec(self.url_config)}
+
+
+def url_spec(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A URL config as the plan compares it: Lambda's default InvokeMode (BUFFERED) written as unset."""
+    if config is None:
+        return None
+    return {key: value for key, value in config.items() if (key, value) != ("InvokeMode", "BUFFERED")}
+
+
+def invoke_config_spec(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An async config as the plan compares it: `$LATEST` and empty destinations written as unset."""
+    if config is None:
+        return None
+    spec = {key: value for key, value in config.items() if (key, value) != ("Qualifier", "$LATEST")}
+    destinations = {key: value for key, value in (spec.pop("DestinationConfig", None) or {}).items() if value}
+    return {**spec, **({"DestinationConfig": destinations} if destinations else {})}
 
 
 @dataclass
@@ -196,7 +216,6 @@ class Stack:
         yield from self.rest_apis
         yield from self.rules
         yield from self.schedules
-        yield from self.warmers
 
     def function(self, name: str) -> Function:
         return next(function for function in self.functions if function.name == name)

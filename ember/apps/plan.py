@@ -32,6 +32,9 @@ class DeployedResource:
     spec: dict[str, Any]
     code_sha256: str | None = None
     logical_id: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)  # what applying needs but the plan never compares
+
+
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Deployed:
     """What the server has of a stack: (kind, key) → resource (keys as `resource_key` makes them)."""
 
     resources: dict[tuple[str, str], DeployedResource] = field(default_factory=dict)
+    known_ids: dict[str, str] = field(default_factory=dict)  # logical id -> the id the server chose (APIs, URLs)
 
 
 @dataclass(frozen=True)

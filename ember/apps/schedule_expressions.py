@@ -1,47 +1,26 @@
-"""Check a schedule expression's shape before anything is deployed: `rate(5 minutes)`, `cron(0 12 * * ? *)`,
-`at(2027-01-01T00:00:00)`.
-
-Only the shape: AWS's full cron and rate rules (field ranges, `?` in day-of-month or day-of-week, L/W/#) come
-with EventBridge's own parser (branch `schedules`); `check_expression` is the one call site to hand to it.
+"""Check a schedule expression before anything is deployed — `rate(5 minutes)`, `cron(0 12 * * ? *)`,
+`at(2027-01-01T00:00:00)` — with the parser EventBridge and the Scheduler use here (ember.events.expressions:
+AWS's six-field cron with L, W, #, year and its ranges), so a template is refused with the same reason the
+server would give, before any of it is applied.
 """
 
 from __future__ import annotations
 
-import re
-
 from ember.errors import TemplateError
-
-RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-CRON = re.compile(r"^cron\(([^()]+)\)$")
-AT = re.compile(r"^at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)$")
+from ember.events.expressions import ExpressionError, parse
 
 
-def expression_problem(expression: str) -> str | None:
-    """Why `expression` is not a schedule AWS would take (as far as its shape tells), or None."""
-    rate = RATE.match(expression)
-    if rate:
-        value, unit = int(rate.group(1)), rate.group(2)
-        if value < 1:
-            return "a rate must be a positive whole number"
-        if (value == 1) != (not unit.endswith("s")):
-            return f"use '{unit.rstrip('s')}' for a rate of 1 and '{unit.rstrip('s')}s' for more"
-        return None
-    cron = CRON.match(expression)
-    if cron:
-        fields = cron.group(1).split()
-        if len(fields) != 6:
-            return f"a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not " \
-                   f"{len(fields)}"
-        if "?" not in (fields[2], fields[4]):
-            return "one of day-of-month and day-of-week must be '?'"
-        # TODO(schedules): hand the fields to the EventBridge cron parser once branch `schedules` lands.
-        return None
-    if AT.match(expression):
-        return None
-    return "expected rate(value unit), cron(fields) or at(yyyy-mm-ddThh:mm:ss)"
+def expression_problem(expression: str, allow_at: bool = False) -> str | None:
+    """Why `expression` is not a schedule AWS would take, or None. `allow_at`: one-time `at()` schedules, which
+    the Scheduler takes and EventBridge rules do not."""
+    try:
+        parse(expression, allow_at=allow_at)
+    except ExpressionError as exc:
+        return str(exc)
+    return None
 
 
-def check_expression(expression: str, file: str | None = None) -> None:
-    problem = expression_problem(expression)
+def check_expression(expression: str, file: str | None = None, allow_at: bool = False) -> None:
+    problem = expression_problem(expression, allow_at)
     if problem:
         raise TemplateError(f"schedule expression {expression!r} is not valid: {problem}", file)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ember.apps import serverless_warmup
+from ember.apps import serverless_warmup, warmup_resources
 from ember.apps.cfn_context import Build
 from ember.apps.checks import check_functions
 from ember.apps.cloudformation import MAPPERS
@@ -74,7 +74,10 @@ def load_serverless(path: Path, options: Mapping[str, str] | None = None, params
         target = _function(build, events, doc, str(name), spec or {}, role_arn)
         warmable.append((spec or {}, target))
     _resources(build, doc)
+    _scheduler_role(build, service, stage)
     serverless_warmup.apply_plugins(build, doc, warmable, stage)
+    for warmer in stack.warmers:
+        warmup_resources.expand(build, warmer, service, stage)
     stack.outputs = _outputs(build, doc)
     check_functions(stack, str(path))
     return stack
@@ -119,6 +122,20 @@ def _role(build: Build, doc: dict[str, Any], service: str, stage: str, region: s
         tuple(build.resolver.resolve(role.get("managedPolicies") or provider.get("managedPolicyArns") or [])),
         tags=build.tags("IamRoleLambdaExecution")))
     return str(arn)
+
+
+def _scheduler_role(build: Build, service: str, stage: str) -> None:
+    """`method: scheduler` schedules run as the functions' generated role, as the framework sets it up: trusted by
+    the Scheduler and allowed to invoke the service's functions."""
+    role = next((r for r in build.stack.roles if r.logical_id == "IamRoleLambdaExecution"), None)
+    if role is None or not build.stack.schedules:
+        return
+    role.assume_role_policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["sts:AssumeRole"],
+        "Principal": {"Service": ["lambda.amazonaws.com", "scheduler.amazonaws.com"]}}]}
+    document = role.inline_policies[f"{service}-{stage}-lambda"]
+    document["Statement"].append({"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [
+        build.resolver.where.arn("lambda", f"function:{service}-{stage}-*")]})
 
 
 def _patterns(*packages: Any) -> tuple[str, ...]:
@@ -188,10 +205,14 @@ def _function(build: Build, events: Service, doc: dict[str, Any], name: str, spe
     if spec.get("url"):
         function.url_config = url_config(spec["url"])
         function.url_id = build.resolver.where.url_id(f"{fn_id}LambdaFunctionUrl")
-        if function.url_config["AuthType"] == "NONE":
+        function.url_logical_id = f"{fn_id}LambdaFunctionUrl"
+        if function.url_config["AuthType"] == "NONE":  # the two statements AWS requires of a public URL
             build.stack.permissions.append(Permission(
                 f"{fn_id}LambdaPermissionFnUrl", FunctionTarget(function.name), "lambda:InvokeFunctionUrl", "*",
                 function_url_auth_type="NONE"))
+            build.stack.permissions.append(Permission(
+                f"{fn_id}LambdaPermissionFnUrlInvoke", FunctionTarget(function.name), "lambda:InvokeFunction", "*",
+                invoked_via_function_url=True))
     add_events(events, fn_id, target, spec.get("events") or [])
     return target
 

@@ -98,8 +98,8 @@ def _rates(spec: Any) -> list[str]:
 
 def _schedule(service: Service, fn_id: str, target: FunctionTarget, spec: Any, expression: str, n: int) -> None:
     build = service.build
-    check_expression(expression, build.resolver.file)
     spec = spec if isinstance(spec, dict) else {}
+    check_expression(expression, build.resolver.file, allow_at=spec.get("method") == "scheduler")
     state = "ENABLED" if spec.get("enabled", True) else "DISABLED"
     payload = spec.get("input")
     text = payload if payload is None or isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
@@ -108,7 +108,8 @@ def _schedule(service: Service, fn_id: str, target: FunctionTarget, spec: Any, e
         build.stack.schedules.append(Schedule(
             logical_id, str(spec.get("name") or names.physical_name(build.stack.name, logical_id)), expression,
             target, timezone=spec.get("timezone"), input=text, state=state,
-            description=str(spec.get("description", ""))))
+            description=str(spec.get("description", "")),
+            role_arn=str(build.stack.function(target.name).config["Role"])))
         return
     logical_id = f"{fn_id}EventsRuleSchedule{n}"
     name = str(spec.get("name") or names.physical_name(build.stack.name, logical_id))

@@ -58,6 +58,7 @@ class RestApi:
     stages: tuple[str, ...] = ()  # SAM's implicit API has two: `Prod` and the Deployment's `Stage`
     binary_media_types: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None  # a template's own Swagger/OpenAPI definition, intrinsics resolved
 
     def desired(self) -> dict[str, Any]:
         routes = sorted((route.path, route.method, route.function.name, route.function.qualifier or "")
@@ -106,12 +107,24 @@ class Schedule:
     flexible_window: dict[str, Any] = field(default_factory=lambda: {"Mode": "OFF"})
     retry_policy: dict[str, Any] | None = None
     description: str = ""
+    role_arn: str | None = None  # the execution role the Scheduler invokes the function as
 
     def desired(self) -> dict[str, Any]:
-        return {"Expression": self.expression, "Function": [self.function.name, self.function.qualifier],
-                "Group": self.group, "Timezone": self.timezone, "Input": self.input, "State": self.state,
-                "FlexibleTimeWindow": self.flexible_window, "RetryPolicy": self.retry_policy,
-                "Description": self.description}
+        return schedule_spec(self.expression, self.role_arn, self.function, self.group, self.timezone, self.input,
+                             self.state, self.flexible_window, self.retry_policy, self.description)
+
+
+DEFAULT_RETRY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}  # the Scheduler's
+
+
+def schedule_spec(expression: str, role_arn: str | None, function: FunctionTarget, group: str, timezone: str | None,
+                  input: str | None, state: str, window: dict[str, Any], retry: dict[str, Any] | None,
+                  description: str) -> dict[str, Any]:
+    """A schedule as the plan compares it, the Scheduler's defaults (UTC, its retry policy) written as unset."""
+    return {"Expression": expression, "RoleArn": role_arn, "Function": [function.name, function.qualifier],
+            "Group": group, "Timezone": None if timezone == "UTC" else timezone, "Input": input, "State": state,
+            "FlexibleTimeWindow": window, "RetryPolicy": None if retry == DEFAULT_RETRY else retry,
+            "Description": description}
 
 
 @dataclass

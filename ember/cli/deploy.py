@@ -38,9 +38,8 @@ def function_name(spec: DeploySpec) -> str:
 
 
 def project_file(path: Path) -> Path | None:
-    """The SAM template or serverless.yml `path` is or holds. Such a project is a stack (ember.apps: its model,
-    and the plan against the server), never one function: this is where `ember deploy` hands it to the plan and
-    apply once the APIs a stack needs are served."""
+    """The SAM template or serverless.yml `path` is or holds. Such a project is a stack (ember.cli.stack_deploy),
+    never one function."""
     from ember.apps.project import find_project
     from ember.errors import TemplateError
 
@@ -55,7 +54,7 @@ def deploy(spec: DeploySpec, endpoint: str, warn: Callable[[str], None] = lambda
     server warned of (extensions built for another Python, layers carrying Lambda extensions)."""
     project = project_file(spec.path)
     if project is not None:  # not deployed as a folder of code named index.handler, which fails only at invoke
-        raise ValueError(f"{project} describes a stack; deploying stacks is not wired to `ember deploy` yet")
+        raise ValueError(f"{project} describes a stack: deploy it with `ember deploy {spec.path}`")
     client = aws_client("lambda", endpoint)
     name = function_name(spec)
     settings = resolve_settings(spec)

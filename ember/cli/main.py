@@ -109,22 +109,38 @@ def serve_command(
 
 @app.command()
 def deploy(
-    path: Path = typer.Argument(..., help="A folder (zipped for you, file modes kept) or a .zip."),
-    name: str | None = typer.Option(None, "--name", help="Default: the folder's name."),
-    handler: str | None = typer.Option(None, help="Default index.handler."),
-    runtime: str | None = typer.Option(None, help="Default python3.11."),
-    memory: int | None = typer.Option(None, help="MB, default 128."),
-    timeout: int | None = typer.Option(None, help="Seconds, default 3."),
-    env: list[str] = typer.Option([], "--env", help="K=V, repeatable."),
-    layer: list[str] = typer.Option([], "--layer", help="A layer version ARN, repeatable, in order (later ones win)."),
+    path: Path = typer.Argument(Path("."), help="A SAM template or serverless.yml (or the folder holding one), "
+                                                "or a folder of code / a .zip for one function."),
+    template: Path | None = typer.Option(None, "--template", "-t", help="The template or serverless.yml to deploy."),
+    stack: str | None = typer.Option(None, "--stack", help="Stack name (default: the folder's name for a template, "
+                                                            "<service>-<stage> for a serverless.yml)."),
+    parameter_overrides: list[str] = typer.Option([], "--parameter-overrides",
+                                                  help="A template's Parameters: K=V (repeatable, or several "
+                                                       "space-separated)."),
+    stage: str | None = typer.Option(None, "--stage", help="serverless.yml's stage (default: its own, else dev)."),
+    param: list[str] = typer.Option([], "--param", help="serverless.yml's ${param:K}: K=V, repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan only; change nothing."),
+    name: str | None = typer.Option(None, "--name", help="One function: default the folder's name."),
+    handler: str | None = typer.Option(None, help="One function: default index.handler."),
+    runtime: str | None = typer.Option(None, help="One function: default python3.11."),
+    memory: int | None = typer.Option(None, help="One function: MB, default 128."),
+    timeout: int | None = typer.Option(None, help="One function: seconds, default 3."),
+    env: list[str] = typer.Option([], "--env", help="One function: K=V, repeatable."),
+    layer: list[str] = typer.Option([], "--layer", help="One function: a layer version ARN, repeatable, in order "
+                                                        "(later ones win)."),
     endpoint: str | None = EndpointOption,
 ) -> None:
-    """Create a function from a folder or zip, or update it."""
-    from ember.cli.deploy import DeploySpec
+    """Deploy a SAM or Serverless project as a stack (plan, then apply), or one function from a folder or zip."""
+    from ember.cli.deploy import DeploySpec, project_file
     from ember.cli.deploy import deploy as run_deploy
 
-    if not path.exists():
-        _fail(f"no such file or folder: {path}", LOCAL_ERROR)
+    target = template or path
+    if not target.exists():
+        _fail(f"no such file or folder: {target}", LOCAL_ERROR)
+    project = template if template is not None else _call(project_file, path)
+    if project is not None:
+        _deploy_stack(project, stack, parameter_overrides, stage, param, dry_run, endpoint)
+        return
     settings: dict[str, Any] = {k: v for k, v in {"Handler": handler, "Runtime": runtime, "MemorySize": memory,
                                                   "Timeout": timeout}.items() if v is not None}
     if env:
@@ -135,6 +151,66 @@ def deploy(
                    lambda warning: errors.print(f"ember: warning: {warning}", markup=False))
     console.print(f"deployed {config['FunctionName']} ({config['Runtime']}, {config['MemorySize']} MB, "
                   f"{config['Timeout']} s) sha256 {config['CodeSha256']}")
+
+
+def _deploy_stack(project: Path, stack: str | None, overrides: list[str], stage: str | None, params: list[str],
+                  dry_run: bool, endpoint: str | None, dev: bool = False) -> None:
+    """`ember deploy` of a project once, or `ember dev` of it (deploy, then follow and redeploy until Ctrl-C)."""
+    from ember.apps.apply import ApplyError
+    from ember.cli.dev import run_dev
+    from ember.cli.stack_deploy import StackOptions, deploy_stack
+    from ember.cli.stack_session import StackSession
+    from ember.errors import TemplateError
+
+    settings = StackOptions(stack, _parameter_overrides(overrides), {"stage": stage} if stage else {},
+                            _pairs(params, "--param"), dry_run)
+    try:
+        _call(run_dev if dev else deploy_stack, StackSession(project, settings, endpoint_url(endpoint)), console,
+              errors)
+    except TemplateError as exc:
+        _fail(str(exc), LOCAL_ERROR)
+    except ApplyError as exc:
+        for failure in exc.undo_failures:
+            errors.print(f"ember: could not undo {failure}", markup=False)
+        _fail(f"deploy failed: {exc}", API_ERROR)
+
+
+@app.command("dev")
+def dev_command(
+    path: Path = typer.Argument(Path("."), help="A SAM template or serverless.yml, or the folder holding one."),
+    template: Path | None = typer.Option(None, "--template", "-t", help="The template or serverless.yml."),
+    stack: str | None = typer.Option(None, "--stack", help="Stack name (as for deploy)."),
+    parameter_overrides: list[str] = typer.Option([], "--parameter-overrides",
+                                                  help="A template's Parameters: K=V (as for deploy)."),
+    stage: str | None = typer.Option(None, "--stage", help="serverless.yml's stage (default: its own, else dev)."),
+    param: list[str] = typer.Option([], "--param", help="serverless.yml's ${param:K}: K=V, repeatable."),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """Deploy the project, print its URLs, then follow every function's logs in one stream and redeploy only what
+    changed each time a file is saved, until Ctrl-C (the stack stays deployed)."""
+    from ember.cli.deploy import project_file
+
+    target = template or path
+    if not target.exists():
+        _fail(f"no such file or folder: {target}", LOCAL_ERROR)
+    project = template if template is not None else _call(project_file, path)
+    if project is None:
+        _fail(f"{path} holds no template.yaml or serverless.yml: ember dev runs a SAM or Serverless project "
+              "(ember deploy takes a folder of code)", LOCAL_ERROR)
+    _deploy_stack(project, stack, parameter_overrides, stage, param, False, endpoint, dev=True)
+
+
+@app.command("stacks")
+def list_stacks(endpoint: str | None = EndpointOption) -> None:
+    """List the stacks `ember deploy` made and what each owns."""
+    from ember.cli.stacks import clients_for, stack_rows
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("STACK", "OWNS", "RESOURCES"):
+        table.add_column(column, no_wrap=True)
+    for row in _call(stack_rows, clients_for(endpoint_url(endpoint))):
+        table.add_row(*(Text(cell) for cell in row))
+    _print_table(table)
 
 
 layers_app = typer.Typer(no_args_is_help=True, help="Publish and list Lambda layers.")
@@ -279,11 +355,31 @@ def list_urls(name: str | None = typer.Argument(None, help="Only this function's
 
 
 @app.command("rm")
-def remove(name: str, endpoint: str | None = EndpointOption) -> None:
-    """Delete a function."""
+def remove(name: str | None = typer.Argument(None, help="The function to delete."),
+           stack: str | None = typer.Option(None, "--stack", help="Delete this stack and everything it owns."),
+           endpoint: str | None = EndpointOption) -> None:
+    """Delete a function, or a whole stack (--stack)."""
+    if (name is None) == (stack is None):
+        _fail("name a function, or a stack with --stack", LOCAL_ERROR)
+    if stack is not None:
+        _remove_stack(stack, endpoint_url(endpoint))
+        return
     client = aws_client("lambda", endpoint_url(endpoint))
     _call(client.delete_function, FunctionName=name)
     console.print(f"deleted {name}")
+
+
+def _remove_stack(stack: str, endpoint: str) -> None:
+    from ember.apps.apply import remove_stack
+    from ember.apps.deployed import read_stack
+    from ember.cli.stacks import clients_for, owned_summary
+
+    clients = clients_for(endpoint)
+    deployed = _call(read_stack, clients, stack)
+    if not deployed.resources:
+        _fail(f"no stack named {stack} on {endpoint} (ember stacks lists them)", API_ERROR)
+    _call(remove_stack, clients, stack, deployed)
+    console.print(f"deleted stack {stack}: {owned_summary(deployed)}", markup=False)
 
 
 @app.command()
@@ -469,12 +565,24 @@ def _payload(raw: str | None) -> bytes:
     return raw.encode()
 
 
-def _pairs(items: list[str]) -> dict[str, str]:
+def _parameter_overrides(raw: list[str]) -> dict[str, str]:
+    """SAM CLI's forms: `K=V K2=V2` (space-separated, or the flag repeated) and
+    `ParameterKey=K,ParameterValue=V`."""
+    items = []
+    for item in (part for text in raw for part in text.split()):
+        if item.startswith("ParameterKey="):
+            key, _, value = item.removeprefix("ParameterKey=").partition(",ParameterValue=")
+            item = f"{key}={value}"
+        items.append(item)
+    return _pairs(items, "--parameter-overrides")
+
+
+def _pairs(items: list[str], flag: str = "--env") -> dict[str, str]:
     pairs = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            _fail(f"--env wants K=V, got {item!r}", LOCAL_ERROR)
+            _fail(f"{flag} wants K=V, got {item!r}", LOCAL_ERROR)
         pairs[key] = value
     return pairs
 

@@ -12,6 +12,7 @@ import pytest
 from botocore.config import Config
 from conftest import EmberProcess, lambda_client
 
+from ember.apps.clients import Clients
 from ember.apps.cloudformation import load_stack
 from ember.apps.deployed import read_deployed
 from ember.apps.model import Stack
@@ -44,9 +45,12 @@ def ember(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clients(ember):
-    iam = boto3.client("iam", endpoint_url=ember.url, region_name="us-east-1", aws_access_key_id="test",
-                       aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
-    return lambda_client(ember.url), iam
+    def client(service):
+        if service == "lambda":
+            return lambda_client(ember.url)
+        return boto3.client(service, endpoint_url=ember.url, region_name="us-east-1", aws_access_key_id="test",
+                            aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
+    return Clients.make(client)
 
 
 def digest(source) -> str:
@@ -84,7 +88,7 @@ def by_kind(result) -> dict[str, set[str]]:
 
 
 def test_a_created_stack_reads_back_unchanged_then_follows_edits(tmp_path: Path, clients):
-    lam, iam = clients
+    lam, iam = clients.lambda_, clients.iam
     folder = tmp_path / "app"
     shutil.copytree(DATA / "sam-python", folder)
     (folder / "second").mkdir()
@@ -96,18 +100,18 @@ def test_a_created_stack_reads_back_unchanged_then_follows_edits(tmp_path: Path,
         return load_stack(template, "itest", "us-east-1", "000000000000")
 
     stack = load()
-    assert set(by_kind(plan(stack, read_deployed(lam, iam, stack), digest))) == {CREATE}
+    assert set(by_kind(plan(stack, read_deployed(clients, stack), digest))) == {CREATE}
     create(stack, lam, iam)
 
-    result = plan(load(), read_deployed(lam, iam, stack), digest)
+    result = plan(load(), read_deployed(clients, stack), digest)
     assert set(by_kind(result)) == {UNCHANGED}, [s for s in result.steps if s.action != UNCHANGED]
     assert len(by_kind(result)[UNCHANGED]) == 5  # two roles, two functions, the API's permission
 
     (folder / "second" / "app.py").write_text("def handler(event, context):\n    return 3\n")
-    assert by_kind(plan(load(), read_deployed(lam, iam, stack), digest)).get(UPDATE_CODE) == {"SecondFunction"}
+    assert by_kind(plan(load(), read_deployed(clients, stack), digest)).get(UPDATE_CODE) == {"SecondFunction"}
 
     template.write_text(template.read_text().replace(EXTRA, "\n"))
-    changed = by_kind(plan(load(), read_deployed(lam, iam, stack), digest))
+    changed = by_kind(plan(load(), read_deployed(clients, stack), digest))
     assert changed[DELETE] == {"SecondFunction", "SecondFunctionRole"}
     assert changed[UNCHANGED] == {"GreeterFunction", "GreeterFunctionRole", "GreeterFunctionGreetPermissionProd"}
 
@@ -116,7 +120,7 @@ def test_runtimes_follow_awss_calendar(clients):
     """python3.9 is deprecated but still allowed (warned of, runs on Ember's Python); python3.7 is past its block."""
     from conftest import make_zip
 
-    lam, _ = clients
+    lam = clients.lambda_
     code = {"ZipFile": make_zip({"index.py": "def handler(event, context):\n    return 39\n"})}
     role = "arn:aws:iam::000000000000:role/ember-function"
     created = lam.create_function(FunctionName="old-python", Runtime="python3.9", Role=role, Handler="index.handler",

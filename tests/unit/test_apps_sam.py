@@ -149,6 +149,10 @@ def test_a_bad_schedule_expression_is_one_line(tmp_path: Path):
     with pytest.raises(TemplateError, match=r"schedule expression 'cron\(0 3 \* \* \*\)' is not valid: a cron "
                                             r"expression has 6 fields"):
         load_stack(path, "shop", "us-east-1", ACCOUNT)
+    path.write_text(path.read_text().replace("cron(0 3 * * *)", "cron(0 25 * * ? *)"))  # EventBridge's own parser
+    with pytest.raises(TemplateError, match=r"schedule expression 'cron\(0 25 \* \* \? \*\)' is not valid: '25' is "
+                                            r"not between 0 and 23"):
+        load_stack(path, "shop", "us-east-1", ACCOUNT)
 
 
 def test_a_deprecated_runtime_deploys_with_a_warning(tmp_path: Path):

@@ -3,6 +3,7 @@ names, its variables resolved, and serverless-plugin-warmup's warmers."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -26,11 +27,11 @@ def load(name: str, **kwargs):
 def test_v3_service_with_the_frameworks_names_and_defaults():
     stack = load("sls-v3")
     assert (stack.name, stack.region) == ("catalog-dev", "eu-west-1")
-    lister, refresh = stack.functions
+    lister, refresh, _warmer = stack.functions
     assert (lister.name, lister.logical_id) == ("catalog-dev-listItems", "ListItemsLambdaFunction")
     assert lister.config["MemorySize"] == 512  # provider.memorySize from ${file(...)}'s key
     assert lister.config["Timeout"] == 6 and refresh.config["Timeout"] == 30  # the framework's default, then own
-    (role,) = stack.roles
+    role, _warmer_role = stack.roles
     assert role.name == "catalog-dev-eu-west-1-lambdaRole" and lister.config["Role"] == role.arn
     statements = role.inline_policies["catalog-dev-lambda"]["Statement"]
     assert statements[1]["Resource"].startswith("arn:aws:dynamodb:eu-west-1:000000000000:table/catalog-dev-ItemsTable-")
@@ -64,20 +65,22 @@ def test_options_and_params_pick_the_stage(tmp_path: Path):
 
 def test_events_become_apis_rules_and_permissions():
     stack = load("sls-v3")
-    lister, refresh = stack.functions
+    lister, refresh, _warmer = stack.functions
     (rest,), (http,) = stack.rest_apis, stack.http_apis
     assert rest.name == "dev-catalog" and rest.stages == ("dev",)
     assert rest.routes == [RestRoute("/items", "GET", FunctionTarget(lister.name))]
     assert http.routes == [HttpRoute("GET /items/{id}", FunctionTarget(lister.name))]
     assert http.cors["AllowOrigins"] == ["*"]
-    first, second = stack.rules
+    first, second, _warm = stack.rules
     assert first.schedule_expression == "rate(10 minutes)" and first.state == "ENABLED"
     assert first.targets[0].input == '{"full":true}'
     assert first.targets[0].function == FunctionTarget(refresh.name, "provisioned")  # events go to the alias
     assert second.schedule_expression == "cron(0 2 * * ? *)" and second.state == "DISABLED"
     assert sorted(p.logical_id for p in stack.permissions) == [
-        "ListItemsLambdaPermissionApiGateway", "ListItemsLambdaPermissionFnUrl", "ListItemsLambdaPermissionHttpApi",
-        "RefreshLambdaPermissionEventsRuleSchedule1", "RefreshLambdaPermissionEventsRuleSchedule2"]
+        "ListItemsLambdaPermissionApiGateway", "ListItemsLambdaPermissionFnUrl", "ListItemsLambdaPermissionFnUrlInvoke",
+        "ListItemsLambdaPermissionHttpApi",
+        "RefreshLambdaPermissionEventsRuleSchedule1", "RefreshLambdaPermissionEventsRuleSchedule2",
+        "WarmUpPluginDefaultLambdaPermissionEventsRuleSchedule1"]
     assert [(u.logical_id, u.what) for u in stack.unsupported] == [("ItemsTable", "AWS::DynamoDB::Table")]
     outputs = local_outputs(stack.outputs, "http://127.0.0.1:9000")
     assert outputs["ServiceEndpoint"] == f"http://{rest.api_id}.execute-api.eu-west-1.localhost:9000/dev"
@@ -90,6 +93,23 @@ def test_warmup_warms_enabled_functions_with_their_concurrency():
     assert warmer.name == "default" and warmer.schedules == ("rate(5 minutes)",)
     assert warmer.targets == [WarmTarget(FunctionTarget("catalog-dev-listItems"), 2)]  # refresh opted out
     assert warmer.payload == '{"source":"serverless-plugin-warmup"}'
+
+
+def test_a_warmer_is_the_role_function_and_rule_the_plugin_generates():
+    stack = load("sls-v3")
+    role, function, rule = stack.roles[-1], stack.functions[-1], stack.rules[-1]
+    assert (role.logical_id, role.name) == ("WarmUpPluginDefaultRole", "catalog-dev-eu-west-1-default-role")
+    (policy,) = role.inline_policies.values()
+    assert policy["Statement"][1]["Resource"] == [
+        "arn:aws:lambda:eu-west-1:000000000000:function:catalog-dev-listItems*"]
+    assert (function.logical_id, function.name) == ("WarmUpPluginDefaultLambdaFunction",
+                                                    "catalog-dev-warmup-plugin-default")
+    assert (function.config["MemorySize"], function.config["Timeout"], function.config["Role"]) == (128, 10, role.arn)
+    variables = function.config["Environment"]["Variables"]
+    assert json.loads(variables["WARMUP_TARGETS"]) == [{"name": "catalog-dev-listItems", "qualifier": None,
+                                                        "concurrency": 2}]
+    assert function.code.inline is not None and "def handler" in function.code.inline
+    assert rule.schedule_expression == "rate(5 minutes)" and rule.targets[0].function.name == function.name
 
 
 def test_package_patterns_leave_files_out():
@@ -131,7 +151,7 @@ def write(tmp_path: Path, text: str) -> Path:
     ("custom:\n  x: ${self:custom.x}\n", r"Cannot resolve variable \$\{self:custom.x\}: it refers to itself"),
     ("functions:\n  f:\n    handler: h.main\n    memorySize: 50\n", "f.*Value '50' at 'memorySize'"),
     ("functions:\n  f:\n    handler: h.main\n    events:\n      - schedule: rate(5 minute)\n",
-     "use 'minute' for a rate of 1 and 'minutes' for more"),
+     r"rate\(\) takes a positive value, a singular unit for 1 and a plural one otherwise"),
     ("functions:\n  f:\n    handler: h.nope\n", "FLambdaFunction: handler 'nope' is not defined in h.py"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, text: str, message: str):
