@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -36,6 +37,18 @@ log = logging.getLogger("ember.agent")
 START_TIMEOUT_S = 120.0
 
 
+AGENT_DIR = re.compile(r"ember-agent-(\d+)-")
+
+
+def sweep_dead_agents(tmp: Path) -> None:
+    """Remove what agents killed without their `shutdown` left (a node removed, Ray stopped): no mount is
+    ever made in the host's namespace, so their dirs are plain files."""
+    for entry in tmp.glob("ember-agent-*"):
+        match = AGENT_DIR.match(entry.name)
+        if match and entry.is_dir() and not Path(f"/proc/{match[1]}").exists():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 class NodeAgent:
     """Made a Ray actor at launch (ember.api.cluster); `config` is RayLauncher's."""
 
@@ -46,7 +59,8 @@ class NodeAgent:
         self.host: str = config.get("listen_host") or ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
         self.config = config
         self.token = token
-        self.root = Path(tempfile.mkdtemp(prefix=f"ember-agent-{self.node_id[:12]}-"))
+        sweep_dead_agents(Path(tempfile.gettempdir()))
+        self.root = Path(tempfile.mkdtemp(prefix=f"ember-agent-{os.getpid()}-"))
         self._code = CodeStore(self.root / "code")  # the front door's layout: <digest>/ trees, layers in .opt/
         self.info: dict[str, Any] = {}
         self._ready = threading.Event()

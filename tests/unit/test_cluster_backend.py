@@ -301,3 +301,16 @@ def test_a_front_door_attaching_within_the_grace_period_ends_what_the_old_one_le
 
     left, record = asyncio.run(scenario())
     assert left is EnvState.DEAD and record.payload == b"{}"
+
+
+def test_an_agent_sweeps_what_killed_agents_left_and_nothing_else(tmp_path):
+    import os
+
+    from ember.api.node_agent import sweep_dead_agents
+
+    dead = 2**22 + 1  # above the largest pid_max Linux allows: never a live process
+    for name in (f"ember-agent-{dead}-abc", f"ember-agent-{os.getpid()}-def", "ember-agent-notapid-ghi", "other"):
+        (tmp_path / name / "code").mkdir(parents=True)
+    sweep_dead_agents(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"ember-agent-{os.getpid()}-def", "ember-agent-notapid-ghi",
+                                                          "other"]
