@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import async_events
+import cluster
 import cold_start
 import density
 import dev_reload
@@ -34,7 +35,7 @@ import warm_latency
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
               "http_triggers": http_triggers, "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes,
               "many_functions": many_functions, "server_cpu": server_cpu, "sigv4_verify": sigv4_verify,
-              "async_events": async_events, "dev_reload": dev_reload,
+              "async_events": async_events, "dev_reload": dev_reload, "cluster": cluster,
               "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -62,6 +63,10 @@ RATIOS = [
     ("ratio_async_drain_over_sync_invoke_p50", "async_drain_rps", "sync_invoke_rps", 50),
     ("ratio_server_cpu_signed_over_unsigned_p50", "server_cpu_per_signed_call_ms", "server_cpu_per_unsigned_call_ms",
      50),
+    ("ratio_cluster_socket_warm_over_local_p50", "cluster_socket_warm_invoke_ms", "local_warm_invoke_paired_socket_ms",
+     50),
+    ("ratio_cluster_ray_warm_over_local_p50", "cluster_ray_warm_invoke_ms", "local_warm_invoke_paired_ray_ms", 50),
+    ("ratio_cluster_cold_start_over_local_p50", "cluster_cold_start_ms", "local_cold_start_ms", 50),
     ("ratio_sigv4_verify_over_botocore_plain_p50", "sigv4_verify_us", "sigv4_botocore_plain_us", 50),
     ("ratio_warm_1000_functions_over_1_p50", "warm_invoke_1000_functions_ms", "warm_invoke_1_function_ms", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),

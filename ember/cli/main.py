@@ -77,17 +77,32 @@ def serve_command(
         1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
         help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
     deploy_path: Path | None = typer.Option(None, "--deploy", help="Deploy this folder once started."),
+    cluster: str = typer.Option("none", "--cluster", envvar="EMBER_CLUSTER", show_default=True,
+                                help="none: environments on this machine; ray: on the nodes of a Ray cluster "
+                                     "(pip install 'ember[cluster]')."),
+    ray_address: str | None = typer.Option(None, "--ray-address", envvar="EMBER_RAY_ADDRESS",
+                                           help="The Ray cluster to join (its head's host:port); "
+                                                "default: start one on this machine."),
+    cluster_host: str | None = typer.Option(None, "--cluster-host", envvar="EMBER_CLUSTER_HOST",
+                                            help="The address node agents reach this server at "
+                                                 "(default: this node's Ray address; 127.0.0.1 for a local cluster)."),
+    cluster_grace: float = typer.Option(60.0, "--cluster-grace", envvar="EMBER_CLUSTER_GRACE", show_default=True,
+                                        help="Seconds node agents keep environments frozen after losing this server."),
+    cluster_data_path: str = typer.Option("socket", "--cluster-data-path", envvar="EMBER_CLUSTER_DATA_PATH",
+                                          show_default=True, help="socket: calls travel on Ember's own channel to "
+                                          "each node; ray: as Ray actor calls (slower: for benchmarks only)."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
-    from ember.config import LogLimits
+    from ember.config import ClusterSettings, LogLimits
 
     try:
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed),
-                    deploy_path)
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed,
+                                ClusterSettings(cluster, ray_address, cluster_host, cluster_grace,
+                                                data_path=cluster_data_path)), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 

@@ -49,12 +49,14 @@ class LogStream:
         self._file: IO[str] | None = None
         self._quoted_name = _quoted(stream_name)
 
-    def write(self, message: str, flush: bool = True, platform: bool = False) -> None:
+    def write(self, message: str, flush: bool = True, platform: bool = False, at_ms: int | None = None) -> None:
         """Record one event; `message` keeps its trailing newline, as CloudWatch does for Lambda.
-        A call's lines are written unflushed and flushed together at its END."""
+        A call's lines are written unflushed and flushed together at its END. `at_ms`: when it was
+        printed, if not now (a line a node agent forwarded)."""
         if self.size > self.max_bytes and not platform:
             return
-        event = f'{{"t": {int(time.time() * 1000)}, "s": {self._quoted_name}, "m": {_quoted(message)}}}\n'
+        at_ms = int(time.time() * 1000) if at_ms is None else at_ms
+        event = f'{{"t": {at_ms}, "s": {self._quoted_name}, "m": {_quoted(message)}}}\n'
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
         self._file.write(event)
