@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 9000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration bench clean examples java node-sdk
+.PHONY: install run test unit integration bench clean examples java node-sdk cluster test-cluster e2e
 
 install: $(STAMP) java node-sdk
 
@@ -24,10 +24,13 @@ java: $(STAMP)  # the Java runtimes, where there is a JDK: Ember's Java bootstra
 node-sdk:  # AWS's JavaScript SDK v3, preinstalled for Node.js functions at /var/runtime/node_modules (where there is npm)
 	! command -v npm >/dev/null || test ember/runtimes/node_modules/.package-lock.json -nt ember/runtimes/package-lock.json || npm ci --prefix ember/runtimes --no-audit --no-fund --loglevel=error
 
+cluster: $(STAMP)  # Ray, for `ember serve --cluster ray`, tests/e2e and bench/cluster.py (`make run` never needs it)
+	$(BIN)/python -c 'import ray, sys; sys.exit(ray.__version__ != "2.60.0")' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,tune,cluster]'
+
 run: install
 	$(BIN)/ember serve --port $(PORT) --deploy examples/hello
 
-test: install
+test: install cluster
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java  # again: an apt upgrade of the JDK above makes the class-data archive stale, and this rebuilds it
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
@@ -35,6 +38,17 @@ test: install
 	$(BIN)/ruff check ember tests  # lint (configured in pyproject.toml)
 	$(BIN)/mypy  # types: ember, strict for ember.core and ember.api (pyproject.toml)
 	$(BIN)/python -m pytest tests
+
+# Integration tests whose servers run their environments on a one-node Ray cluster (`--cluster ray`): a representative
+# subset, as each server start costs a Ray cluster's start (~10-20 s here). README "Running on several machines" says how long.
+CLUSTER_SUBSET := test_invoke.py test_environments.py test_concurrency.py test_versions.py test_aliases.py \
+	test_provisioned.py test_function_credentials.py test_streaming.py test_metering.py test_async_invocation.py \
+	test_layers.py
+test-cluster: install cluster
+	EMBER_TEST_CLUSTER=ray $(BIN)/python -m pytest $(addprefix tests/integration/,$(CLUSTER_SUBSET))
+
+e2e: install cluster  # the three-node cluster tests alone (also part of `make test`)
+	$(BIN)/python -m pytest tests/e2e
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

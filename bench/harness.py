@@ -44,8 +44,9 @@ class EmberServer:
     """One `ember serve --auth none` on a free loopback port, fresh temp data dir; stdout drained so it never
     blocks. Use as `with EmberServer() as server:`: stopped (SIGTERM, then kill) and data dir removed on exit."""
 
-    def __init__(self, *flags: str) -> None:
+    def __init__(self, *flags: str, ember: Path = EMBER) -> None:
         self.flags = flags
+        self.ember = ember  # another checkout's `ember` for an A/B of two builds (bench/ab.py)
         self._tmp = tempfile.TemporaryDirectory(prefix="ember-bench-")
         self.url = ""
         self.output: list[str] = []
@@ -56,7 +57,7 @@ class EmberServer:
         env["PYTHONUNBUFFERED"] = "1"
         try:
             self.proc = subprocess.Popen(
-                [str(EMBER), "serve", "--port", "0", "--data-dir", self._tmp.name, "--auth", "none", *self.flags],
+                [str(self.ember), "serve", "--port", "0", "--data-dir", self._tmp.name, "--auth", "none", *self.flags],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
             deadline = time.monotonic() + STARTUP_TIMEOUT_S
             while not self.url and time.monotonic() < deadline:

@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import async_events
+import cluster
 import cold_start
 import density
+import dev_reload
 import fibonacci
 import freezer
 import harness
@@ -33,7 +35,7 @@ import warm_latency
 BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer": freezer, "throughput": throughput,
               "http_triggers": http_triggers, "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes,
               "many_functions": many_functions, "server_cpu": server_cpu, "sigv4_verify": sigv4_verify,
-              "async_events": async_events,
+              "async_events": async_events, "dev_reload": dev_reload, "cluster": cluster,
               "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -61,6 +63,10 @@ RATIOS = [
     ("ratio_async_drain_over_sync_invoke_p50", "async_drain_rps", "sync_invoke_rps", 50),
     ("ratio_server_cpu_signed_over_unsigned_p50", "server_cpu_per_signed_call_ms", "server_cpu_per_unsigned_call_ms",
      50),
+    ("ratio_cluster_socket_warm_over_local_p50", "cluster_socket_warm_invoke_ms", "local_warm_invoke_paired_socket_ms",
+     50),
+    ("ratio_cluster_ray_warm_over_local_p50", "cluster_ray_warm_invoke_ms", "local_warm_invoke_paired_ray_ms", 50),
+    ("ratio_cluster_cold_start_over_local_p50", "cluster_cold_start_ms", "local_cold_start_ms", 50),
     ("ratio_sigv4_verify_over_botocore_plain_p50", "sigv4_verify_us", "sigv4_botocore_plain_us", 50),
     ("ratio_warm_1000_functions_over_1_p50", "warm_invoke_1000_functions_ms", "warm_invoke_1_function_ms", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
@@ -70,6 +76,7 @@ RATIOS = [
     ("ratio_awslambdaric_over_python_cold_start_p50", "runtime_awslambdaric_cold_start_ms",
      "runtime_python_cold_start_ms", 50),
     ("ratio_java_over_python_cold_start_p50", "runtime_java_cold_start_ms", "runtime_python_cold_start_ms", 50),
+    ("ratio_dev_reload_over_deploy_p50", "dev_reload_ms", "dev_reload_deploy_baseline_ms", 50),
     ("ratio_java_archive_over_none_cold_start_p50", "runtime_java_cold_start_ms",
      "runtime_java-no-archive_cold_start_ms", 50),
 ]
@@ -82,8 +89,13 @@ TARGETS = [
     ("Init Duration p50 <= 5 ms, hello world", "init_duration_ms", 50, 5.0, True),
     ("Init Duration p50 <= 10 ms, handler importing boto3", "init_duration_boto3_ms", 50, 10.0, True),
     ("warm p50 <= 1 ms", "warm_invoke_ms", 50, 1.0, True),
+    ("warm p50 <= 0.45 ms (issue 14)", "warm_invoke_ms", 50, 0.45, True),
     ("throughput >= 2,000 invocations/s (median)", "throughput_rps", 50, 2000.0, False),
-    ("throughput >= 15% of bare uvicorn (median ratio)", "ratio_throughput_over_bare_p50", None, 0.15, False),
+    ("throughput >= 15% of bare uvicorn, 16 connections (median ratio)", "ratio_throughput_over_bare_p50", None,
+     0.15, False),
+    ("server CPU per warm signed call p50 <= 0.5 ms (issue 14)", "server_cpu_per_signed_call_ms", 50, 0.5, True),
+    ("ember dev: file saved -> first call served by the new code, p50 <= 300 ms", "dev_reload_ms", 50, 300.0, True),
+    ("ember dev: file saved -> first call served by the new code, p90 <= 300 ms", "dev_reload_ms", 90, 300.0, True),
     ("Fibonacci 128 MB : 1769 MB >= 0.9 x 1769/128 (median paired ratio)", "fibonacci_paired_ratio_128_over_1769", 50,
      0.9 * FIB_RATIO, False),
     ("Fibonacci 128 MB : 1769 MB <= 1.1 x 1769/128 (median paired ratio)", "fibonacci_paired_ratio_128_over_1769", 50,

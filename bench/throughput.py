@@ -1,9 +1,9 @@
 """Throughput of a no-op (hello) function under wrk on loopback, next to the bare uvicorn app.
 
-`wrk -t1 -c8 -d5s` with a Lua script POSTing `{}`: against Ember's invoke URL (`--auth none`, so no signing) and
+`wrk -t1 -c16 -d5s` with a Lua script POSTing `{}`: against Ember's invoke URL (`--auth none`, so no signing) and
 against bench/bare_app.py, alternating A/B (which goes first alternates too), 3 repeats each; one sample =
-requests/s of one wrk run. A short unrecorded wrk run against each first: 8 connections make Ember create 8
-environments, and that must not be timed. Any non-2xx response or socket error fails the benchmark.
+requests/s of one wrk run. A short unrecorded wrk run against each first: 16 connections (issue 14's load) make
+Ember create 16 environments, and that must not be timed. Any non-2xx response or socket error fails the benchmark.
 wrk, the server and its environments all share this machine's cores; the CPU each used is recorded next to it.
 """
 
@@ -22,7 +22,7 @@ import psutil
 from bare_app import LOOP, bare_app
 
 REPEATS = 3
-CONNECTIONS = 8
+CONNECTIONS = 16
 DURATION_S = 5
 WARM_UP_S = 2
 FUNCTION = "bench-noop"

@@ -34,6 +34,22 @@ class LogLimits:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """`ember serve --cluster ray`: environments on a Ray cluster's nodes (ember.api.cluster)."""
+
+    mode: str = "none"  # none | ray
+    ray_address: str | None = None  # join this cluster; None starts one on this machine
+    host: str | None = None  # where node agents reach the front door; None: the head's Ray address
+    grace_s: float = 60.0  # how long agents keep environments frozen after losing the front door
+    object_store_mb: int = 128  # the object store of a cluster Ember starts itself (code travels through it)
+    data_path: str = "socket"  # how calls travel: Ember's own channel, or "ray" actor calls (benchmarks only)
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode == "ray"
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
@@ -57,6 +73,7 @@ class ServerConfig:
     clock_speed: float = 1.0  # the scheduler's clock runs this much faster than the wall clock (tests, benchmarks)
     # Multiplies every async retry delay and event age (ember.events.retry_policy): below 1 for tests only.
     async_retry_scale: float = 1.0
+    cluster: ClusterSettings = field(default_factory=lambda: ClusterSettings())
 
     @property
     def db_path(self) -> Path:

@@ -4,57 +4,87 @@ uvicorn times out only an idle keep-alive connection after a response. A connect
 sends a complete request head, or a body that stops arriving (a `Content-Length` larger than what
 is sent), would hold a descriptor forever: an audit held 1,100 such sockets against a 1,024
 limit and the server stopped answering. Here a request head must arrive within HEAD_TIMEOUT_S of
-the connection (or of the previous response), and a body may pause at most BODY_IDLE_S.
+the connection (or of the previous response), and a body may pause at most BODY_IDLE_S; the
+deadlines are swept (ember.api.deadlines), not a timer per step of every request.
+
+A response's head and body also leave in one send: uvicorn writes each ASGI message as it comes,
+so every answer was two segments (and two wake-ups of its client).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
+from ember.api.deadlines import Deadlines
 from ember.api.http_protocol import AwsHttpProtocol
 
 HEAD_TIMEOUT_S = 20.0
 BODY_IDLE_S = 30.0
+_deadlines: dict[int, Deadlines] = {}  # one sweep per uvicorn server (its ServerState)
 
 
 class GuardedHttpToolsProtocol(AwsHttpProtocol):
-    _deadline: asyncio.TimerHandle | None = None
+    deadline: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm(HEAD_TIMEOUT_S)
+        self._writes = CoalescedWrites(transport)
+        self._deadlines = _deadlines.setdefault(id(self.server_state), Deadlines())
+        self._deadlines.add(self)
+        self.deadline = time.monotonic() + HEAD_TIMEOUT_S
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.deadline = None
+        self._deadlines.discard(self)
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._arm(HEAD_TIMEOUT_S)
+        self.deadline = time.monotonic() + HEAD_TIMEOUT_S
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._arm(BODY_IDLE_S)
+        if self.cycle is not None:
+            self.cycle.transport = self._writes  # type: ignore[assignment]
+        self.deadline = time.monotonic() + BODY_IDLE_S
 
     def on_body(self, body: bytes) -> None:
         super().on_body(body)
-        self._arm(BODY_IDLE_S)
+        self.deadline = time.monotonic() + BODY_IDLE_S
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._disarm()
+        self.deadline = None
 
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expire)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _expire(self) -> None:
+    def expire(self) -> None:
         """Too slow: the connection goes (a request being answered is not cut: its head and body are in)."""
-        self._deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+class CoalescedWrites:
+    """A transport for one connection's responses whose writes in one turn of the loop go out together."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+            self._pending = []
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)

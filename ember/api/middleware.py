@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
+from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -102,7 +103,7 @@ class AwsApiMiddleware:
 
     def _exempt(self, request: Request) -> bool:
         """No signature needed: --auth none, open metrics/info, or a download this server presigned."""
-        path = request.url.path
+        path = request.scope["path"]
         if self.credentials is None or path in self.unsigned:
             return True
         if path.startswith(PUBLIC_PREFIX) and self.code_links is not None:
@@ -115,16 +116,17 @@ class AwsApiMiddleware:
         request = Request(scope, receive)
         if self._exempt(request):
             return receive
-        _, service = api_of(scope["method"], scope["path"], request.headers)
+        headers = HeaderDict(scope)
+        _, service = api_of(scope["method"], scope["path"], headers)
         region = expected_region(service, self.region) if self.region else None
-        sigv4.precheck(request.headers, self.keys, service, region)  # an unsigned body is never read
+        prechecked = sigv4.precheck(headers, self.keys, service, region)  # an unsigned body is never read
         body = await request.body()
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
-        host = request.headers.get("host", "localhost")
+        host = headers.get("host", "localhost")
         url = f"http://{host}{raw_path.decode('latin-1')}" + (f"?{query.decode('latin-1')}" if query else "")
-        key = sigv4.verify(scope["method"], url, request.headers, body, self.keys, service, region)
-        session = self.keys.session(key, request.headers.get("x-amz-security-token"))
+        key = sigv4.verify_prechecked(scope["method"], url, headers, body, prechecked)
+        session = self.keys.session(key, headers.get("x-amz-security-token"))
         if session is not None:
             scope["state"]["session"] = session
         sent = False
@@ -137,6 +139,19 @@ class AwsApiMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
+
+
+class HeaderDict(dict[str, str]):
+    """A request's headers looked up as Starlette's are (any case; the first of a repeated name wins),
+    but hashed once: SigV4 reads a dozen of them, and each Starlette lookup scans the whole list."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__()
+        for name, value in scope["headers"]:
+            self.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
 
 
 def _error_response(scope: Scope, error: AwsError, request_id: str) -> Response:

@@ -15,15 +15,16 @@ import resource
 import signal
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 import uvicorn
 
 from ember.api.app import build_app
 from ember.api.guarded_protocol import GuardedHttpToolsProtocol
 from ember.api.nested_api import NestedApi
-from ember.api.runtime_api import RuntimeApiServer
+from ember.api.runtime_listener import RuntimeApiServer
 from ember.api.services import Services
 from ember.billing.prices import get_model
 from ember.config import ServerConfig
@@ -49,6 +50,7 @@ from ember.events.gate import DeliveryGate
 from ember.events.rules import RuleStore
 from ember.events.scheduler import Scheduler
 from ember.events.schedules import ScheduleStore
+from ember.execution.backend import Backend
 from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 from ember.execution.local.sandbox import Sandboxes
@@ -61,6 +63,10 @@ from ember.triggers.rest_apis import RestApis
 
 log = logging.getLogger("ember.server")
 GRACEFUL_SHUTDOWN_S = 10
+
+
+class ClusterUnavailable(Exception):
+    """`--cluster ray` could not join or start its cluster; the message says why."""
 
 
 class _Uvicorn(uvicorn.Server):
@@ -112,14 +118,73 @@ def execute_api_endpoint(sock: socket.socket, region: str) -> Callable[[str], st
     return lambda api_id: f"http://{api_id}.execute-api.{region}.localhost:{port}"
 
 
-def server_info(config: ServerConfig, sandboxes: Sandboxes) -> dict[str, object]:
+def server_info(config: ServerConfig, enforced: dict[str, object]) -> dict[str, object]:
     """What clients like `ember tune` need to know before trusting durations and prices."""
-    cgroups = sandboxes.cgroups
     return {"price_model": config.price_model, "isolation": config.isolation, "zygote": config.zygote,
-            "namespaces": sandboxes.isolate, "network": sandboxes.network, "cgroups": cgroups is not None,
-            "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies,
+            **enforced,
             "data_dir": str(config.data_dir),  # where `ember cost` and `ember schedules` find what this server keeps
             "clock_speed": config.clock_speed}
+
+
+def sandbox_info(sandboxes: Sandboxes) -> dict[str, object]:
+    """What this machine's sandboxes enforce (a cluster's agents say the same of their nodes)."""
+    cgroups = sandboxes.cgroups
+    return {"namespaces": sandboxes.isolate, "network": sandboxes.network, "cgroups": cgroups is not None,
+            "cpu_quota": cgroups is not None and "cpu" in cgroups.hierarchies}
+
+
+class Machine(Protocol):
+    """Where environments run: this machine (LocalMachine) or a cluster (ember.api.cluster.Cluster)."""
+
+    @property
+    def backend(self) -> Backend: ...
+
+    @property
+    def info(self) -> dict[str, object]:
+        """What its sandboxes enforce, for GET /ember/info."""
+        ...
+
+    async def serve_nested(self, api: NestedApi, sock: socket.socket) -> None: ...
+
+    def background(self) -> list[Coroutine[Any, Any, None]]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalMachine:
+    """The backend of one machine: this process's zygote, cgroups and Runtime API listeners."""
+
+    def __init__(self, backend: LocalBackend, sandboxes: Sandboxes) -> None:
+        self.backend = backend
+        self.sandboxes = sandboxes
+        self.info = sandbox_info(sandboxes)
+
+    @classmethod
+    async def start(cls, config: ServerConfig) -> LocalMachine:
+        settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst,
+                                   spares=config.spares, network=config.network, freeze=config.freeze)
+        sandboxes = await open_sandboxes(config.sandbox_dir, settings)
+        return cls(LocalBackend(config.logs_dir, RuntimeApiServer().open, sandboxes, config.logs.cap_bytes), sandboxes)
+
+    async def serve_nested(self, api: NestedApi, sock: socket.socket) -> None:
+        """Functions reach Ember through the listener inside their namespace: always signed."""
+        self.sandboxes.serve_api = api.open
+        self.sandboxes.host_api_url = host_url(sock)
+
+    def background(self) -> list[Coroutine[Any, Any, None]]:
+        return []
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+async def open_backend(config: ServerConfig) -> Machine:
+    """This machine's sandboxes, or a Ray cluster's nodes (Ray is imported only then)."""
+    if not config.cluster.enabled:
+        return await LocalMachine.start(config)
+    from ember.api.cluster import Cluster
+
+    return await Cluster.start(config)
 
 
 async def sweep_logs(config: ServerConfig) -> None:
@@ -160,17 +225,14 @@ def raise_fd_limit(wanted: int = 1 << 20) -> None:
 async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[[], None]) -> None:
     """Run until SIGINT/SIGTERM; `on_started` is called once requests are being served."""
     raise_fd_limit()
-    settings = SandboxSettings(config.isolation, config.preload if config.zygote else None, config.init_burst,
-                               spares=config.spares, network=config.network, freeze=config.freeze)
-    sandboxes = await open_sandboxes(config.sandbox_dir, settings)
+    machine = await open_backend(config)
+    backend = machine.backend
     db = open_database(config.db_path)
     sessions = SessionCredentials()  # environments' temporary keys: issue/revoke; the middleware checks them
     code = CodeStore(config.code_dir)
     layers = LayerStore(db, code, config.region)
     function_layers = FunctionLayers(layers, host_url(sock))
     registry = FunctionRegistry(db, code, config.region, function_layers)
-    runtime_api = RuntimeApiServer()
-    backend = LocalBackend(config.logs_dir, runtime_api.open, sandboxes, config.logs.cap_bytes)
     pools = PoolManager(backend, config.keep_alive, sessions)
     versions = VersionStore(db, registry)
     aliases = AliasStore(db, registry, versions)
@@ -191,7 +253,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     collector.collect()  # code left unreferenced by an earlier run
     api_store, endpoint = ApiStore(db), execute_api_endpoint(sock, config.region)  # API Gateway's APIs, both types
     services = Services(registry, versions, aliases, limiter, invoker, events, config.region, config.logs_dir,
-                        provisioned, metrics, server_info(config, sandboxes), roles=RoleStore(db), sessions=sessions,
+                        provisioned, metrics, server_info(config, machine.info), roles=RoleStore(db), sessions=sessions,
                         strict_roles=config.strict_roles,
                         policies=ResourcePolicies(db, registry, config.region),
                         http_apis=HttpApis(api_store, config.region, endpoint),
@@ -201,8 +263,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.
-    sandboxes.serve_api = NestedApi(build_app(services, credentials, open_paths=False)).open
-    sandboxes.host_api_url = host_url(sock)
+    await machine.serve_nested(NestedApi(build_app(services, credentials, open_paths=False)), sock)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
                                      http=GuardedHttpToolsProtocol,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
@@ -211,6 +272,7 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
                   asyncio.create_task(events.run(), name="events"),
                   asyncio.create_task(services.scheduler.run(), name="scheduler"),
                   asyncio.create_task(collector.run(), name="code-gc")]
+    background += [asyncio.create_task(work, name="backend") for work in machine.background()]
     try:
         await server.serve(sockets=[sock])
     finally:
@@ -219,6 +281,6 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
         await asyncio.gather(*background, return_exceptions=True)
         await events.stop()
         pools.destroy_all("server shutdown")
-        backend.close()
+        machine.close()
         records.close()
         db.close()

@@ -40,10 +40,13 @@ class ApplyError(Exception):
 
 
 def apply(clients: Clients, stack: Stack, deployed: Deployed, plan: Plan, zip_of: Callable[[CodeSource], bytes],
-          replan: Replan, on_step: Callable[[Step], None] = lambda step: None) -> dict[str, str]:
+          replan: Replan, on_step: Callable[[Step], None] = lambda step: None,
+          known_zips: dict[str, bytes] | None = None) -> dict[str, str]:
     """Run the plan; the ids the server chose (APIs, function URLs) by logical id, for loading the stack's
-    Outputs. Raises ApplyError (after rolling back) when a create or update fails."""
-    ctx = Context(clients, stack, deployed, zip_of, known_ids=dict(deployed.known_ids))
+    Outputs. Raises ApplyError (after rolling back) when a create or update fails. `known_zips` (by CodeSha256)
+    spares downloading the code a rollback would put back when the caller still holds it."""
+    ctx = Context(clients, stack, deployed, zip_of, known_ids=dict(deployed.known_ids),
+                  known_zips=dict(known_zips or {}))
     for layer in stack.layers:
         current = deployed.resources.get(("layer", layer.name))
         if current is not None:

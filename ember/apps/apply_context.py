@@ -30,6 +30,7 @@ class Context:
     layer_arns: dict[str, str] = field(default_factory=dict)  # a stack layer's logical id -> its version in use
     known_ids: dict[str, str] = field(default_factory=dict)  # ids the server chose, by logical id
     undos: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    known_zips: dict[str, bytes] = field(default_factory=dict)  # CodeSha256 -> a zip the caller still holds
 
     def undo(self, what: str, action: Callable[[], Any]) -> None:
         """Record how to take back what was just done (run newest first if the deploy fails)."""

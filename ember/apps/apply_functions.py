@@ -5,7 +5,7 @@ The previous version keeps serving until the new one is ready: `$LATEST` changes
 UpdateFunctionConfiguration finish (Lambda swaps it whole), and a function reached through an alias
 (AutoPublishAlias, serverless's provisioned alias) keeps running its old version until the new one is published
 and the alias moved. Before changing anything its code is fetched (GetFunction's link) and its configuration
-kept, so a failed deploy puts both back.
+kept, so a failed deploy puts both back (the code from the caller's memory when it still holds that zip: `ember dev`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def update_function(ctx: Context, function: Function, changes: tuple[str, ...]) 
     assert current is not None
     have, old_config = current.spec, current.spec["Configuration"]
     if "Code" in changes or "Architectures" in changes:
-        old_zip = _download(lam, name)
+        old_zip = ctx.known_zips.get(current.code_sha256 or "") or _download(lam, name)
         lam.update_function_code(FunctionName=name, ZipFile=ctx.zip_of(function.code),
                                  Architectures=function.config["Architectures"])
         ctx.undo(f"code of {name}", lambda: _restore_code(ctx, name, old_zip, old_config))

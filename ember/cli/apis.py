@@ -9,11 +9,14 @@ from urllib.parse import urlsplit
 Row = tuple[str, str, str, str, str, str]
 
 
-def api_rows(client: Any, endpoint: str) -> list[Row]:
-    """(API id, name, stage, URL, path URL, routes) per stage of each HTTP API; a stageless API has one `-` row."""
+def api_rows(client: Any, endpoint: str, only: set[str] | None = None) -> list[Row]:
+    """(API id, name, stage, URL, path URL, routes) per stage of each HTTP API (of those `only` names); a stageless
+    API has one `-` row."""
     rows = []
     for api in client.get_apis()["Items"]:
         api_id = api["ApiId"]
+        if only is not None and api_id not in only:
+            continue
         routes = ", ".join(sorted(route["RouteKey"] for route in client.get_routes(ApiId=api_id)["Items"])) or "-"
         for stage in client.get_stages(ApiId=api_id)["Items"] or [{"StageName": "-"}]:
             name = stage["StageName"]
@@ -23,7 +26,7 @@ def api_rows(client: Any, endpoint: str) -> list[Row]:
     return rows
 
 
-def rest_api_rows(client: Any, endpoint: str) -> list[Row]:
+def rest_api_rows(client: Any, endpoint: str, only: set[str] | None = None) -> list[Row]:
     """The same per stage of each REST API, with the methods its deployment serves (`-`: nothing deployed).
     A REST API has no ApiEndpoint field: its host is AWS's, under `.localhost`, on the server's port."""
     rows = []
@@ -31,6 +34,8 @@ def rest_api_rows(client: Any, endpoint: str) -> list[Row]:
     for page in client.get_paginator("get_rest_apis").paginate():
         for api in page["items"]:
             api_id = api["id"]
+            if only is not None and api_id not in only:
+                continue
             host = f"http://{api_id}.execute-api.{client.meta.region_name}.localhost" + (f":{port}" if port else "")
             for stage in client.get_stages(restApiId=api_id)["item"] or [{"stageName": "-"}]:
                 name = stage["stageName"]

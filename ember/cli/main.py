@@ -77,17 +77,32 @@ def serve_command(
         1.0, "--async-retry-scale", envvar="EMBER_ASYNC_RETRY_SCALE", show_default=True,
         help="Multiply async retry delays and event ages by this (0.01: a 1-minute retry waits 0.6 s). Tests only."),
     deploy_path: Path | None = typer.Option(None, "--deploy", help="Deploy this folder once started."),
+    cluster: str = typer.Option("none", "--cluster", envvar="EMBER_CLUSTER", show_default=True,
+                                help="none: environments on this machine; ray: on the nodes of a Ray cluster "
+                                     "(pip install 'ember[cluster]')."),
+    ray_address: str | None = typer.Option(None, "--ray-address", envvar="EMBER_RAY_ADDRESS",
+                                           help="The Ray cluster to join (its head's host:port); "
+                                                "default: start one on this machine."),
+    cluster_host: str | None = typer.Option(None, "--cluster-host", envvar="EMBER_CLUSTER_HOST",
+                                            help="The address node agents reach this server at "
+                                                 "(default: this node's Ray address; 127.0.0.1 for a local cluster)."),
+    cluster_grace: float = typer.Option(60.0, "--cluster-grace", envvar="EMBER_CLUSTER_GRACE", show_default=True,
+                                        help="Seconds node agents keep environments frozen after losing this server."),
+    cluster_data_path: str = typer.Option("socket", "--cluster-data-path", envvar="EMBER_CLUSTER_DATA_PATH",
+                                          show_default=True, help="socket: calls travel on Ember's own channel to "
+                                          "each node; ray: as Ray actor calls (slower: for benchmarks only)."),
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
-    from ember.config import LogLimits
+    from ember.config import ClusterSettings, LogLimits
 
     try:
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
         run_server(build_config(host, port, data_dir, region, keep_alive, auth, account_concurrency, sandbox,
                                 price_model, strict_roles, unsigned_metrics,
-                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed),
-                    deploy_path)
+                                LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed,
+                                ClusterSettings(cluster, ray_address, cluster_host, cluster_grace,
+                                                data_path=cluster_data_path)), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 
@@ -139,21 +154,50 @@ def deploy(
 
 
 def _deploy_stack(project: Path, stack: str | None, overrides: list[str], stage: str | None, params: list[str],
-                  dry_run: bool, endpoint: str | None) -> None:
+                  dry_run: bool, endpoint: str | None, dev: bool = False) -> None:
+    """`ember deploy` of a project once, or `ember dev` of it (deploy, then follow and redeploy until Ctrl-C)."""
     from ember.apps.apply import ApplyError
+    from ember.cli.dev import run_dev
     from ember.cli.stack_deploy import StackOptions, deploy_stack
+    from ember.cli.stack_session import StackSession
     from ember.errors import TemplateError
 
     settings = StackOptions(stack, _parameter_overrides(overrides), {"stage": stage} if stage else {},
                             _pairs(params, "--param"), dry_run)
     try:
-        _call(deploy_stack, project, settings, endpoint_url(endpoint), console, errors)
+        _call(run_dev if dev else deploy_stack, StackSession(project, settings, endpoint_url(endpoint)), console,
+              errors)
     except TemplateError as exc:
         _fail(str(exc), LOCAL_ERROR)
     except ApplyError as exc:
         for failure in exc.undo_failures:
             errors.print(f"ember: could not undo {failure}", markup=False)
         _fail(f"deploy failed: {exc}", API_ERROR)
+
+
+@app.command("dev")
+def dev_command(
+    path: Path = typer.Argument(Path("."), help="A SAM template or serverless.yml, or the folder holding one."),
+    template: Path | None = typer.Option(None, "--template", "-t", help="The template or serverless.yml."),
+    stack: str | None = typer.Option(None, "--stack", help="Stack name (as for deploy)."),
+    parameter_overrides: list[str] = typer.Option([], "--parameter-overrides",
+                                                  help="A template's Parameters: K=V (as for deploy)."),
+    stage: str | None = typer.Option(None, "--stage", help="serverless.yml's stage (default: its own, else dev)."),
+    param: list[str] = typer.Option([], "--param", help="serverless.yml's ${param:K}: K=V, repeatable."),
+    endpoint: str | None = EndpointOption,
+) -> None:
+    """Deploy the project, print its URLs, then follow every function's logs in one stream and redeploy only what
+    changed each time a file is saved, until Ctrl-C (the stack stays deployed)."""
+    from ember.cli.deploy import project_file
+
+    target = template or path
+    if not target.exists():
+        _fail(f"no such file or folder: {target}", LOCAL_ERROR)
+    project = template if template is not None else _call(project_file, path)
+    if project is None:
+        _fail(f"{path} holds no template.yaml or serverless.yml: ember dev runs a SAM or Serverless project "
+              "(ember deploy takes a folder of code)", LOCAL_ERROR)
+    _deploy_stack(project, stack, parameter_overrides, stage, param, False, endpoint, dev=True)
 
 
 @app.command("stacks")

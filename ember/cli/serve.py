@@ -9,11 +9,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ember.api.server import bind, serve
+from ember.api.server import ClusterUnavailable, bind, serve
 from ember.billing.prices import PriceModelError, get_model
 from ember.cli.client import DEFAULT_ENDPOINT
 from ember.cli.deploy import DeploySpec, deploy, function_name
 from ember.config import (
+    ClusterSettings,
     LogLimits,
     ServerConfig,
     load_credentials,
@@ -70,7 +71,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                  sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None,
                  strict_roles: bool = False, unsigned_metrics: bool = False,
                  logs: LogLimits = LogLimits(), async_retry_scale: float = 1.0, clock_speed: float = 1.0,
-                 ) -> ServerConfig:
+                 cluster: ClusterSettings = ClusterSettings()) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if logs.retention_days <= 0 or logs.cap_mb < 1:
@@ -85,6 +86,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
         model = get_model(price_model).name
     except PriceModelError as exc:
         raise StartupError(f"--price-model: {exc}") from exc
+    check_cluster(cluster)
     directory = resolve_data_dir(data_dir)
     directory.chmod(0o700)  # the database, code and logs are the server's user's alone
     credentials = load_credentials(directory)
@@ -97,7 +99,26 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         init_burst=sandbox.init_burst, spares=sandbox.spares, network=sandbox.network,
                         freeze=sandbox.freeze,
                         price_model=model, strict_roles=strict_roles, logs=logs, clock_speed=clock_speed,
-                        open_paths=is_loopback(host) or unsigned_metrics, async_retry_scale=async_retry_scale)
+                        open_paths=is_loopback(host) or unsigned_metrics, async_retry_scale=async_retry_scale,
+                        cluster=cluster)
+
+
+def check_cluster(cluster: ClusterSettings) -> None:
+    """A cluster needs Ray installed (`pip install 'ember[cluster]'`); one machine never imports it."""
+    if cluster.mode not in ("none", "ray"):
+        raise StartupError(f"--cluster must be none or ray, not {cluster.mode!r}")
+    if not cluster.enabled:
+        if cluster.ray_address:
+            raise StartupError("--ray-address needs --cluster ray")
+        return
+    if cluster.data_path not in ("socket", "ray"):
+        raise StartupError(f"--cluster-data-path must be socket or ray, not {cluster.data_path!r}")
+    if cluster.grace_s < 0:
+        raise StartupError(f"--cluster-grace must be 0 or more seconds, not {cluster.grace_s}")
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise StartupError("--cluster ray needs Ray: pip install 'ember[cluster]'") from exc
 
 
 def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
@@ -118,7 +139,7 @@ def run_server(config: ServerConfig, deploy_path: Path | None) -> None:
     announcing: set[asyncio.Task[None]] = set()  # keeps the task referenced until it is done
     try:
         asyncio.run(serve(config, sock, lambda: announcing.add(asyncio.create_task(_announce(endpoint, deploy_path)))))
-    except IsolationUnavailable as exc:
+    except (IsolationUnavailable, ClusterUnavailable) as exc:
         raise StartupError(str(exc)) from exc
 
 

@@ -3,78 +3,57 @@ plan, apply it with a progress bar, and print the Outputs with the URLs that ans
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ember.apps.apply import apply
-from ember.apps.clients import Clients
-from ember.apps.deployed import read_deployed
 from ember.apps.local_urls import local_outputs
-from ember.apps.model import CodeSource, Stack
-from ember.apps.plan import UNCHANGED, Plan, plan
+from ember.apps.model import Stack
+from ember.apps.plan import UNCHANGED, Deployed, Plan, Step
 from ember.apps.plan_view import plan_table
-from ember.apps.project import load_project
-from ember.cli.client import aws_client, client_region
-from ember.cli.packaging import code_sha256, package
+from ember.cli.stack_session import StackOptions, StackSession
+
+__all__ = ["Deployment", "StackOptions", "deploy_stack", "print_outputs"]
 
 
 @dataclass
-class StackOptions:
-    stack_name: str | None = None
-    parameter_overrides: dict[str, str] = field(default_factory=dict)  # a template's Parameters
-    options: dict[str, str] = field(default_factory=dict)  # serverless's --stage (and --region)
-    params: dict[str, str] = field(default_factory=dict)  # serverless's --param
-    dry_run: bool = False
+class Deployment:
+    plan: Plan
+    stack: Stack  # loaded again with the ids the server chose
+    deployed: Deployed  # what the server had before the plan was applied
 
 
-def deploy_stack(file: Path, settings: StackOptions, endpoint: str, out: Console, err: Console) -> Plan:
+def deploy_stack(session: StackSession, out: Console, err: Console) -> Deployment:
     """Plan, print, apply (unless a dry run). Raises TemplateError, ApplyError or a client error, each one line."""
-    clients = Clients.make(lambda service: aws_client(service, endpoint))
-    zip_of = cache(package)
-
-    def digest(source: CodeSource) -> str:
-        return code_sha256(zip_of(source))
-
-    def load(known_ids: Mapping[str, str]) -> Stack:
-        return load_project(file, settings.stack_name, client_region(), settings.parameter_overrides,
-                            settings.options, settings.params, known_ids)
-
-    stack = load({})
+    stack = session.load({})
     for warning in [stack.unsupported_warning(), *stack.warnings]:
         if warning:
             err.print(f"ember: warning: {warning}", markup=False)
-    deployed = read_deployed(clients, stack)
+    deployed = session.read(stack)
     if deployed.known_ids:
-        stack = load(deployed.known_ids)
-    the_plan = plan(stack, deployed, digest)
+        stack = session.load(deployed.known_ids)
+    the_plan = session.plan(stack, deployed)
     out.print(plan_table(the_plan))
-    if settings.dry_run:
+    if session.settings.dry_run:
         out.print("dry run: nothing was changed", markup=False)
-        return the_plan
-    known = dict(deployed.known_ids)
+        return Deployment(the_plan, stack, deployed)
     if the_plan.changed:
-        def replan(ids: dict[str, str]) -> tuple[Stack, Plan]:
-            again = load(ids)
-            return again, plan(again, deployed, digest)
         work = sum(step.action != UNCHANGED for step in the_plan.steps)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                       transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task(f"deploying {stack.name}", total=work)
-            known = apply(clients, stack, deployed, the_plan, zip_of, replan,
-                          lambda step: progress.update(task, advance=1,
-                                                       description=f"{step.action} {step.logical_id or step.key}"))
-        stack = load(known)
+
+            def advance(step: Step) -> None:
+                progress.update(task, advance=1, description=f"{step.action} {step.logical_id or step.key}")
+            known = session.apply(stack, deployed, the_plan, advance)
+        stack = session.load(known)
         out.print(f"deployed {stack.name}", markup=False)
     else:
         out.print(f"{stack.name}: all unchanged", markup=False)
-    print_outputs(out, stack, endpoint)
-    return the_plan
+    print_outputs(out, stack, session.endpoint)
+    return Deployment(the_plan, stack, deployed)
 
 
 def print_outputs(out: Console, stack: Stack, endpoint: str) -> None:

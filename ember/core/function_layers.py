@@ -81,6 +81,10 @@ class FunctionLayers:
                 f"Function code combined with layers exceeds the maximum allowed size of {UNZIPPED_LIMIT} bytes. "
                 f"The actual size is {total} bytes.")
 
+    def digests(self, config: dict[str, Any]) -> tuple[str, ...]:
+        """The function's layers' code, in order."""
+        return tuple(v.digest for v in self.store.of_function(config))
+
     def opt_dir(self, config: dict[str, Any]) -> Path | None:
         """The tree environments show at /opt (built now if missing: `prepare` builds it ahead)."""
         return self.store.trees.ensure([v.digest for v in self.store.of_function(config)])

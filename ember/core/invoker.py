@@ -21,6 +21,8 @@ from ember.core.concurrency import ConcurrencyLimiter
 from ember.core.functions import LATEST, FunctionRecord, FunctionRegistry
 from ember.core.records import InvocationRecords
 from ember.core.versions import VersionStore
+from ember.errors import ServiceException
+from ember.execution.backend import EnvironmentLost
 from ember.execution.model import CallRecord, EnvironmentSpec, Invocation
 from ember.execution.pool import Pool
 from ember.execution.pools import PoolManager
@@ -30,6 +32,7 @@ from ember.observe.metrics import Metrics
 from ember.observe.platform_lines import Report, report_line
 from ember.observe.spans import Spans
 
+LOST_ATTEMPTS = 3  # a call whose environment went with its node before the call reached it runs elsewhere
 # REPORT's Status field: absent for a success or an error the function reported itself.
 REPORT_STATUS = {"timeout": "timeout", "init_timeout": "timeout", "crash": "error"}
 
@@ -56,6 +59,7 @@ class InvokeResult:
     log_tail: str | None = None
     server_timing: str = ""
     streamed: bool = False  # the payload already went out through InvokeRequest.stream
+    node_id: str = ""  # the cluster node that ran it (empty on one machine)
 
 
 class Invoker:
@@ -90,9 +94,29 @@ class Invoker:
         started_at = time.time()
         record = self.resolve(request.function, request.qualifier, route=True)
         with self.limiter.slot(record.name, record.version):
+            call, report, metered = await self._run(request, record, started_at)
+        self.records.add(metered)
+        self.metrics.observe_call(metered)
+        tail = (call.log + report).encode()[-TAIL_BYTES:].decode(errors="ignore") if request.tail else None
+        return InvokeResult(
+            request.request_id, call.payload, record.version, streamed=call.streamed, log_tail=tail,
+            function_error="Unhandled" if call.failed else None, server_timing=self._finish_spans(request.spans, call),
+            node_id=call.node_id,
+        )
+
+    async def _run(self, request: InvokeRequest, record: FunctionRecord,
+                   started_at: float) -> tuple[CallRecord, str, MeteredCall]:
+        """Take an environment and run the call there. One lost with its node before the call reached it
+        is replaced (another attempt); one lost while running is AWS's retryable ServiceException."""
+        for attempt in range(LOST_ATTEMPTS):
             pool = self.pool_of(record)
             request.spans.mark("acquiring")
-            env = await pool.acquire()
+            try:
+                env = await pool.acquire()
+            except EnvironmentLost as exc:
+                if attempt + 1 < LOST_ATTEMPTS:
+                    continue
+                raise ServiceException(f"No node could run the function: {exc}") from exc
             request.spans.mark("acquired")
             try:
                 call = await env.invoke(self._invocation(request, record))
@@ -101,15 +125,13 @@ class Invoker:
                                             metered.memory_mb, metered.max_memory_mb, metered.init_ms,
                                             REPORT_STATUS.get(call.status)))
                 env.log_report(report)
+                return call, report, metered
+            except EnvironmentLost as exc:
+                if exc.started or attempt + 1 == LOST_ATTEMPTS:
+                    raise ServiceException(f"The node running the function was lost: {exc}") from exc
             finally:
                 pool.release(env)
-        self.records.add(metered)
-        self.metrics.observe_call(metered)
-        tail = (call.log + report).encode()[-TAIL_BYTES:].decode(errors="ignore") if request.tail else None
-        return InvokeResult(
-            request.request_id, call.payload, record.version, streamed=call.streamed, log_tail=tail,
-            function_error="Unhandled" if call.failed else None, server_timing=self._finish_spans(request.spans, call),
-        )
+        raise AssertionError("unreachable")
 
     def pool_of(self, record: FunctionRecord) -> Pool:
         """The pool of this function version's current revision."""
@@ -145,7 +167,8 @@ class Invoker:
 
     def _invocation(self, request: InvokeRequest, record: FunctionRecord) -> Invocation:
         deadline_ms = int(time.time() * 1000) + int(record.config["Timeout"]) * 1000
-        trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+        ids = secrets.token_hex(20)  # one read of the system's randomness for both ids
+        trace = f"Root=1-{int(time.time()):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
         return Invocation(request.request_id, request.payload, deadline_ms,
                           function_arn(self.region, record.name, request.qualifier), trace,
                           client_context=request.client_context, stream=request.stream)
@@ -162,6 +185,7 @@ class Invoker:
 
     def _build_spec(self, record: FunctionRecord) -> EnvironmentSpec:
         config = record.config
+        layers = self.registry.layers if config.get("Layers") else None
         return EnvironmentSpec(
             function_name=record.name, version=record.version, runtime=config["Runtime"], handler=config["Handler"],
             memory_mb=int(config["MemorySize"]), timeout_s=int(config["Timeout"]),
@@ -169,7 +193,7 @@ class Invoker:
             variables=dict(config["Environment"]["Variables"]), region=self.region,
             revision=config["RevisionId"], ephemeral_mb=int(config["EphemeralStorage"]["Size"]),
             role=str(config.get("Role", "")),
-            opt_dir=self.registry.layers.opt_dir(config) if self.registry.layers and config.get("Layers") else None,
+            opt_dir=layers.opt_dir(config) if layers else None, layers=layers.digests(config) if layers else (),
         )
 
 

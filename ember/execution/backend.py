@@ -7,7 +7,9 @@ A backend's contract (every implementation keeps it; tests/unit/fakes.py keeps i
 - `destroy(reason)` is idempotent and the first reason is kept;
 - `on_dead` is called exactly once per environment, after it died or was destroyed, when every
   process it had is gone and its resources (cgroup, /tmp slot, listener) are released;
-- nothing crosses the seam but plain data (EnvironmentSpec, Invocation, CallRecord) and these calls.
+- nothing crosses the seam but plain data (EnvironmentSpec, Invocation, CallRecord) and these calls;
+- a backend whose environments run elsewhere may lose one with the machine it ran on: `invoke` then
+  raises EnvironmentLost instead of returning a record, saying whether the call had been handed over.
 
 The sandbox protocol is one level down: what an Environment needs of the place its runtime runs.
 """
@@ -45,6 +47,15 @@ class EnvironmentHandle(Protocol):
 
 
 DeathListener = Callable[[EnvironmentHandle], None]
+
+
+class EnvironmentLost(Exception):
+    """The environment went with its node (or its node agent). `started` False: the call never reached
+    it and may run elsewhere; True: it may have run, and only the caller may decide to try again."""
+
+    def __init__(self, message: str, started: bool) -> None:
+        super().__init__(message)
+        self.started = started
 
 
 @dataclass(frozen=True)

@@ -288,12 +288,13 @@ class Environment:
         self._write_log(line, platform=False)
 
     def _write_log(self, message: str, platform: bool) -> None:
-        """One log line: written at once between calls; during one, kept for its Tail and flushed at END."""
+        """One log line: written at once between calls; during one, kept for its Tail and written
+        unflushed, then flushed with the REPORT line that follows END (one write per call)."""
         if self._capture is None:
             self.log.write(message, platform=platform)
             return
         self._capture.append(message)
-        self.log.write(message, flush=platform and message.startswith("END RequestId: "), platform=platform)
+        self.log.write(message, flush=False, platform=platform)
 
     def _too_large(self, limit: int) -> None:
         message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."

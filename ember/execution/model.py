@@ -40,6 +40,7 @@ class EnvironmentSpec:
     role: str = ""  # the execution role the environment's credentials stand for
     credentials: dict[str, str] = field(default_factory=dict)  # this environment's own temporary keys
     opt_dir: Path | None = None  # the function's layers, merged in order: what the sandbox shows at /opt
+    layers: tuple[str, ...] = ()  # those layers' code digests in order (a cluster node merges them itself)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class CallRecord:
     deliver_ms: float = 0.0  # from the event being ready to the runtime taking it (0: it never did)
     cold: bool = False
     streamed: bool = False  # the payload went out chunk by chunk through Invocation.stream
+    node_id: str = ""  # the cluster node that ran it (a Ray node id; empty on one machine)
 
     @property
     def failed(self) -> bool:

@@ -96,6 +96,12 @@ class Pool:
             self._revoke(spec)
             raise
 
+    def _end(self, env: EnvironmentHandle, reason: str) -> None:
+        """Destroy an environment; its keys stop working now, not when its death is heard (which, for an
+        environment on another node, takes a round trip)."""
+        env.destroy(reason)
+        self._revoke(env.spec)
+
     def _revoke(self, spec: EnvironmentSpec) -> None:
         if self.credentials is not None and spec.credentials:
             self.credentials.revoke(spec.credentials)
@@ -104,13 +110,13 @@ class Pool:
         """Hand an environment back after a request; a dead one, or one of a retired pool, goes."""
         member = self._members.get(env)
         if member is None:
-            env.destroy(env.dead_reason or "retired")
+            self._end(env, env.dead_reason or "retired")
             return
         if env.state is EnvState.IDLE and not self.retired:
             self._move(member, MemberState.IDLE)
             (self._warm if member.provisioned else self._idle).append(member)
             return
-        env.destroy(env.dead_reason or "retired")
+        self._end(env, env.dead_reason or "retired")
         self._drop(member)
 
     def reap_idle(self, keep_alive_s: float) -> int:
@@ -119,7 +125,7 @@ class Pool:
         live = [member for member in self._idle if self._is_idle(member, False)]
         stale = [member for member in live if member.env.last_used < cutoff]
         for member in stale:
-            member.env.destroy("keep-alive expired")
+            self._end(member.env, "keep-alive expired")
             self._drop(member)
         self._idle = [member for member in live if member not in stale]
         return len(stale)
@@ -139,7 +145,7 @@ class Pool:
         self.target = 0
         for member in list(self._members.values()):
             if member.state is not MemberState.LEASED:
-                member.env.destroy(reason)
+                self._end(member.env, reason)
                 self._drop(member)
         self._warm.clear()
         self._idle.clear()
@@ -149,7 +155,7 @@ class Pool:
         for task in self._tasks:
             task.cancel()
         for member in list(self._members.values()):
-            member.env.destroy(reason)
+            self._end(member.env, reason)
 
     def _is_idle(self, member: Member, provisioned: bool) -> bool:
         return (member.state is MemberState.IDLE and member.provisioned == provisioned
@@ -175,7 +181,7 @@ class Pool:
         for member in sorted(self._provisioned(), key=lambda m: order[m.state])[:extra]:
             member.provisioned = False
             if member.state is MemberState.STARTING:
-                member.env.destroy(RELEASED)
+                self._end(member.env, RELEASED)
                 self._drop(member)
             elif member.state is MemberState.IDLE:
                 self._idle.append(member)
@@ -201,7 +207,7 @@ class Pool:
         finally:
             self._launching -= 1
         if self.retired or len(self._provisioned()) >= self.target:
-            env.destroy(RELEASED)
+            self._end(env, RELEASED)
             return
         member = self._members[env] = Member(env, MemberState.STARTING, provisioned=True)
         failure = await env.wait_initialised()
@@ -209,7 +215,7 @@ class Pool:
             return
         if failure is not None or env.state is not EnvState.IDLE:
             reason = f"{INIT_FAILURE}: {failure.error_type if failure else env.dead_reason}"
-            env.destroy(reason)
+            self._end(env, reason)
             self._drop(member)
             self._fail(reason)
             return

@@ -14,6 +14,10 @@ from ember.arns import NAME_RE
 from ember.paths import PathEscape, child
 
 STREAM_FILE_RE = re.compile(r"[^/\0]+\.jsonl")
+# A stream file last written more than this before a read's startTime holds no event from then on (an event is
+# stamped before it is written; the margin covers the kernel's coarse file clock), so a follower polling with a
+# recent startTime reads only the streams written lately.
+MTIME_SLACK_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def read_events(function_dir: Path, start_ms: int | None = None, end_ms: int | N
                 pattern: str = "") -> list[LogEvent]:
     """Every event of a function's log group in [start, end], oldest first; `pattern` is a plain substring."""
     events: list[LogEvent] = []
-    for fd in _stream_files(function_dir):
+    for fd in _stream_files(function_dir, None if start_ms is None else start_ms - MTIME_SLACK_MS):
         with os.fdopen(fd, encoding="utf-8") as lines:
             for number, line in enumerate(lines):
                 event = _parse(line, number)
@@ -50,8 +54,9 @@ def read_events(function_dir: Path, start_ms: int | None = None, end_ms: int | N
     return events
 
 
-def _stream_files(function_dir: Path) -> Iterator[int]:
-    """Open fds of the directory's `*.jsonl` regular files, in name order; no symlink is followed."""
+def _stream_files(function_dir: Path, modified_since_ms: int | None = None) -> Iterator[int]:
+    """Open fds of the directory's `*.jsonl` regular files (written since `modified_since_ms`, if given), in
+    name order; no symlink is followed."""
     try:
         directory = os.open(function_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:  # missing (no call yet), or not a real directory
@@ -59,13 +64,23 @@ def _stream_files(function_dir: Path) -> Iterator[int]:
     try:
         with os.scandir(directory) as entries:
             names = sorted(entry.name for entry in entries
-                           if STREAM_FILE_RE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False))
+                           if STREAM_FILE_RE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+                           and _modified_since(entry, modified_since_ms))
         for name in names:
             fd = _open_regular(name, directory)
             if fd is not None:
                 yield fd
     finally:
         os.close(directory)
+
+
+def _modified_since(entry: os.DirEntry[str], since_ms: int | None) -> bool:
+    if since_ms is None:
+        return True
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime_ns // 1_000_000 >= since_ms
+    except OSError:  # removed since the listing (retention)
+        return False
 
 
 def _open_regular(name: str, directory: int) -> int | None:

@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -18,6 +19,11 @@ from typing import IO
 TAIL_BYTES = 4096
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # one stream's events (`ember serve --log-stream-mb`)
 CAPPED = "Ember: this log stream reached its cap of {} MB; the function's later lines are dropped\n"
+
+
+# What json.dumps writes for a string (ASCII, escaped), without building a dict and an encoder per
+# line: an event is rendered as json.dumps({"t": …, "s": …, "m": …}) would, three times per call.
+_quoted: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def new_stream_name(version: str) -> str:
@@ -41,13 +47,16 @@ class LogStream:
         self.max_bytes = max_bytes
         self.size = 0
         self._file: IO[str] | None = None
+        self._quoted_name = _quoted(stream_name)
 
-    def write(self, message: str, flush: bool = True, platform: bool = False) -> None:
+    def write(self, message: str, flush: bool = True, platform: bool = False, at_ms: int | None = None) -> None:
         """Record one event; `message` keeps its trailing newline, as CloudWatch does for Lambda.
-        A call's lines are written unflushed and flushed together at its END."""
+        A call's lines are written unflushed and flushed together at its END. `at_ms`: when it was
+        printed, if not now (a line a node agent forwarded)."""
         if self.size > self.max_bytes and not platform:
             return
-        event = json.dumps({"t": int(time.time() * 1000), "s": self.name, "m": message}) + "\n"
+        at_ms = int(time.time() * 1000) if at_ms is None else at_ms
+        event = f'{{"t": {at_ms}, "s": {self._quoted_name}, "m": {_quoted(message)}}}\n'
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
         self._file.write(event)

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from ember.execution.backend import BackendStats, RuntimeEndpoint
+from ember.execution.backend import BackendStats, LogSink, RuntimeEndpoint
 from ember.execution.environment import Environment
 from ember.execution.model import EnvironmentSpec, Invocation
 
@@ -154,7 +154,8 @@ class FakeBackend:
         self.dead: list[Environment] = []
         self.forgotten: list[tuple[str, str | None]] = []
 
-    async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None]) -> Environment:
+    async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None],
+                     log: LogSink | None = None) -> Environment:
         sandbox = FakeSandbox(spec)
 
         async def open_listener(endpoint: RuntimeEndpoint, sock: object = None) -> FakeListener:
@@ -165,7 +166,7 @@ class FakeBackend:
             self.dead.append(env)
             on_dead(env)
 
-        env = Environment(spec, sandbox, MemoryLog(f"stream-{len(self.created)}"), open_listener, died)
+        env = Environment(spec, sandbox, log or MemoryLog(f"stream-{len(self.created)}"), open_listener, died)
         self.created.append(env)
         await env.start()
         return env

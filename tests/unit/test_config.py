@@ -82,3 +82,30 @@ def test_an_empty_ember_credentials_leaves_test_test(tmp_path):
 def test_malformed_lines_are_ignored(tmp_path):
     (tmp_path / "credentials").write_text("just-one-word\nthree words here\n")
     assert load_credentials(tmp_path, {}) == {"test": "test"}
+
+
+def build_with(tmp_path, cluster):
+    from ember.cli.serve import build_config
+
+    return build_config("127.0.0.1", 0, str(tmp_path), "us-east-1", 60, "sigv4", cluster=cluster)
+
+
+def test_cluster_mode_is_off_unless_asked_for(tmp_path):
+    from ember.config import ClusterSettings
+
+    assert not build_with(tmp_path, ClusterSettings()).cluster.enabled
+    assert build_with(tmp_path, ClusterSettings("ray", "10.0.0.1:6379")).cluster.ray_address == "10.0.0.1:6379"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"mode": "k8s"}, "--cluster must be none or ray"),
+    ({"ray_address": "10.0.0.1:6379"}, "--ray-address needs --cluster ray"),
+    ({"mode": "ray", "grace_s": -1}, "--cluster-grace"),
+    ({"mode": "ray", "data_path": "pigeon"}, "--cluster-data-path"),
+])
+def test_cluster_flags_are_checked_before_anything_starts(tmp_path, fields, message):
+    from ember.cli.serve import StartupError
+    from ember.config import ClusterSettings
+
+    with pytest.raises(StartupError, match=message):
+        build_with(tmp_path, ClusterSettings(**fields))

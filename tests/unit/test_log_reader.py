@@ -127,3 +127,18 @@ def test_unflushed_lines_reach_the_stream_in_order(tmp_path, clock):
     stream.write("later\n", flush=False)
     stream.close()
     assert [(e.timestamp, e.message) for e in read_events(tmp_path)] == [(1234, "kept\n"), (1234, "later\n")]
+
+
+def test_a_read_from_a_start_time_skips_streams_not_written_since(two_streams):
+    """A follower's poll reads only the streams written lately: a file last written well before startTime is not
+    opened (proved by stamping its mtime far back while it holds an event after the start)."""
+    import os
+
+    from ember.observe.log_reader import MTIME_SLACK_MS
+
+    stale = next(two_streams.glob("*aaaa*.jsonl"))
+    os.utime(stale, ns=(0, (2500 - MTIME_SLACK_MS - 1) * 1_000_000))
+    assert [e.message for e in read_events(two_streams, start_ms=2500)] == ["b2\n"]
+    os.utime(stale, ns=(0, (2500 - MTIME_SLACK_MS) * 1_000_000))  # within the slack: still read
+    assert [e.message for e in read_events(two_streams, start_ms=2500)] == ["b2\n", "a3\n"]
+    assert len(read_events(two_streams)) == 5  # without a start, every stream whatever its mtime

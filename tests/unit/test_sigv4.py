@@ -142,3 +142,38 @@ def test_valid_signature_over_user_agent_is_accepted():
     request = signed_request(headers={"User-Agent": "some-sdk/1.0"}, auth_class=_SignsUserAgent)
     assert "user-agent" in request.headers["Authorization"]
     assert verify("POST", URL, server_headers(request), BODY, KNOWN) == "test"
+
+
+PLAIN_URL = "http://127.0.0.1:9000/2015-03-31/functions/fn-1_a.b~c/invocations"
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"X-Amz-Content-SHA256": hashlib.sha256(BODY).hexdigest()},
+    {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
+    {"X-Amz-Invocation-Type": "  Event   now ", "X-Amz-Log-Type": "Tail"},
+])
+def test_the_plain_path_is_botocores_canonical_request(headers):
+    """A plain path and no query take ember's own canonical request; botocore's must be the same string."""
+    from ember.api.sigv4 import _plain_canonical_request, _Verifier
+
+    request = AWSRequest(method="POST", url=PLAIN_URL, data=BODY,
+                         headers={"host": "127.0.0.1:9000", "content-type": "application/json", **headers})
+    SigV4Auth(Credentials("test", "test"), "lambda", "us-east-1").add_auth(request)
+    seen = server_headers(request)
+    names = request.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    claimed = seen.get("x-amz-content-sha256") or None
+    signed_only = AWSRequest(method="POST", url=PLAIN_URL, headers={name: seen.get(name, "") for name in names})
+    botocores = _Verifier(Credentials("test", "test"), "lambda", "us-east-1", names, BODY, claimed)
+    assert _plain_canonical_request("POST", PLAIN_URL, seen, BODY, names, claimed) == \
+        botocores.canonical_request(signed_only)
+    assert verify("POST", PLAIN_URL, seen, BODY, KNOWN) == "test"
+    with pytest.raises(InvalidSignatureException):
+        verify("POST", PLAIN_URL, seen, BODY, {"test": "other"})
+
+
+@pytest.mark.parametrize("url", [URL, PLAIN_URL + "?Qualifier=1", "http://h/a//b", "http://h/a/./b", "http://h/a b"])
+def test_anything_but_a_plain_path_goes_through_botocore(url):
+    from ember.api.sigv4 import _plain_canonical_request
+
+    assert _plain_canonical_request("POST", url, {}, b"", ["host"], None) is None

@@ -89,6 +89,9 @@ def _client_context(request: Request) -> str | None:
         raise InvalidRequestContentException("Client context must be a valid Base64-encoded JSON object.") from exc
 
 
+NODE_HEADER = "X-Ember-Node-Id"  # which cluster node ran the call (Ember's own; absent on one machine)
+
+
 def _sync_response(result: InvokeResult) -> Response:
     headers = {"X-Amz-Executed-Version": result.executed_version, "x-amzn-RequestId": result.request_id,
                "Server-Timing": result.server_timing}
@@ -96,4 +99,6 @@ def _sync_response(result: InvokeResult) -> Response:
         headers["X-Amz-Function-Error"] = result.function_error
     if result.log_tail is not None:
         headers["X-Amz-Log-Result"] = base64.b64encode(result.log_tail.encode()).decode()
+    if result.node_id:
+        headers[NODE_HEADER] = result.node_id
     return Response(result.payload, status_code=200, media_type="application/json", headers=headers)

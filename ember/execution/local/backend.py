@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ember.execution.backend import BackendStats, ListenerFactory
+from ember.execution.backend import BackendStats, ListenerFactory, LogSink
 from ember.execution.environment import Environment
 from ember.execution.local.sandbox import Sandboxes
 from ember.execution.model import EnvironmentSpec
@@ -29,8 +29,12 @@ class LocalBackend:
         self.sandboxes = sandboxes
         self._live: set[Environment] = set()
 
-    async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None]) -> Environment:
-        log = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version), self.max_log_bytes)
+    async def create(self, spec: EnvironmentSpec, on_dead: Callable[[Environment], None],
+                     log: LogSink | None = None) -> Environment:
+        """`log`: where the environment's lines go instead of a stream of this machine's logs dir (a node
+        agent forwards them to the front door)."""
+        if log is None:
+            log = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version), self.max_log_bytes)
         sandbox = self.sandboxes.prepare(spec)
 
         def died(env: Environment) -> None:

@@ -1,0 +1,219 @@
+"""The Ray backend: the Backend protocol for the front door, environments on the cluster's nodes.
+
+Each Ray node runs one node agent (a LocalBackend there: zygote, spares, cgroups, namespaces).
+This backend keeps one data channel per agent, places each new environment (ember.execution.ray.
+agents.choose), ships a function's code to a node once per code hash, and watches membership:
+a node that joins gets an agent, and one that leaves takes its environments with it — each of
+them dies (pools replace provisioned ones elsewhere) and a call on its way there raises
+EnvironmentLost. Log lines come back over the channel into the front door's logs dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ember.execution.backend import BackendStats, EnvironmentHandle, EnvironmentLost
+from ember.execution.model import EnvironmentSpec
+from ember.execution.ray.agents import Agent, Launcher, choose
+from ember.execution.ray.link import AgentLink
+from ember.execution.ray.remote import RemoteEnvironment
+from ember.execution.ray.service import new_env_id
+from ember.execution.ray.wire import ChannelClosed, Frame, spec_out
+from ember.observe.log_stream import DEFAULT_MAX_BYTES, LogStream, new_stream_name
+
+log = logging.getLogger("ember.cluster")
+POLL_S = 1.0  # how often membership is read from Ray
+RETRY_AGENT_S = 5.0  # a node whose agent failed to start is tried again after this long
+CREATE_ATTEMPTS = 3  # a node lost while an environment starts there: the next one is tried
+
+
+class RayBackend:
+    def __init__(self, logs_dir: Path, launcher: Launcher, max_log_bytes: int = DEFAULT_MAX_BYTES,
+                 poll_s: float = POLL_S, calls_through_ray: bool = False) -> None:
+        """`calls_through_ray`: payloads as Ray actor calls instead of the data channel (measured
+        against it in bench/cluster.py; BENCHMARKS.md says why the channel is the default)."""
+        self.calls_through_ray = calls_through_ray
+        self.logs_dir = logs_dir
+        self.launcher = launcher
+        self.max_log_bytes = max_log_bytes
+        self.poll_s = poll_s
+        self.agents: dict[str, Agent] = {}
+        self._starting: dict[str, asyncio.Task[None]] = {}
+        self._failed: dict[str, float] = {}  # node id → when its agent last failed to start (monotonic)
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start an agent on every node alive now; at least one must come up."""
+        await self.sync_nodes()
+        if not self.agents:
+            raise RuntimeError("no node agent could start on the Ray cluster")
+
+    async def watch(self) -> None:
+        """Follow membership: agents for nodes that join, and nodes that leave are let go."""
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                await self.sync_nodes()
+            except Exception as exc:  # Ray's control plane hiccuped: the next poll tries again
+                log.warning("reading the cluster's nodes failed: %s", exc)
+
+    async def sync_nodes(self) -> None:
+        alive = await self.launcher.alive_nodes()
+        for node_id, agent in list(self.agents.items()):
+            if node_id not in alive:
+                agent.link.close("its node left the cluster")
+        retry_before = time.monotonic() - RETRY_AGENT_S
+        for node_id, capacity in alive.items():
+            if node_id not in self.agents and node_id not in self._starting and \
+                    self._failed.get(node_id, retry_before) <= retry_before:
+                task = asyncio.create_task(self._start_agent(node_id, capacity), name=f"agent {node_id[:8]}")
+                self._starting[node_id] = task
+        if self._starting:
+            await asyncio.gather(*self._starting.values(), return_exceptions=True)
+
+    @property
+    def info(self) -> dict[str, object]:
+        """What the first agent's sandboxes enforce (every node runs the same settings)."""
+        first = next(iter(self.agents.values()), None)
+        return dict(first.launched.info) if first is not None else {}
+
+    async def _start_agent(self, node_id: str, capacity_mb: int) -> None:
+        try:
+            launched = await self.launcher.launch(node_id)
+            holder: list[Agent] = []
+            link = await AgentLink.connect(node_id, launched.host, launched.port, self.launcher.token,
+                                           lambda frame: self._pushed(holder[0], frame),
+                                           lambda reason: self._lost(holder[0], reason))
+            agent = Agent(node_id, capacity_mb, launched, link)
+            holder.append(agent)
+            if self._closed:
+                link.close("shutting down")
+                self.launcher.stop(launched.handle)
+                return
+            self.agents[node_id] = agent
+            log.info("node agent up on %s (%d MB for environments)", node_id[:8], capacity_mb)
+        except Exception as exc:
+            self._failed[node_id] = time.monotonic()
+            log.warning("no node agent on %s (tried again in %.0f s): %s", node_id[:8], RETRY_AGENT_S, exc)
+        finally:
+            self._starting.pop(node_id, None)
+
+    def _pushed(self, agent: Agent, frame: Frame) -> None:
+        if frame[0] == "log":
+            by_env: dict[str, list[list[object]]] = {}
+            for env_id, at_ms, message, platform in frame[1]:
+                by_env.setdefault(env_id, []).append([at_ms, message, platform])
+            for env_id, events in by_env.items():
+                env = agent.envs.get(env_id)
+                if env is not None:
+                    env.write_lines(events)
+        elif frame[0] == "dead":
+            env = agent.envs.get(frame[1])
+            if env is not None:
+                env.died(frame[2])
+
+    def _lost(self, agent: Agent, reason: str) -> None:
+        """Its node (or the agent) is gone: so is every environment it ran."""
+        if self.agents.get(agent.node_id) is agent:
+            del self.agents[agent.node_id]
+        if not self._closed:
+            log.warning("node %s lost: %s (%d environments with it)", agent.node_id[:8], reason, len(agent.envs))
+        for env in list(agent.envs.values()):
+            env.died("node lost")
+
+    async def create(self, spec: EnvironmentSpec,
+                     on_dead: Callable[[EnvironmentHandle], None]) -> RemoteEnvironment:
+        lost: Exception | None = None
+        for _ in range(CREATE_ATTEMPTS):
+            agent = choose(list(self.agents.values()), spec.memory_mb)
+            env, handed_over = self._track(agent, spec, on_dead)
+            try:
+                for code_dir in (spec.code_dir, *(spec.code_dir.parent / digest for digest in spec.layers)):
+                    await self._ensure_code(agent, code_dir)
+                await agent.link.request("create", env.env_id, spec_out(spec), spec.code_dir.name, env.log.name)
+            except ChannelClosed as exc:  # the node went while the environment started: try another
+                lost = exc
+                env.died("node lost")
+                continue
+            except BaseException:
+                env.died("start failed")
+                raise
+            handed_over()
+            return env
+        raise EnvironmentLost(f"nodes were lost while an environment started: {lost}", started=False)
+
+    def _track(self, agent: Agent, spec: EnvironmentSpec,
+               on_dead: Callable[[EnvironmentHandle], None]) -> tuple[RemoteEnvironment, Callable[[], None]]:
+        """A handle for an environment about to start on `agent`, its memory committed there until it
+        dies; `on_dead` is the pool's only once `create` returned it (a failed start is not a death)."""
+        env_id = new_env_id()
+        stream = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version), self.max_log_bytes)
+        returned = False
+
+        def released(env: RemoteEnvironment) -> None:
+            agent.envs.pop(env_id, None)
+            agent.committed_mb -= spec.memory_mb
+            if returned:
+                on_dead(env)
+
+        def handed_over() -> None:
+            nonlocal returned
+            returned = True
+            if env.dead_reason is not None and env.gone:  # it died before the caller held it
+                asyncio.get_running_loop().call_soon(on_dead, env)
+
+        through_ray = None
+        if self.calls_through_ray:
+            handle = agent.launched.handle
+
+            async def through_ray(env_id: str, values: list[Any]) -> list[Any]:
+                return await self.launcher.invoke(handle, env_id, values)
+
+        env = agent.envs[env_id] = RemoteEnvironment(env_id, spec, agent.link, stream, released, through_ray)
+        agent.committed_mb += spec.memory_mb
+        return env, handed_over
+
+    async def _ensure_code(self, agent: Agent, code_dir: Path) -> None:
+        """Code (the function's or a layer's) on that node: sent once per code hash, through Ray's object store."""
+        digest = code_dir.name
+        task = agent.code.get(digest)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = agent.code[digest] = asyncio.create_task(self._install(agent, code_dir))
+        await asyncio.shield(task)
+
+    async def _install(self, agent: Agent, code_dir: Path) -> None:
+        zip_bytes = await asyncio.to_thread((code_dir.parent / f"{code_dir.name}.zip").read_bytes)
+        await self.launcher.install_code(agent.launched.handle, code_dir.name, zip_bytes)
+
+    def forget(self, function_name: str, version: str | None) -> None:
+        for agent in self.agents.values():
+            agent.link.send("forget", function_name, version)
+
+    def reap(self, idle_s: float) -> None:
+        for agent in self.agents.values():
+            agent.link.send("reap", idle_s)
+
+    def stats(self) -> BackendStats:
+        agents = list(self.agents.values())
+        return BackendStats(sum(len(a.envs) for a in agents), sum(a.committed_mb for a in agents))
+
+    def node_stats(self) -> dict[str, BackendStats]:
+        """Per node, for placement decisions and `/ember/info`."""
+        return {a.node_id: BackendStats(len(a.envs), a.committed_mb) for a in self.agents.values()}
+
+    def close(self) -> None:
+        """Every agent stops, and with it every environment of the cluster."""
+        self._closed = True
+        for task in self._starting.values():
+            task.cancel()
+        envs = [env for agent in self.agents.values() for env in agent.envs.values()]
+        for agent in list(self.agents.values()):
+            agent.link.close("front door shutting down")
+            self.launcher.stop(agent.launched.handle)
+        for env in envs:  # no REPORT comes after this
+            env.log.close()
