@@ -222,7 +222,9 @@ class Zygote:
 
     def abandon(self) -> None:
         """The server is gone: kill every child, then thaw their cgroups (a SIGKILLed task in a frozen
-        cgroup can't die until thawed, and no server is left to thaw it)."""
+        cgroup can't die until thawed, and no server is left to thaw it). The death signal can arrive
+        after the channel's EOF, mid-way through this; it must not cut the thaw short."""
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for pidfd in list(self.children):
             try:
                 signal.pidfd_send_signal(pidfd, signal.SIGKILL)
