@@ -154,7 +154,9 @@ class Invoker:
     @staticmethod
     def _finish_spans(spans: Spans, call: CallRecord) -> str:
         """The environment's own phase lengths placed after `acquired`: they travel as durations."""
-        initialised = spans.marks["acquired"] + int(call.init_wait_ms * 1e6)
+        thawed = spans.marks["acquired"] + int(call.thaw_ms * 1e6)
+        spans.mark("thawed", thawed)
+        initialised = thawed + int(call.init_wait_ms * 1e6)
         spans.mark("initialised", initialised)
         if call.deliver_ms:
             taken = initialised + int(call.deliver_ms * 1e6)

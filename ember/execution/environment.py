@@ -127,6 +127,7 @@ class Environment:
         """Run one request, Init first on a cold start; whatever happens, one record comes back."""
         begun = time.perf_counter_ns()
         self._wake()  # first: the runtime wakes while the call is set up, before it is handed the event
+        thawed = time.perf_counter_ns()
         cold = not self._served and self.spec.initialization_type == ON_DEMAND
         self._served = self._report_due = True
         init_failure = await self.wait_initialised(invocation.request_id)
@@ -141,7 +142,7 @@ class Environment:
         self._write_log(end_line(invocation.request_id), platform=True)
         record.log, self._capture = self._capture.text(), None
         record.cold, record.init_ms = cold, self.init_ms if cold else None
-        record.init_wait_ms = (ready - begun) / 1e6
+        record.thaw_ms, record.init_wait_ms = (thawed - begun) / 1e6, (ready - thawed) / 1e6
         record.deliver_ms = (self._taken_ns - ready) / 1e6 if self._taken_ns else 0.0
         record.max_memory_mb = self.peak_memory_mb()
         self.last_used = time.monotonic()

@@ -68,6 +68,7 @@ class CallRecord:
     cpu_ms: float | None = None  # CPU time of the whole environment during the call, where a cgroup counts it
     max_memory_mb: int = 0  # the environment's high-water mark so far
     log: str = ""  # the call's log lines, START through END (the last TAIL_BYTES: what Tail returns)
+    thaw_ms: float = 0.0  # how long waking a frozen environment took (the freezer's write)
     init_wait_ms: float = 0.0  # how long the call waited for its environment's Init
     deliver_ms: float = 0.0  # from the event being ready to the runtime taking it (0: it never did)
     cold: bool = False

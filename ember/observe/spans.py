@@ -1,8 +1,9 @@
 """Named phases of one invocation on a monotonic clock, reported as an HTTP `Server-Timing` header.
 
-received ─resolve─▶ acquiring ─acquire─▶ acquired ─init─▶ initialised ─deliver─▶ taken (by the
-runtime) ─run─▶ responded ─finish─▶ done. A warm call's init is 0. A regression then points at a
-phase instead of at "invoke got slower".
+received ─resolve─▶ acquiring ─acquire─▶ acquired ─thaw─▶ thawed ─init─▶ initialised ─deliver─▶
+taken (by the runtime) ─run─▶ responded ─finish─▶ done. A warm call's init is 0; its thaw is 0 unless
+the environment had been idle long enough to be frozen. A regression then points at a phase instead
+of at "invoke got slower".
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 PHASES = (
     ("resolve", "received", "acquiring"),
     ("acquire", "acquiring", "acquired"),
-    ("init", "acquired", "initialised"),
+    ("thaw", "acquired", "thawed"),
+    ("init", "thawed", "initialised"),
     ("deliver", "initialised", "taken"),
     ("run", "taken", "responded"),
     ("finish", "responded", "done"),

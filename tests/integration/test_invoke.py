@@ -250,7 +250,7 @@ def test_server_timing_names_every_phase(client, deploy):
     for response in (cold, warm):
         header = response["ResponseMetadata"]["HTTPHeaders"]["server-timing"]
         phases = dict(item.split(";dur=") for item in header.split(", "))
-        assert list(phases) == ["resolve", "acquire", "init", "deliver", "run", "finish"]
+        assert list(phases) == ["resolve", "acquire", "thaw", "init", "deliver", "run", "finish"]
         assert abs(float(phases["run"]) - float(report(response)["duration"])) < 0.5
         assert float(phases["run"]) >= 50
     cold_phases = dict(i.split(";dur=") for i in cold["ResponseMetadata"]["HTTPHeaders"]["server-timing"].split(", "))

@@ -115,4 +115,4 @@ def test_server_timing_names_every_phase(tmp_path):
         return result
 
     phases = [item.split(";")[0] for item in asyncio.run(scenario()).server_timing.split(", ")]
-    assert phases == ["resolve", "acquire", "init", "deliver", "run", "finish"]
+    assert phases == ["resolve", "acquire", "thaw", "init", "deliver", "run", "finish"]
