@@ -3,7 +3,8 @@ from ember.observe.spans import PHASES, Spans
 
 def test_phases_are_consecutive_differences_of_marks():
     spans = Spans(marks={"received": 1_000_000})
-    for offset, name in enumerate(["acquiring", "acquired", "thawed", "initialised", "taken", "responded", "done"], start=1):
+    marks = ["acquiring", "acquired", "thawed", "initialised", "taken", "responded", "done"]
+    for offset, name in enumerate(marks, start=1):
         spans.mark(name, 1_000_000 + offset * 500_000)
     assert spans.durations_ms() == {phase: 0.5 for phase, _, _ in PHASES}
     assert spans.server_timing().startswith("resolve;dur=0.500, acquire;dur=0.500, thaw;dur=0.500, init;dur=0.500")
