@@ -67,6 +67,8 @@ def precheck(headers: Mapping[str, str], credentials: Secrets, service: str | No
     if not match:
         raise InvalidSignatureException("Authorization header requires 'Credential', 'SignedHeaders' and "
                                         "'Signature' parameters.")
+    if "host" not in match["signed"].split(";"):  # else a captured request could be replayed to another host
+        raise InvalidSignatureException("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     secret = credentials.get(match["key"])
     if secret is None:
         raise UnrecognizedClientException("The security token included in the request is invalid.")

@@ -76,6 +76,21 @@ def test_malformed_authorization_header_is_an_invalid_signature():
         verify("POST", URL, headers, BODY, KNOWN)
 
 
+class _HostlessSigner(SigV4Auth):
+    def headers_to_sign(self, request):
+        chosen = super().headers_to_sign(request)
+        del chosen["host"]
+        return chosen
+
+
+def test_a_signature_that_leaves_host_out_is_refused_as_aws_refuses_it():
+    """Else a captured request could be replayed against another host."""
+    request = signed_request(auth_class=_HostlessSigner)
+    assert "host" not in request.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    with pytest.raises(InvalidSignatureException, match="'Host' or ':authority' must be a 'SignedHeader'"):
+        verify("POST", URL, server_headers(request), BODY, KNOWN)
+
+
 def test_tampered_body_is_an_invalid_signature():
     request = signed_request()
     with pytest.raises(InvalidSignatureException):
