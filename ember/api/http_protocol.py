@@ -1,4 +1,8 @@
-"""uvicorn's httptools protocol, except that a request it cannot parse gets AWS's JSON error shape.
+"""uvicorn's httptools protocol, except that a request it cannot parse gets AWS's JSON error shape,
+and that header names are also kept as the client spelled them.
+
+uvicorn lower-cases header names; a REST API passes them to its function as sent (`Content-Type`), so
+the names as sent go in the scope's `SPELLING` key, one per entry of `headers`, in the same order.
 
 uvicorn answers what httptools refuses (an unknown method, CONNECT's authority-form target, a
 malformed request line or header) with a plain-text 400; a client of AWS's API expects
@@ -15,6 +19,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ember.api.responses import aws_error, http_bytes
 from ember.errors import AwsError, InvalidRequestContentException, UnknownOperation
+
+SPELLING = "ember.header_spelling"
 
 
 class _RememberingParser:
@@ -39,6 +45,15 @@ class AwsHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.parser = _RememberingParser(self.parser)  # type: ignore[assignment]
+        self.spelling: list[bytes] = []
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.spelling = self.scope[SPELLING] = []  # type: ignore[literal-required]
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.spelling.append(name)
+        super().on_header(name, value)
 
     def send_400_response(self, msg: str) -> None:
         """Called by uvicorn for whatever httptools could not parse; the connection closes after it."""

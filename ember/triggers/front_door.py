@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ember.api.http_protocol import SPELLING
 from ember.triggers.http_call import HttpCall, HttpResponse
 from ember.triggers.http_responses import json_message
 
@@ -136,13 +137,22 @@ def call_of(scope: Scope, body: bytes, prefix: str) -> HttpCall:
     raw_path = scope.get("raw_path") or scope["path"].encode()
     sent = raw_path.decode("latin-1")
     path = sent[len(prefix):] or "/"
-    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in spelled(scope)]
     client = scope.get("client") or ("127.0.0.1", 0)
     user_agent = next((value for name, value in headers if name == "user-agent"), "")
     version = scope.get("http_version", "1.1")
     return HttpCall(method=scope["method"], path=path, query=scope.get("query_string", b"").decode("latin-1"),
                     headers=headers, body=body, source_ip=client[0], user_agent=user_agent, time=time.time(),
                     protocol=f"HTTP/{version}", prefix=prefix, raw_path=sent)
+
+
+def spelled(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The headers with their names as the client sent them, where the protocol kept them."""
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    spelling: list[bytes] | None = scope.get(SPELLING)
+    if spelling is None or len(spelling) != len(headers):
+        return headers
+    return [(name, value) for name, (_, value) in zip(spelling, headers, strict=True)]
 
 
 async def send_response(send: Send, response: HttpResponse) -> None:

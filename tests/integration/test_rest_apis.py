@@ -102,9 +102,13 @@ def test_a_sam_shaped_swagger_body_deploys_to_prod_and_answers_with_the_rest_eve
     assert answer_of(server, api_id, "/Prod/hello") == (500, {"message": "Internal server error"})  # no permission
     allow(lam, hello, api_id, "*/GET/hello")  # the SourceArn SAM's translator writes
     for form in ("host", "path"):
-        status, body = answer_of(server, api_id, "/Prod/hello", form)
+        status, _, raw = request(server, api_id, "GET", "/Prod/hello", headers=[("X-Spelled-Thus", "kept")],
+                                 form=form)
+        body = json.loads(raw)
         event = body["event"]
         assert status == 200 and body["message"] == "hello world"
+        assert event["headers"]["X-Spelled-Thus"] == "kept" and "Host" in event["headers"]  # as the client wrote them
+        assert event["multiValueHeaders"]["X-Spelled-Thus"] == ["kept"]
         assert "version" not in event
         assert (event["resource"], event["path"], event["httpMethod"]) == ("/hello", "/hello", "GET")
         assert event["requestContext"]["stage"] == "Prod" and event["requestContext"]["path"] == "/Prod/hello"
