@@ -19,8 +19,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ember.api.responses import aws_error, http_bytes
 from ember.errors import AwsError, InvalidRequestContentException, UnknownOperation
-
-SPELLING = "ember.header_spelling"
+from ember.triggers.front_door import SPELLING
 
 
 class _RememberingParser:

@@ -29,7 +29,6 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ember.api.http_protocol import SPELLING
 from ember.triggers.http_call import HttpCall, HttpResponse
 from ember.triggers.http_responses import json_message
 
@@ -40,6 +39,8 @@ PATH_PREFIX = "/_aws/"
 # An HTTP API's payload limit (10 MB) is the largest of the front door's targets.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _HOST_RE = re.compile(r"^(?P<id>[a-z0-9]+)\.(?P<kind>lambda-url|execute-api)\.[a-z0-9-]+(?:\.[^:]*)?(?::\d+)?$")
+# The scope key where the HTTP protocol keeps header names as the client spelled them (ember.api.http_protocol).
+SPELLING = "ember.header_spelling"
 _PATH_RE = re.compile(r"^/_aws/(?P<kind>lambda-url|execute-api)/(?P<id>[A-Za-z0-9]+)(?=/|$)")
 
 
