@@ -151,10 +151,10 @@ def build_app(services: Services, credentials: dict[str, str] | None, open_paths
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:TagResource", tags.tag), methods=["POST"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:ListTags", tags.list), methods=["GET"]),
         Route("/2017-03-31/tags/{arn}", guard.tagged("lambda:UntagResource", tags.untag), methods=["DELETE"]),
+        *SchedulerApi(scheduler.schedules, authorizer).routes(),  # before API Gateway's `/tags/{any ARN}`
         *ApiGatewayApi(services.http_apis, authorizer, services.region).routes(),
         *RestApiGatewayApi(services.rest_apis, authorizer, services.region).routes(),
         Route("/", RootApi(iam, logs, EventsApi(scheduler.rules, authorizer)).dispatch, methods=["POST"]),
-        *SchedulerApi(scheduler.schedules, authorizer).routes(),
         Route(f"{PUBLIC_PREFIX}{{digest}}.zip", functions.download_code, methods=["GET"]),
         Route(METRICS_PATH, metrics.scrape, methods=["GET"]),
         Route(INFO_PATH, lambda request: JSONResponse({**services.info, "scheduler_time": scheduler.clock.now()}),

@@ -2,7 +2,8 @@
 
 boto3's `events` client and `aws events` reach it on Ember's one endpoint. Rules with an
 EventPattern, and PutEvents, are answered with a clear ValidationException: Ember routes no events
-yet. A session's call is checked as its IAM action (`events:PutRule` …) on the rule's ARN.
+yet. A session's call is checked as its IAM action (`events:PutRule` …) on the rule's ARN (PutRule with
+Tags also as `events:TagResource`, as AWS asks). Rules and the default bus take tags.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class EventsApi:
             "DeleteRule": self.delete_rule, "EnableRule": self.enable_rule, "DisableRule": self.disable_rule,
             "PutTargets": self.put_targets, "RemoveTargets": self.remove_targets,
             "ListTargetsByRule": self.list_targets_by_rule, "ListRuleNamesByTarget": self.list_rule_names_by_target,
+            "TagResource": self.tag_resource, "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags_for_resource,
         }
 
     async def dispatch(self, request: Request) -> Response:
@@ -52,7 +55,10 @@ class EventsApi:
         body = parse_object(await request.body(), SerializationException)
         body = check_service_request("events", operation, body)
         name = body.get("Name") or body.get("Rule")
-        self.authorizer.check(request, f"events:{operation}", self.rules.arn(name) if name else "*")
+        resource = body.get("ResourceARN") or (self.rules.arn(name) if name else "*")
+        self.authorizer.check(request, f"events:{operation}", resource)
+        if operation == "PutRule" and body.get("Tags"):
+            self.authorizer.check(request, "events:TagResource", resource)
         result = handler(body)
         return Response(json.dumps(result).encode(), media_type=MEDIA_TYPE,
                         headers={"x-amzn-RequestId": request_id_of(request)})
@@ -99,6 +105,17 @@ class EventsApi:
         names = [rule.name for rule in self.rules.all() if any(t["Arn"] == body["TargetArn"] for t in rule.targets)]
         page, token = _page(names, body)
         return {"RuleNames": page, **({"NextToken": token} if token else {})}
+
+    def tag_resource(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.rules.tags.tag(self.rules.taggable(body["ResourceARN"]), body["Tags"])
+        return {}
+
+    def untag_resource(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.rules.tags.untag(self.rules.taggable(body["ResourceARN"]), body["TagKeys"])
+        return {}
+
+    def list_tags_for_resource(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": self.rules.tags.tags(self.rules.taggable(body["ResourceARN"]))}
 
 
 def _page(items: list[Any], body: dict[str, Any]) -> tuple[list[Any], str | None]:

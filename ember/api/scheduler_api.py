@@ -1,8 +1,10 @@
-"""EventBridge Scheduler's API (rest-json: `/schedules/{Name}`, `/schedule-groups/{Name}`) for boto3's `scheduler`.
+"""EventBridge Scheduler's API (rest-json: `/schedules/{Name}`, `/schedule-groups/{Name}`, `/tags/{ResourceArn}`)
+for boto3's `scheduler`.
 
 Bodies are checked against botocore's scheduler model; names and query parameters against their
 patterns, in AWS's words. A session's call is checked as its IAM action (`scheduler:CreateSchedule`
-…) on the schedule's or group's ARN. ClientToken is accepted and not used (a retried create is a
+…) on the schedule's or group's ARN. Only schedule groups take tags: any other ARN fails the model's
+pattern, as on AWS. ClientToken is accepted and not used (a retried create is a
 ConflictException, where AWS would answer it as the first).
 """
 
@@ -27,6 +29,10 @@ from ember.events.schedules import DEFAULT_GROUP, Schedule, ScheduleStore
 
 NAME_PATTERN = "^[0-9a-zA-Z-_.]+$"
 NAME_RE = re.compile(NAME_PATTERN)
+# TagResourceArn's pattern in the model: a schedule group's ARN only
+TAGGABLE_PATTERN = "^arn:aws(-[a-z]+)?:scheduler:[a-z0-9\\-]+:\\d{12}:schedule-group\\/[0-9a-zA-Z-_.]+$"
+TAGGABLE_RE = re.compile(TAGGABLE_PATTERN)
+TAGS_PREFIX = "arn:aws:scheduler:"  # `/tags/arn:aws:scheduler:…` (other services' `/tags/<arn>` are not ours)
 STATES = ("ENABLED", "DISABLED")
 PAGE = 100
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -38,7 +44,7 @@ class SchedulerApi:
         self.authorizer = authorizer
 
     def routes(self) -> list[Route]:
-        one, group = "/schedules/{name}", "/schedule-groups/{name}"
+        one, group, tags = "/schedules/{name}", "/schedule-groups/{name}", f"/tags/{TAGS_PREFIX}{{rest:path}}"
         return [
             Route(one, self.create, methods=["POST"]), Route(one, self.get, methods=["GET"]),
             Route(one, self.update, methods=["PUT"]), Route(one, self.delete, methods=["DELETE"]),
@@ -46,6 +52,8 @@ class SchedulerApi:
             Route(group, self.create_group, methods=["POST"]), Route(group, self.get_group, methods=["GET"]),
             Route(group, self.delete_group, methods=["DELETE"]),
             Route("/schedule-groups", self.list_groups, methods=["GET"]),
+            Route(tags, self.tag, methods=["POST"]), Route(tags, self.list_tags, methods=["GET"]),
+            Route(tags, self.untag, methods=["DELETE"]),
         ]
 
     async def create(self, request: Request) -> Response:
@@ -87,10 +95,10 @@ class SchedulerApi:
 
     async def create_group(self, request: Request) -> Response:
         name = _name(request)
-        check_service_request("scheduler", "CreateScheduleGroup", parse_object(await request.body(),
-                                                                               ValidationException))
+        body = check_service_request("scheduler", "CreateScheduleGroup", parse_object(await request.body(),
+                                                                                      ValidationException))
         self._check(request, "CreateScheduleGroup", self.schedules.group_arn(name))
-        return _json(request, {"ScheduleGroupArn": self.schedules.create_group(name)})
+        return _json(request, {"ScheduleGroupArn": self.schedules.create_group(name, body.get("Tags"))})
 
     async def get_group(self, request: Request) -> Response:
         name = _name(request)
@@ -108,6 +116,29 @@ class SchedulerApi:
         page, token = _page(self.schedules.groups(_group_query(request, "NamePrefix")), request)
         return _json(request, {"ScheduleGroups": page, **({"NextToken": token} if token else {})})
 
+    async def tag(self, request: Request) -> Response:
+        arn = _taggable(request)
+        body = check_service_request("scheduler", "TagResource", parse_object(await request.body(),
+                                                                              ValidationException))
+        self._check(request, "TagResource", arn)
+        self.schedules.tags.tag(self.schedules.taggable(arn), body["Tags"])
+        return _json(request, {})
+
+    async def list_tags(self, request: Request) -> Response:
+        arn = _taggable(request)
+        self._check(request, "ListTagsForResource", arn)
+        return _json(request, {"Tags": self.schedules.tags.tags(self.schedules.taggable(arn))})
+
+    async def untag(self, request: Request) -> Response:
+        arn, keys = _taggable(request), request.query_params.getlist("TagKeys")
+        for key in keys:
+            if not 1 <= len(key) <= 128:
+                rule = "greater than or equal to 1" if not key else "less than or equal to 128"
+                raise constraint_error(key, "tagKeys", f"Member must have length {rule}")
+        self._check(request, "UntagResource", arn)
+        self.schedules.tags.untag(self.schedules.taggable(arn), keys)
+        return _json(request, {})
+
     def _check(self, request: Request, operation: str, resource: str) -> None:
         self.authorizer.check(request, f"scheduler:{operation}", resource)
 
@@ -116,6 +147,17 @@ def _name(request: Request) -> str:
     name: str = request.path_params["name"]
     _check_name(name, "name")
     return name
+
+
+def _taggable(request: Request) -> str:
+    """The path's ResourceArn, checked against TagResourceArn's pattern: a schedule's ARN fails it, as on AWS."""
+    arn: str = TAGS_PREFIX + request.path_params["rest"]
+    if len(arn) > 1011:
+        raise constraint_error(arn, "resourceArn", "Member must have length less than or equal to 1011")
+    if not TAGGABLE_RE.match(arn):
+        raise constraint_error(arn, "resourceArn",
+                               f"Member must satisfy regular expression pattern: {TAGGABLE_PATTERN}")
+    return arn
 
 
 def _group_query(request: Request, parameter: str) -> str | None:

@@ -18,7 +18,7 @@ APIGATEWAY_V1 = ("/restapis", "/account", "/apikeys", "/clientcertificates", "/d
                  "/rejectdomainnameaccessassociations", "/usageplans", "/vpclinks", "/tags/arn:aws:apigateway:")
 # Path prefixes of REST APIs other than Lambda's: (prefix, api, signing name).
 PATHS = (("/v2/", "apigatewayv2", "apigateway"), ("/schedules", "scheduler", "scheduler"),
-         ("/schedule-groups", "scheduler", "scheduler"),
+         ("/schedule-groups", "scheduler", "scheduler"), ("/tags/arn:aws:scheduler:", "scheduler", "scheduler"),
          *((prefix, "apigateway", "apigateway") for prefix in APIGATEWAY_V1))
 # Services whose clients sign with whatever region they were given (IAM is global: boto3 signs a
 # custom endpoint with the client's region), so any region in the scope is accepted.

@@ -1,6 +1,6 @@
 """The embedded SQLite database (WAL): functions, aliases, provisioned concurrency, invocations, events and
 their configs, failed events, roles, resource policies, function URLs, API Gateway's APIs, rules,
-schedules and layers."""
+schedules, the tags of rules and schedule groups, and layers."""
 
 from __future__ import annotations
 
@@ -140,6 +140,13 @@ CREATE TABLE IF NOT EXISTS event_rule_targets (
     seq INTEGER NOT NULL,
     config TEXT NOT NULL,
     PRIMARY KEY (rule, id)
+);
+CREATE TABLE IF NOT EXISTS resource_tags (
+    arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (arn, key)
 );
 CREATE TABLE IF NOT EXISTS schedule_groups (
     name TEXT PRIMARY KEY,

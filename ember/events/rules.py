@@ -3,7 +3,8 @@
 What AWS allows is checked here with AWS's words: a rule needs a ScheduleExpression (an
 EventPattern is refused, clearly: Ember routes no events yet); a rule holds at most 5 targets; a
 rule with targets cannot be deleted; deleting one that does not exist succeeds. Every change is
-told to `on_change(rule ARN)`, so the scheduler re-reads that rule's timer.
+told to `on_change(rule ARN)`, so the scheduler re-reads that rule's timer. A rule's tags (ember.events.tags)
+are set by PutRule only when it creates the rule (AWS ignores them on an update) and go with it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ember.config import ACCOUNT_ID
+from ember.core.database import transaction
 from ember.errors import EventsLimitExceeded, EventsResourceNotFound, ValidationException
 from ember.events import expressions
+from ember.events.tags import TagStore, check_tags
 from ember.events.targets import check_target
 
 MAX_TARGETS = 5
@@ -48,9 +51,23 @@ class RuleStore:
         self.db = db
         self.region = region
         self.on_change = on_change
+        self.tags = TagStore(db)
 
     def arn(self, name: str) -> str:
         return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{name}"
+
+    def taggable(self, arn: str) -> str:
+        """The tag APIs' ResourceARN as this server knows it: a rule on the default bus, or that bus."""
+        prefix = f"arn:aws:events:{self.region}:{ACCOUNT_ID}:"
+        kind, _, path = arn.removeprefix(prefix).partition("/")
+        if not arn.startswith(prefix) or not path or kind not in ("rule", "event-bus"):
+            raise ValidationException("Parameter ResourceARN is not valid.")
+        if kind == "event-bus":
+            self.check_bus(path)
+            return arn
+        bus, _, name = path.rpartition("/")
+        self.get(name, bus or None)
+        return self.arn(name)
 
     def put(self, body: dict[str, Any]) -> str:
         """PutRule: create, or replace every member of an existing rule but its targets."""
@@ -69,16 +86,21 @@ class RuleStore:
         if state not in ("ENABLED", "DISABLED"):
             raise ValidationException(f"Parameter State is not valid: {state} applies to rules with an EventPattern.")
         name = body["Name"]
+        tags = (body.get("Tags") or []) if self._row(name) is None else []  # an update ignores them, as on AWS
+        check_tags(set(), tags)
         config = {"Name": name, "Arn": self.arn(name), "ScheduleExpression": expression, "State": state,
                   "EventBusName": DEFAULT_BUS, "CreatedBy": ACCOUNT_ID}
         config.update({key: body[key] for key in ("Description", "RoleArn") if body.get(key) is not None})
-        self.db.execute("INSERT OR REPLACE INTO event_rules (name, config) VALUES (?, ?)", (name, json.dumps(config)))
+        with transaction(self.db):
+            self.db.execute("INSERT OR REPLACE INTO event_rules (name, config) VALUES (?, ?)",
+                            (name, json.dumps(config)))
+            self.tags.tag(self.arn(name), tags)
         self.on_change(self.arn(name))
         return self.arn(name)
 
     def get(self, name: str, bus: str | None = None) -> Rule:
         self.check_bus(bus)
-        row = self.db.execute("SELECT config FROM event_rules WHERE name = ?", (name,)).fetchone()
+        row = self._row(name)
         if row is None:
             raise EventsResourceNotFound(f"Rule {name} does not exist on EventBus {DEFAULT_BUS}.")
         return Rule(json.loads(row["config"]), self.targets(name))
@@ -99,12 +121,18 @@ class RuleStore:
     def delete(self, name: str, bus: str | None = None) -> None:
         """DeleteRule: a rule that does not exist is already deleted; one with targets is refused."""
         self.check_bus(bus)
-        if self.db.execute("SELECT 1 FROM event_rules WHERE name = ?", (name,)).fetchone() is None:
+        if self._row(name) is None:
             return
         if self.targets(name):
             raise ValidationException("Rule can't be deleted since it has targets.")
-        self.db.execute("DELETE FROM event_rules WHERE name = ?", (name,))
+        with transaction(self.db):
+            self.db.execute("DELETE FROM event_rules WHERE name = ?", (name,))
+            self.tags.drop(self.arn(name))
         self.on_change(self.arn(name))
+
+    def _row(self, name: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute("SELECT config FROM event_rules WHERE name = ?", (name,)).fetchone()
+        return row
 
     def targets(self, name: str) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT config FROM event_rule_targets WHERE rule = ? ORDER BY seq", (name,))

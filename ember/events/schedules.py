@@ -3,7 +3,8 @@
 A schedule is stored as GetSchedule answers it, defaults filled in (State ENABLED, group `default`,
 time zone UTC, ActionAfterCompletion NONE, the target's RetryPolicy 185 attempts over 86,400 s).
 UpdateSchedule replaces the whole schedule, as on AWS. The `default` group always exists; deleting
-a group deletes its schedules. Every change is told to `on_change(schedule ARN)`.
+a group deletes its schedules and its tags (ember.events.tags: only groups take tags, as on AWS).
+Every change is told to `on_change(schedule ARN)`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ember.config import ACCOUNT_ID
+from ember.core.database import transaction
 from ember.errors import ConflictException, ResourceNotFoundException, ValidationException
 from ember.events import expressions
 from ember.events.clock import SchedulerClock
+from ember.events.tags import TagStore, check_tags
 from ember.events.targets import function_of, not_a_function
 
 DEFAULT_GROUP = "default"
@@ -55,6 +58,7 @@ class ScheduleStore:
         self.region = region
         self.clock = clock
         self.on_change = on_change
+        self.tags = TagStore(db)
         if self._group_row(DEFAULT_GROUP) is None:
             self._put_group(DEFAULT_GROUP)
 
@@ -146,10 +150,23 @@ class ScheduleStore:
     def group_arn(self, name: str) -> str:
         return f"arn:aws:scheduler:{self.region}:{ACCOUNT_ID}:schedule-group/{name}"
 
-    def create_group(self, name: str) -> str:
+    def create_group(self, name: str, tags: list[dict[str, str]] | None = None) -> str:
         if self._group_row(name) is not None:
             raise ConflictException(f"Schedule group {name} already exists.")
-        return self._put_group(name)
+        check_tags(set(), tags or [])
+        with transaction(self.db):
+            arn = self._put_group(name)
+            self.tags.tag(arn, tags or [])
+        return arn
+
+    def taggable(self, arn: str) -> str:
+        """A schedule group's ARN (the caller checked its form against the model's pattern), if it is this
+        server's and the group exists."""
+        prefix, _, name = arn.rpartition("/")
+        if prefix != self.group_arn("").rstrip("/"):
+            raise ResourceNotFoundException(f"Schedule group {name} does not exist.")
+        self.group(name)
+        return arn
 
     def group(self, name: str) -> dict[str, Any]:
         row = self._group_row(name)
@@ -169,7 +186,9 @@ class ScheduleStore:
         self.group(name)
         for schedule in self.all(group=name):
             self.delete(schedule.config["Name"], name)
-        self.db.execute("DELETE FROM schedule_groups WHERE name = ?", (name,))
+        with transaction(self.db):
+            self.db.execute("DELETE FROM schedule_groups WHERE name = ?", (name,))
+            self.tags.drop(self.group_arn(name))
 
     def _put_group(self, name: str) -> str:
         now = time.time()
