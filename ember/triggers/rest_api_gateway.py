@@ -3,10 +3,11 @@
 A stage serves its deployment's snapshot of the methods (ember.triggers.rest_stages), never the
 resources as they are now. Answers as a REST API answers (AWS's "Handling Lambda errors with an API
 Gateway API"): an unknown stage is 403 `{"message":"Forbidden"}`, a path or method with no resource
-403 `{"message":"Missing Authentication Token"}`; an integration Ember does not run (not a Lambda
-proxy), an invoke Lambda refused (a throttle included, or no permission) 500 and a function error or
-malformed response 502, both `{"message": "Internal server error"}`; past the integration's timeout
-(29 s by default), 504 `{"message": "Endpoint request timed out"}`.
+403 `{"message":"Missing Authentication Token"}`; a MOCK integration answers from its own templates and
+responses (ember.triggers.rest_mock); an integration Ember does not run (neither), an invoke Lambda
+refused (a throttle included, or no permission) 500 and a function error or malformed response 502,
+both `{"message": "Internal server error"}`; past the integration's timeout (29 s by default), 504
+`{"message": "Endpoint request timed out"}`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ember.triggers.http_responses import json_message, response_v1, rest_api_er
 from ember.triggers.http_routes import RouteTable, parse_route_key, split_stage
 from ember.triggers.rest_apis import RestApis
 from ember.triggers.rest_definitions import lambda_target, why_not_run
+from ember.triggers.rest_mock import Mock, answer, mock_of
 
 MISSING_TOKEN = "Missing Authentication Token"
 
@@ -34,9 +36,10 @@ class Method:
     http_method: str
     path: str  # the resource's path as declared: `/items/{id}`
     resource_id: str
-    function: FunctionRef | None  # None: an integration Ember does not run (answered 500)
+    function: FunctionRef | None  # None: a MOCK, or an integration Ember does not run (answered 500)
     timeout_s: float
     role: bool  # the integration has `credentials`: API Gateway invokes as that role
+    mock: Mock | None = None  # a MOCK integration: answered by ember.triggers.rest_mock, no function
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class RestApiGateway:
         if match is None:
             return json_message(403, MISSING_TOKEN)
         method = match.value
+        if method.mock is not None:
+            return answer(method.mock, call)
         if method.function is None:
             return rest_api_error(500)
         source_arn = execute_api_arn(self.region, api["id"], stage, method.http_method, method.path)
@@ -118,7 +123,9 @@ class RestApiGateway:
 
 def _method(record: Record) -> Method:
     integration = record["methodIntegration"]
-    runnable = why_not_run(integration) is None
+    mock = integration["type"] == "MOCK"
+    runnable = not mock and why_not_run(integration) is None
     return Method(record["httpMethod"], record["path"], record["resourceId"],
                   lambda_target(integration["uri"]) if runnable else None,
-                  integration["timeoutInMillis"] / 1000, role=bool(integration.get("credentials")))
+                  integration["timeoutInMillis"] / 1000, role=bool(integration.get("credentials")),
+                  mock=mock_of(integration) if mock else None)

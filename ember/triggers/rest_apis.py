@@ -21,6 +21,7 @@ from ember.triggers.api_store import ApiStore, Record, new_id
 from ember.triggers.patch_ops import Patchable, apply
 from ember.triggers.rest_definitions import Definition, parse_definition
 from ember.triggers.rest_resources import RestResources
+from ember.triggers.rest_responses import RestResponses
 from ember.triggers.rest_stages import RestStages
 
 KIND = "restapi"
@@ -39,6 +40,7 @@ class RestApis:
         self.region = region
         self.endpoint = endpoint  # the API's invoke URL, without the stage
         self.resources = RestResources(store, self.get)
+        self.responses = RestResponses(self.resources)
         self.stages = RestStages(store, self.get)
 
     def create(self, body: Mapping[str, Any]) -> Record:

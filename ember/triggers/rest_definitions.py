@@ -22,6 +22,7 @@ import yaml
 from ember.arns import FunctionRef, integration_function
 from ember.errors import BadRequestException
 from ember.triggers.http_routes import RouteKeyError, parse_route_key
+from ember.triggers.rest_mock import mock_warnings
 
 Record = dict[str, Any]
 ANY_METHOD = "x-amazon-apigateway-any-method"
@@ -33,6 +34,10 @@ INTEGRATION_FIELDS = ("type", "httpMethod", "uri", "credentials", "timeoutInMill
                       "contentHandling", "requestTemplates", "requestParameters", "cacheNamespace",
                       "cacheKeyParameters", "connectionType", "connectionId")
 OBJECT_FIELDS = ("requestTemplates", "requestParameters", "cacheKeyParameters")  # the rest are strings or numbers
+# x-amazon-apigateway-integration.responses' values → an IntegrationResponse's members (its key is the pattern).
+RESPONSE_FIELDS = ("statusCode", "responseParameters", "responseTemplates", "contentHandling")
+OBJECT_RESPONSE_FIELDS = ("responseParameters", "responseTemplates")
+STATUS_RE = re.compile(r"^[1-5]\d\d$")
 # Top-level extensions API Gateway would apply and Ember does not.
 IGNORED_EXTENSIONS = ("x-amazon-apigateway-gateway-responses", "x-amazon-apigateway-request-validators",
                       "x-amazon-apigateway-policy", "x-amazon-apigateway-minimum-compression-size",
@@ -45,7 +50,8 @@ class Operation:
     path: str  # `/items/{id}`
     method: str  # GET, …, ANY
     fields: Record  # PutMethod's: authorizationType, apiKeyRequired, operationName
-    integration: Record | None  # PutIntegration's, type upper-cased; None when the operation has none
+    integration: Record | None  # PutIntegration's, type upper-cased, its `integrationResponses`; None: none
+    responses: Record = field(default_factory=dict)  # the method's `methodResponses`, by status code
 
 
 @dataclass
@@ -133,10 +139,37 @@ def _operation(document: Record, path: str, method: str, spec: Record, warnings:
     integration = {key: raw[key] if key in OBJECT_FIELDS or isinstance(raw[key], (str, int)) else str(raw[key])
                    for key in INTEGRATION_FIELDS if key in raw}
     integration["type"] = str(integration.get("type", "")).upper()
-    problem = why_not_run(integration)
-    if problem:
-        warnings.append(f"{where}: {problem}")
-    return Operation(path, method, fields, integration)
+    if isinstance(raw.get("responses"), dict):
+        integration["integrationResponses"] = _integration_responses(raw["responses"])
+    warnings += [f"{where}: {warning}" for warning in integration_warnings(integration)]
+    return Operation(path, method, fields, integration, _method_responses(spec.get("responses")))
+
+
+def _integration_responses(responses: Record) -> Record:
+    """`x-amazon-apigateway-integration.responses` (selection pattern → response) by status code, as AWS
+    keeps them; the pattern `default` is the response without one."""
+    kept: Record = {}
+    for pattern, response in responses.items():
+        if not isinstance(response, dict) or not STATUS_RE.match(str(response.get("statusCode", ""))):
+            raise BadRequestException(f"Invalid OpenAPI input: integration response {pattern} needs a statusCode "
+                                      "between 100 and 599")
+        record = {key: _object(response[key]) if key in OBJECT_RESPONSE_FIELDS else str(response[key])
+                  for key in RESPONSE_FIELDS if response.get(key) is not None}
+        if pattern != "default":
+            record["selectionPattern"] = str(pattern)
+        kept[str(response["statusCode"])] = record
+    return kept
+
+
+def _method_responses(responses: Any) -> Record:
+    """An operation's `responses` as the method's: each status code and the headers it declares."""
+    kept: Record = {}
+    for code, response in _object(responses).items():
+        if STATUS_RE.match(str(code)):
+            headers = _object(_object(response).get("headers"))
+            kept[str(code)] = {"statusCode": str(code), **({"responseParameters": {
+                f"method.response.header.{name}": False for name in headers}} if headers else {})}
+    return kept
 
 
 def _security(document: Record, requirements: Any) -> Record:
@@ -167,8 +200,11 @@ def lambda_target(uri: str) -> FunctionRef | None:
 def why_not_run(integration: Record) -> str | None:
     """Why Ember would answer calls to this integration with a REST API's 500; None when it runs them."""
     kind = integration.get("type")
+    if kind == "MOCK":
+        return None
     if kind != "AWS_PROXY":
-        return f"integration type {kind} is kept but not run by Ember (only AWS_PROXY to Lambda): calls answer 500"
+        return (f"integration type {kind} is kept but not run by Ember (only AWS_PROXY to Lambda and MOCK): "
+                "calls answer 500")
     if lambda_target(str(integration.get("uri") or "")) is None:
         return (f"integration URI {integration.get('uri')} is not a Lambda function's "
                 "(arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations): "
@@ -176,6 +212,12 @@ def why_not_run(integration: Record) -> str | None:
     if str(integration.get("httpMethod") or "POST").upper() != "POST":
         return f"Lambda is invoked with POST, not {integration.get('httpMethod')}: calls answer 500"
     return None
+
+
+def integration_warnings(integration: Record) -> list[str]:
+    """What of an integration Ember keeps but does not run, or runs otherwise than API Gateway."""
+    problem = why_not_run(integration)
+    return [problem] if problem else mock_warnings(integration)
 
 
 def method_warning(fields: Record) -> str | None:

@@ -18,7 +18,13 @@ from typing import Any
 from ember.errors import BadRequestException, ConflictException, NotFoundException
 from ember.triggers.api_store import ApiStore, Record, new_id
 from ember.triggers.http_routes import METHODS, VARIABLE_RE, RouteKeyError, parse_route_key
-from ember.triggers.rest_definitions import PATH_PART_RE, Definition, lambda_target, method_warning, why_not_run
+from ember.triggers.rest_definitions import (
+    PATH_PART_RE,
+    Definition,
+    integration_warnings,
+    lambda_target,
+    method_warning,
+)
 
 KIND = "rest-resource"
 AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS")
@@ -79,7 +85,7 @@ class RestResources:
             raise ConflictException("Method already exists for this resource")
         method = _method(http_method, body)
         self.store.put(api_id, KIND, resource_id, _with_method(record, method))
-        return _warned(method, method_warning(method))
+        return _warned(method, *filter(None, [method_warning(method)]))
 
     def method(self, api_id: str, resource_id: str, http_method: str) -> Record:
         method: Record | None = self._resource(api_id, resource_id)["resourceMethods"].get(http_method)
@@ -93,6 +99,11 @@ class RestResources:
         methods = {name: value for name, value in record["resourceMethods"].items() if name != http_method}
         self.store.put(api_id, KIND, resource_id, {**record, "resourceMethods": methods})
 
+    def replace_method(self, api_id: str, resource_id: str, method: Record) -> Record:
+        """The method as given, in place of the one of its name (its responses changed)."""
+        self.store.put(api_id, KIND, resource_id, _with_method(self._resource(api_id, resource_id), method))
+        return method
+
     # Integrations
 
     def put_integration(self, api_id: str, resource_id: str, http_method: str, body: dict[str, Any]) -> Record:
@@ -100,7 +111,7 @@ class RestResources:
         integration = _integration(resource_id, body)
         record = self._resource(api_id, resource_id)
         self.store.put(api_id, KIND, resource_id, _with_method(record, {**method, "methodIntegration": integration}))
-        return _warned(integration, why_not_run(integration))
+        return _warned(integration, *integration_warnings(integration))
 
     def integration(self, api_id: str, resource_id: str, http_method: str) -> Record:
         integration: Record | None = self.method(api_id, resource_id, http_method).get("methodIntegration")
@@ -127,8 +138,12 @@ class RestResources:
         for operation in definition.operations:
             resource = _ensure(tree, operation.path)
             method = _method(operation.method, operation.fields)
+            if operation.responses:
+                method["methodResponses"] = operation.responses
             if operation.integration is not None:
                 method["methodIntegration"] = _integration(resource["id"], operation.integration, checked=False)
+                if "integrationResponses" in operation.integration:
+                    method["methodIntegration"]["integrationResponses"] = operation.integration["integrationResponses"]
             tree[resource["path"]] = _with_method(resource, method)
         for path, record in existing.items():
             if path not in tree:
@@ -218,5 +233,5 @@ def _shown(record: Record, embed: bool) -> Record:
     return record if embed else {**record, "resourceMethods": {name: {} for name in record["resourceMethods"]}}
 
 
-def _warned(record: Record, warning: str | None) -> Record:
-    return {**record, "warnings": [warning]} if warning else record
+def _warned(record: Record, *warnings: str) -> Record:
+    return {**record, "warnings": list(warnings)} if warnings else record

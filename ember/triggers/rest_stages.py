@@ -18,7 +18,7 @@ from typing import Any
 from ember.errors import BadRequestException, ConflictException, NotFoundException
 from ember.triggers.api_store import ApiStore, Record, new_id
 from ember.triggers.patch_ops import Patchable, apply
-from ember.triggers.rest_definitions import method_warning, why_not_run
+from ember.triggers.rest_definitions import integration_warnings, method_warning
 from ember.triggers.rest_resources import KIND as RESOURCE
 
 DEPLOYMENT, STAGE = "rest-deployment", "rest-stage"
@@ -57,7 +57,8 @@ class RestStages:
                 self._put_stage(api_id, {**stage, "deploymentId": record["id"], "variables": variables,
                                          "lastUpdatedDate": int(time.time())})
         warnings = [f"{method['httpMethod']} {method['path']}: {warning}" for method in record[SNAPSHOT]["methods"]
-                    for warning in (method_warning(method), why_not_run(method["methodIntegration"])) if warning]
+                    for warning in [method_warning(method), *integration_warnings(method["methodIntegration"])]
+                    if warning]
         return {**_shown(record), **({"warnings": warnings} if warnings else {})}
 
     def _methods(self, api_id: str) -> list[Record]:

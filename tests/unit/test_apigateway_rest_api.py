@@ -73,10 +73,10 @@ def test_a_definition_travels_raw_and_its_warnings_come_back_in_a_header(world):
     api_id = call(app, operator("POST", BASE, {"name": "a"})).json()["id"]
     yaml = (f"swagger: '2.0'\ninfo: {{title: b}}\npaths:\n  /h:\n    get:\n      x-amazon-apigateway-integration:\n"
             f"        {{type: aws_proxy, httpMethod: POST, uri: '{URI}'}}\n  /m:\n    get:\n"
-            f"      x-amazon-apigateway-integration: {{type: mock}}\n")
+            f"      x-amazon-apigateway-integration: {{type: http_proxy, uri: 'http://example.com'}}\n")
     put = call(app, operator("PUT", f"{BASE}/{api_id}?mode=overwrite", raw=yaml.encode()))
     assert put.status == 200 and put.json()["name"] == "b"
-    assert put.headers["x-ember-warning"].startswith("GET /m: integration type MOCK is kept but not run")
+    assert put.headers["x-ember-warning"].startswith("GET /m: integration type HTTP_PROXY is kept but not run")
     assert put.json()["warnings"] == [put.headers["x-ember-warning"]]
     imported = call(app, operator("POST", f"{BASE}?mode=import", raw=yaml.encode()))
     assert imported.status == 201 and imported.json()["id"] != api_id

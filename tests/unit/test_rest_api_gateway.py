@@ -171,8 +171,8 @@ def test_a_stage_serves_its_deployment_until_the_next_one(db):
 def test_an_integration_ember_does_not_run_is_a_500_without_a_call(db):
     caller = Caller(OK)
     rest = apis(db)
-    api_id = rest.create({"name": "mock"})["id"]
-    mock = {"x-amazon-apigateway-integration": {"type": "mock"}}
+    api_id = rest.create({"name": "http"})["id"]
+    mock = {"x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "http://example.com"}}
     get_proxy = {"x-amazon-apigateway-integration": {**proxy("f")["x-amazon-apigateway-integration"],
                                                      "httpMethod": "GET"}}
     put = rest.put_definition(api_id, definition({"/m": {"get": mock}, "/g": {"get": get_proxy}}), "merge", {}, False)

@@ -72,7 +72,7 @@ def test_a_swagger_body_sam_writes_has_no_warnings_and_basepath_is_applied_when_
 
 
 @pytest.mark.parametrize(("integration", "reason"), [
-    ({"type": "MOCK"}, "integration type MOCK"),
+    ({"type": "HTTP"}, "integration type HTTP"),
     ({"type": "HTTP_PROXY", "uri": "http://example.com"}, "integration type HTTP_PROXY"),
     ({"type": "AWS_PROXY", "uri": "arn:aws:lambda:us-east-1:000000000000:function:f"}, "not a Lambda function's"),
     ({"type": "AWS_PROXY", "uri": "arn:aws:apigateway:us-east-1:dynamodb:action/PutItem"}, "not a Lambda"),
@@ -81,6 +81,7 @@ def test_a_swagger_body_sam_writes_has_no_warnings_and_basepath_is_applied_when_
 def test_what_ember_does_not_run_is_said_and_what_it_runs_is_not(integration, reason):
     assert reason in (why_not_run(integration) or "")
     assert why_not_run({"type": "AWS_PROXY", "httpMethod": "POST", "uri": URI.format("f:live")}) is None
+    assert why_not_run({"type": "MOCK"}) is None  # answered by ember.triggers.rest_mock
 
 
 def test_operations_without_an_integration_and_ignored_extensions_are_warned_of():

@@ -48,6 +48,10 @@ class Call:
     def method(self) -> tuple[str, str, str]:
         return self.path["restapi_id"], self.path["resource_id"], self.path["http_method"].upper()
 
+    @property
+    def response(self) -> tuple[str, str, str, str]:
+        return (*self.method, self.path["status_code"])
+
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() == "true"
 
@@ -75,6 +79,12 @@ OPERATIONS: dict[str, Handler] = {
     "PutIntegration": lambda apis, c: apis.resources.put_integration(*c.method, c.body),
     "GetIntegration": lambda apis, c: apis.resources.integration(*c.method),
     "DeleteIntegration": lambda apis, c: apis.resources.delete_integration(*c.method),
+    "PutMethodResponse": lambda apis, c: apis.responses.put_method_response(*c.response, c.body),
+    "GetMethodResponse": lambda apis, c: apis.responses.method_response(*c.response),
+    "DeleteMethodResponse": lambda apis, c: apis.responses.delete_method_response(*c.response),
+    "PutIntegrationResponse": lambda apis, c: apis.responses.put_integration_response(*c.response, c.body),
+    "GetIntegrationResponse": lambda apis, c: apis.responses.integration_response(*c.response),
+    "DeleteIntegrationResponse": lambda apis, c: apis.responses.delete_integration_response(*c.response),
     "CreateDeployment": lambda apis, c: apis.stages.create_deployment(c.api, c.body),
     "GetDeployments": lambda apis, c: apis.stages.deployments(c.api),
     "GetDeployment": lambda apis, c: apis.stages.deployment(c.api, c.path["deployment_id"]),
