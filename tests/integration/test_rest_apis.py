@@ -178,8 +178,8 @@ def test_a_change_is_served_only_after_a_new_deployment(server, gw, lam, hello):
 
 
 def test_other_integration_types_are_kept_warned_of_and_answered_500(server, gw, lam, hello):
-    mock = {"x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {
-        "application/json": '{"statusCode": 200}'}}}
+    mock = {"x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "GET",
+                                                "uri": "https://example.com/"}}
     secured = {"security": [{"sigv4": []}], "x-amazon-apigateway-integration": {
         "httpMethod": "POST", "type": "aws_proxy", "uri": invocation_uri(hello)}}
     body = sam_swagger(hello, ("/mock", "get", mock), ("/secure", "get", secured))
@@ -187,8 +187,8 @@ def test_other_integration_types_are_kept_warned_of_and_answered_500(server, gw,
                                              "x-amazon-apigateway-authtype": "awsSigv4"}}
     imported = gw.import_rest_api(body=json.dumps(body).encode())
     warning = imported["ResponseMetadata"]["HTTPHeaders"]["x-ember-warning"]
-    assert "GET /mock: integration type MOCK" in warning and "GET /secure: authorizationType AWS_IAM" in warning
-    assert any("MOCK" in item for item in imported["warnings"]) and imported["name"] == "sam-app"
+    assert "GET /mock: integration type HTTP_PROXY" in warning and "GET /secure: authorizationType AWS_IAM" in warning
+    assert any("HTTP_PROXY" in item for item in imported["warnings"]) and imported["name"] == "sam-app"
     api_id = imported["id"]
     deployed = gw.create_deployment(restApiId=api_id, stageName="Prod")
     assert deployed["ResponseMetadata"]["HTTPHeaders"]["x-ember-warning"] == warning  # what this stage will serve
