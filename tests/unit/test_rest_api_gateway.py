@@ -189,3 +189,21 @@ def test_a_disabled_execute_api_endpoint_is_forbidden(db):
     rest, api_id = api = hello_api(db)
     rest.update(api_id, [{"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
     assert answer(api, caller, call("GET", "/Prod/hello"))[0] == 403 and not caller.calls
+
+
+def test_a_mock_answers_from_its_deployed_responses_without_a_call(db):
+    caller = Caller(OK)
+    rest = apis(db)
+    api_id = rest.create({"name": "cors"})["id"]
+    preflight = {"x-amazon-apigateway-integration": {
+        "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {"default": {"statusCode": "200", "responseParameters": {
+            "method.response.header.Access-Control-Allow-Origin": "'*'"}}}}}
+    put = rest.put_definition(api_id, definition({"/hello": {"options": preflight, "get": proxy("hello")}}),
+                              "overwrite", {}, False)
+    assert "warnings" not in put
+    rest.stages.create_deployment(api_id, {"stageName": "Prod"})
+    status, headers, body = answer((rest, api_id), caller, call("OPTIONS", "/Prod/hello"))
+    assert (status, headers["Access-Control-Allow-Origin"], body) == (200, "*", b"") and headers["x-amzn-requestid"]
+    assert not caller.calls
+    assert answer((rest, api_id), caller, call("GET", "/Prod/hello"))[0] == 201 and len(caller.calls) == 1
