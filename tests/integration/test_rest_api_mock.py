@@ -12,7 +12,7 @@ import pytest
 from conftest import EmberProcess
 from test_http_apis import request
 from test_rest_apis import rest_client
-from test_stack_deploy import deployed
+from test_stack_deploy import ember, outputs
 
 DATA = Path(__file__).parent / "data" / "apps"
 
@@ -27,7 +27,9 @@ def server(tmp_path_factory):
 def test_a_sam_api_with_cors_answers_the_browsers_preflight_and_the_get(server, tmp_path):
     folder = tmp_path / "cors-api"
     shutil.copytree(DATA / "cors-api", folder)
-    url = deployed(server, str(folder))["HelloApi"]
+    result = ember(server, "deploy", str(folder))
+    assert result.returncode == 0 and "mock" not in (result.stdout + result.stderr).lower(), result.stdout
+    url = outputs(result.stdout)["HelloApi"]
     api_id = url.split("//", 1)[1].split(".", 1)[0]
     preflight = [("Origin", "https://app.example.com"), ("Access-Control-Request-Method", "GET"),
                  ("Access-Control-Request-Headers", "content-type")]
