@@ -208,7 +208,8 @@ def test_report_line_format_cold_then_warm(client, deploy):
         init = float(match["init"]) if match["init"] else None
         # REPORT rounds Duration and Init to 0.01 ms; billing ceils the unrounded sum (4.003 ms: "4.00", billed 5)
         duration = float(match["duration"])
-        assert prices.billed_ms(duration - 0.01, init) <= int(match["billed"]) <= prices.billed_ms(duration + 0.01, init)
+        low, high = prices.billed_ms(duration - 0.01, init), prices.billed_ms(duration + 0.01, init)
+        assert low <= int(match["billed"]) <= high
         assert 1 <= int(match["used"]) <= 192
         assert match["status"] is None
 
