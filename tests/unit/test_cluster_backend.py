@@ -276,31 +276,61 @@ def test_an_agent_that_lost_its_front_door_keeps_idle_environments_for_the_grace
     assert (during, after, expired) == (EnvState.IDLE, EnvState.DEAD, True)
 
 
-def test_a_front_door_attaching_within_the_grace_period_ends_what_the_old_one_left(tmp_path):
-    async def scenario() -> tuple[EnvState, CallRecord]:
+def test_a_front_door_attaching_within_the_grace_period_adopts_what_matches_and_ends_the_rest(tmp_path):
+    """Kept: an idle environment of the spec the new server's pool starts (warm, its keys admitted again).
+    Ended: one whose function changed meanwhile, one never claimed past the keep-alive, one that was busy."""
+    from ember.core.credentials import SessionCredentials
+    from ember.execution.pools import PoolManager
+
+    keys = {"AWS_ACCESS_KEY_ID": "ASIAKEPT", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}
+
+    async def scenario() -> dict[str, Any]:
         launcher = FakeLauncher(tmp_path, {"node-0": 1024})
         old = RayBackend(tmp_path / "logs", launcher)
         await old.start()
         launcher.services["node-0"].grace_s = 30
-        env_spec = dataclasses.replace(spec(), code_dir=code(tmp_path))
-        env = await old.create(env_spec, lambda env: None)
-        await env.invoke(invocation(b"{}"))
-        env.log_report("REPORT\n")
-        left = launcher.backends["node-0"].created[0]
+        code_dir = code(tmp_path)
+        kept, changed, unclaimed = (dataclasses.replace(spec(name), code_dir=code_dir, credentials=keys)
+                                    for name in ("f", "g", "h"))
+        envs = [await old.create(each, lambda env: None) for each in (kept, changed, unclaimed, kept)]
+        for env in envs[:3]:
+            await env.invoke(invocation(b"{}"))
+            env.log_report("REPORT\n")
+        busy = asyncio.create_task(envs[3].invoke(invocation(b"hang")))
+        await asyncio.sleep(0.05)
+        left = launcher.backends["node-0"].created
         launched = old.agents["node-0"].launched
         old.agents["node-0"].link.close("the front door died")
-        new = RayBackend(tmp_path / "logs2", launcher)
+        new = RayBackend(tmp_path / "logs", launcher)
         launcher.launch = lambda node_id: asyncio.sleep(0, launched)  # type: ignore[method-assign]  # attach
         await new.start()
-        fresh = await new.create(env_spec, lambda env: None)
-        record = await fresh.invoke(invocation(b"{}"))
-        fresh.log_report("REPORT\n")
+        sessions = SessionCredentials()
+        pools = PoolManager(new, 60, sessions)
+        pool = pools.pool_for(dataclasses.replace(kept, credentials={}))
+        adopted = await pool.acquire()
+        record = await adopted.invoke(invocation(b"{}"))
+        adopted.log_report("REPORT\n")
+        pools.pool_for(dataclasses.replace(changed, credentials={}, revision="r2"))
+        new.reap(3600)
+        survivors_after_an_early_reap = len(new._survivors)
+        new.reap(0)
         await asyncio.sleep(0.05)
+        outcome = {"record": record, "states": [env.state for env in left], "same": adopted.env_id == envs[0].env_id,
+                   "session": sessions.find("ASIAKEPT"), "early": survivors_after_an_early_reap,
+                   "committed": new.stats().memory_mb}
+        pools.destroy_all("done")
+        await asyncio.sleep(0.05)
+        outcome["revoked"] = sessions.find("ASIAKEPT") is None
         new.close()
-        return left.state, record
+        busy.cancel()
+        return outcome
 
-    left, record = asyncio.run(scenario())
-    assert left is EnvState.DEAD and record.payload == b"{}"
+    outcome = asyncio.run(scenario())
+    assert outcome["same"] and not outcome["record"].cold and outcome["record"].payload == b"{}"
+    assert outcome["states"] == [EnvState.IDLE, EnvState.DEAD, EnvState.DEAD, EnvState.DEAD]
+    assert outcome["session"] is not None and outcome["session"].function_name == "f" and outcome["revoked"]
+    assert outcome["early"] == 1, "an unclaimed survivor idle for less than the keep-alive stays"
+    assert outcome["committed"] == 128, "what ended gave its memory back"
 
 
 def test_an_agent_sweeps_what_killed_agents_left_and_nothing_else(tmp_path):

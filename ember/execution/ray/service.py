@@ -6,9 +6,11 @@ tasks and are answered by id; every line an environment prints is forwarded (`lo
 order, before the reply of the call that printed it), and every death is pushed (`dead`).
 
 Losing the front door: idle environments stay frozen (as they are between calls anyway) for
-`grace_s`, waiting for a front door to attach again; a new front door's first hello ends them
-(their pools and keys died with the old one), and so does the end of the grace period, after
-which `on_expired` runs (the agent exits; ARCHITECTURE.md, cluster failures).
+`grace_s`, waiting for a front door to attach again. A new front door's hello ends those that were
+not idle; the idle ones are its to adopt: `survivors` lists them with the spec each was started
+with (its keys included) and its log stream, and the front door claims or destroys each. The end
+of the grace period ends them all, and `on_expired` runs (the agent exits; ARCHITECTURE.md,
+cluster failures).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ember.execution.environment import Environment
 from ember.execution.model import RUNTIME_EXIT_ERROR, EnvironmentSpec
 from ember.execution.outcomes import failure
 from ember.execution.ray.wire import ChannelClosed, Frame, encode, invocation_in, read_frame, record_out, spec_in
+from ember.execution.states import EnvState
 
 if TYPE_CHECKING:
     from ember.execution.local.backend import LocalBackend
@@ -64,6 +67,7 @@ class AgentService:
         self.grace_s = grace_s
         self._on_expired = on_expired
         self._envs: dict[str, Environment] = {}
+        self._origins: dict[str, list[Any]] = {}  # env id → [spec values as sent, log stream name]
         self._died_early: set[str] = set()
         self._writer: asyncio.StreamWriter | None = None
         self._lines: list[list[Any]] = []
@@ -144,22 +148,30 @@ class AgentService:
             writer.close()
 
     def _adopt(self, writer: asyncio.StreamWriter) -> None:
-        """A front door (re)attached: what an earlier one left is of no use to it."""
+        """A front door (re)attached: idle environments an earlier one left wait for it to claim them
+        (`survivors`); any other was the old front door's business and ends."""
         if self._writer is not None:
             self._writer.close()
         if self._orphaned is not None:
             self._orphaned.cancel()
             self._orphaned = None
         for env in list(self._envs.values()):
-            env.destroy("a new front door attached")
+            if env.state is not EnvState.IDLE:
+                env.destroy("a new front door attached")
         self._lines.clear()
         self._writer = writer
+
+    async def _survivors(self, request_id: int) -> list[Any]:
+        """Idle environments and how each was started: `[env id, spec values, stream name, idle s]`."""
+        now = time.monotonic()
+        return [[[env_id, *self._origins[env_id], now - env.last_used] for env_id, env in self._envs.items()
+                 if env.state is EnvState.IDLE and env_id in self._origins]]
 
     def _front_door_lost(self) -> None:
         self._writer = None
         log.warning("the front door is gone: %d environments wait frozen for %.0f s", len(self._envs), self.grace_s)
         for env in list(self._envs.values()):
-            if env.state.value == "busy":  # its caller is gone with the front door
+            if env.state is EnvState.BUSY:  # its caller is gone with the front door
                 env.destroy("the front door was lost")
         self._orphaned = asyncio.get_running_loop().call_later(self.grace_s, self._expire)
 
@@ -181,7 +193,7 @@ class AgentService:
             self.backend.reap(frame[1])
         else:
             handlers: dict[str, Callable[..., Coroutine[Any, Any, list[Any]]]] = {
-                "create": self._create, "init": self._init, "invoke": self._invoke}
+                "create": self._create, "init": self._init, "invoke": self._invoke, "survivors": self._survivors}
             handler = handlers[kind]
             asyncio.get_running_loop().create_task(self._answer(frame[1], handler(frame[1], *frame[2:])))
 
@@ -203,6 +215,7 @@ class AgentService:
             self._died_early.discard(env_id)
         else:
             self._envs[env_id] = env
+            self._origins[env_id] = [spec_values, stream_name]
         return []
 
     def _installed(self, digest: str) -> Path:
@@ -220,6 +233,7 @@ class AgentService:
         return await asyncio.to_thread(self.merge_layers, layers)
 
     def _died(self, env_id: str, env: Environment) -> None:
+        self._origins.pop(env_id, None)
         if self._envs.pop(env_id, None) is None:
             self._died_early.add(env_id)
         self._send(["dead", env_id, env.dead_reason or "exited"])
