@@ -19,6 +19,9 @@ from fake_backend import FakeBackend, invocation, spec
 
 pytest.importorskip("msgpack")  # the cluster extra (`pip install '.[cluster]'`)
 
+from ember.api.node_agent import collect_code  # noqa: E402
+from ember.core.code_store import CodeStore  # noqa: E402
+from ember.core.layer_trees import LayerTrees  # noqa: E402
 from ember.execution.backend import EnvironmentLost  # noqa: E402
 from ember.execution.model import CallRecord  # noqa: E402
 from ember.execution.ray.agents import Agent, LaunchedAgent, NoNodes, choose  # noqa: E402
@@ -46,8 +49,10 @@ class FakeLauncher:
         root = self.tmp / node_id
         (root / "code").mkdir(parents=True)
         backend = self.backends[node_id] = FakeBackend()
-        service = self.services[node_id] = AgentService(backend, root / "code", self.token, 0.0,  # type: ignore[arg-type]
-                                                        lambda: None, node_id)
+        store = CodeStore(root / "code")
+        service = self.services[node_id] = AgentService(  # type: ignore[arg-type]
+            backend, root / "code", self.token, 0.0, lambda: None, node_id,
+            collect_code=lambda keep, layer_sets: collect_code(store, LayerTrees(store), keep, layer_sets))
         port = await service.listen("127.0.0.1")
         return LaunchedAgent(node_id, "127.0.0.1", port, {"pid": 0})
 
@@ -133,6 +138,46 @@ def test_code_reaches_each_node_once_per_code_hash(tmp_path):
 
     installs = asyncio.run(scenario())
     assert sorted(node for node, _ in installs) == ["node-0", "node-1"]
+
+
+async def until(condition: Any, timeout_s: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    return bool(condition())
+
+
+def test_code_leaves_a_node_once_no_environment_there_had_it_for_the_keep_alive(tmp_path):
+    """Kept while an environment runs it and for the keep-alive after; then removed, and installed again by
+    the next environment of it. What an earlier front door left there goes at the first look."""
+    async def scenario() -> dict[str, Any]:
+        backend, launcher, env_spec = await cluster(tmp_path, nodes=1)
+        cache, digest = tmp_path / "node-0" / "code", env_spec.code_dir.name
+        leftover = cache / ("0" * 64)
+        leftover.mkdir()
+        env = await backend.create(env_spec, lambda env: None)
+        await env.invoke(invocation(b"{}"))
+        env.log_report("REPORT\n")
+        backend.reap(0)
+        outcome = {"leftover_gone": await until(lambda: not leftover.exists()),
+                   "kept_in_use": (cache / digest).is_dir()}
+        env.destroy("test")
+        await until(lambda: not backend.agents["node-0"].envs)
+        backend.reap(3600)
+        await asyncio.sleep(0.05)
+        outcome["kept_within_keep_alive"] = (cache / digest).is_dir()
+        backend.reap(0)
+        outcome["removed"] = await until(lambda: not (cache / digest).exists())
+        again = await backend.create(env_spec, lambda env: None)
+        outcome["record"] = await again.invoke(invocation(b"{}"))
+        again.log_report("REPORT\n")
+        outcome["installs"] = len(launcher.installs)
+        backend.close()
+        return outcome
+
+    outcome = asyncio.run(scenario())
+    assert outcome["leftover_gone"] and outcome["kept_in_use"] and outcome["kept_within_keep_alive"]
+    assert outcome["removed"] and outcome["record"].payload == b"{}" and outcome["installs"] == 2
 
 
 def test_losing_a_node_ends_its_environments_and_new_ones_start_elsewhere(tmp_path):

@@ -25,6 +25,7 @@ from typing import Any
 from ember.execution.backend import BackendStats, DeathListener, EnvironmentHandle, EnvironmentLost
 from ember.execution.model import ON_DEMAND, EnvironmentSpec
 from ember.execution.ray.agents import Agent, Launcher, choose
+from ember.execution.ray.code_cache import NodeCode
 from ember.execution.ray.link import AgentLink
 from ember.execution.ray.remote import RemoteEnvironment
 from ember.execution.ray.service import new_env_id
@@ -53,6 +54,7 @@ class RayBackend:
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._failed: dict[str, float] = {}  # node id → when its agent last failed to start (monotonic)
         self._survivors: dict[str, tuple[RemoteEnvironment, HandOver]] = {}  # left by an earlier front door
+        self.code = NodeCode(launcher)
         self._closed = False
 
     async def start(self) -> None:
@@ -176,7 +178,7 @@ class RayBackend:
             env, hand_over = self._track(agent, spec)
             try:
                 for code_dir in (spec.code_dir, *(spec.code_dir.parent / digest for digest in spec.layers)):
-                    await self._ensure_code(agent, code_dir)
+                    await self.code.ensure(agent, code_dir)
                 await agent.link.request("create", env.env_id, spec_out(spec), spec.code_dir.name, env.log.name)
             except ChannelClosed as exc:  # the node went while the environment started: try another
                 lost = exc
@@ -222,18 +224,6 @@ class RayBackend:
         agent.committed_mb += spec.memory_mb
         return env, hand_over
 
-    async def _ensure_code(self, agent: Agent, code_dir: Path) -> None:
-        """Code (the function's or a layer's) on that node: sent once per code hash, through Ray's object store."""
-        digest = code_dir.name
-        task = agent.code.get(digest)
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = agent.code[digest] = asyncio.create_task(self._install(agent, code_dir))
-        await asyncio.shield(task)
-
-    async def _install(self, agent: Agent, code_dir: Path) -> None:
-        zip_bytes = await asyncio.to_thread((code_dir.parent / f"{code_dir.name}.zip").read_bytes)
-        await self.launcher.install_code(agent.launched.handle, code_dir.name, zip_bytes)
-
     def forget(self, function_name: str, version: str | None) -> None:
         self._end_survivors(lambda env: env.spec.function_name != function_name or version not in
                             (None, env.spec.version), "function updated")
@@ -241,11 +231,13 @@ class RayBackend:
             agent.link.send("forget", function_name, version)
 
     def reap(self, idle_s: float) -> None:
-        """Survivors no pool adopted are reaped like any idle environment; agents give back what the dead left."""
+        """Survivors no pool adopted are reaped like any idle environment; agents give back what the dead left,
+        and code no environment of a node has used for `idle_s` leaves that node."""
         cutoff = time.monotonic() - idle_s
         self._end_survivors(lambda env: env.last_used >= cutoff, "keep-alive expired")
         for agent in self.agents.values():
             agent.link.send("reap", idle_s)
+            self.code.collect(agent, idle_s)
 
     def stats(self) -> BackendStats:
         agents = list(self.agents.values())
