@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import os
 import socket
 from collections.abc import Coroutine
@@ -31,6 +32,7 @@ from ember.execution.ray.launcher import NAMESPACE, RayLauncher
 
 log = logging.getLogger("ember.cluster")
 MB = 1024 * 1024
+HEAD_WAIT = "gcs_rpc_server_reconnect_timeout_s"  # Ray's: how long a node (or driver) waits for a lost head
 
 
 class Cluster:
@@ -45,7 +47,7 @@ class Cluster:
         """Connect to Ray, open the nested-call listener, and start an agent on every node."""
         settings = config.cluster
         try:
-            started = await asyncio.to_thread(connect, settings.ray_address, settings.object_store_mb)
+            started = await asyncio.to_thread(connect, settings.ray_address, settings.object_store_mb, settings.grace_s)
         except Exception as exc:
             raise ClusterUnavailable(f"cannot reach the Ray cluster: {exc}") from exc
         head: str = "127.0.0.1" if started else ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
@@ -102,13 +104,17 @@ def agent_config(config: ServerConfig, host: str, nested_port: int) -> dict[str,
             "listen_host": "127.0.0.1" if _loopback(host) else None}
 
 
-def connect(address: str | None, object_store_mb: int) -> bool:
-    """Join the cluster at `address`, or start a lean one on this machine; True if Ember started it."""
+def connect(address: str | None, object_store_mb: int, grace_s: float) -> bool:
+    """Join the cluster at `address`, or start a lean one on this machine; True if Ember started it. One
+    Ember starts waits for a lost head as long as agents wait for a lost front door: its nodes' raylets,
+    and with them the agents and their environments, end once they could not reach it for `grace_s`
+    (a joined cluster's head is told so by `ray start --system-config`, README)."""
     if address:
         ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
         return False
     ray.init(include_dashboard=False, object_store_memory=object_store_mb * MB, num_cpus=os.cpu_count(),
-             namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
+             namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
+             _system_config={HEAD_WAIT: max(1, math.ceil(grace_s))})
     return True
 
 

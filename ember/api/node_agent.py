@@ -27,7 +27,7 @@ from typing import Any
 from ember.api.runtime_listener import RuntimeApiServer
 from ember.api.server import raise_fd_limit
 from ember.core.code_store import CodeStore
-from ember.core.layer_trees import LayerTrees
+from ember.core.layer_trees import LayerTrees, tree_key
 from ember.execution.local.backend import LocalBackend
 from ember.execution.local.isolation import SandboxSettings, open_sandboxes
 from ember.execution.ray.forward import Forwarder
@@ -47,6 +47,12 @@ def sweep_dead_agents(tmp: Path) -> None:
         match = AGENT_DIR.match(entry.name)
         if match and entry.is_dir() and not Path(f"/proc/{match[1]}").exists():
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def collect_code(code: CodeStore, layer_trees: LayerTrees, keep: set[str], layer_sets: list[list[str]]) -> list[str]:
+    """Code trees not in `keep` go, and merged /opt trees of no layer set in `layer_sets` (blocking)."""
+    layer_trees.collect({tree_key(layers) for layers in layer_sets if len(layers) > 1})
+    return code.collect(keep)
 
 
 class NodeAgent:
@@ -138,7 +144,8 @@ class NodeAgent:
         backend = LocalBackend(self.root / "logs", RuntimeApiServer().open, sandboxes)
         layer_trees = LayerTrees(self._code)
         self._service = AgentService(backend, self.root / "code", self.token, float(self.config["grace_s"]),
-                                     self._expired, self.node_id, layer_trees.ensure)
+                                     self._expired, self.node_id, layer_trees.ensure,
+                                     lambda keep, layer_sets: collect_code(self._code, layer_trees, keep, layer_sets))
         try:
             port = await self._service.listen(self.host)
             self.info = {"host": self.host, "port": port, "node_id": self.node_id, "pid": os.getpid(),

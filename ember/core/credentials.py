@@ -2,7 +2,8 @@
 
 Each environment gets its own access key (ASIA…), secret and session token standing for its
 function's execution role. They live in this server's memory only, so they die with the server as
-the environments do, and `revoke` ends them at once when their environment ends. The SigV4
+the environments do (but for a cluster's environments a restarted server adopts: it `admit`s their
+keys again), and `revoke` ends them at once when their environment ends. The SigV4
 middleware accepts a session key only with its token and then acts as the role's assumed-role
 principal, `arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME/FUNCTION_NAME`.
 """
@@ -53,6 +54,14 @@ class SessionCredentials:
             self._sessions[session.access_key] = session
         return {"AWS_ACCESS_KEY_ID": session.access_key, "AWS_SECRET_ACCESS_KEY": session.secret,
                 "AWS_SESSION_TOKEN": session.token}
+
+    def admit(self, function_name: str, role_arn: str, credentials: dict[str, str]) -> None:
+        """Keys an earlier server issued, held by an environment this one adopted (a cluster's agents
+        keep environments across a restart): the environment cannot be handed new ones."""
+        session = Session(credentials["AWS_ACCESS_KEY_ID"], credentials["AWS_SECRET_ACCESS_KEY"],
+                          credentials["AWS_SESSION_TOKEN"], role_arn, function_name)
+        with self._lock:
+            self._sessions[session.access_key] = session
 
     def revoke(self, credentials: dict[str, str]) -> None:
         """The keys stop working at once (a request already past the front door finishes)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ember.execution.model import CallRecord, EnvironmentSpec, Invocation
 from ember.execution.states import EnvState
@@ -77,6 +77,10 @@ class CredentialIssuer(Protocol):
         """The environment ended: its keys stop working at once."""
         ...
 
+    def admit(self, function_name: str, role_arn: str, credentials: dict[str, str]) -> None:
+        """Keys an earlier server issued to an environment this one adopted: they work again, until `revoke`."""
+        ...
+
 
 class Backend(Protocol):
     async def create(self, spec: EnvironmentSpec, on_dead: DeathListener) -> EnvironmentHandle: ...
@@ -93,6 +97,16 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Stop everything; every environment dies."""
+        ...
+
+
+@runtime_checkable
+class Adopting(Protocol):
+    """A backend whose environments may outlive the server that started them (a cluster's agents keep
+    theirs for a grace period): a new server's pools take those of their exact spec, warm."""
+
+    def adopt(self, spec: EnvironmentSpec, on_dead: DeathListener) -> list[EnvironmentHandle]:
+        """Idle environments started with `spec` (but for their keys), now the caller's; `on_dead` as in `create`."""
         ...
 
 

@@ -19,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from ember.execution.backend import Backend, CredentialIssuer, EnvironmentHandle
+from ember.execution.backend import Adopting, Backend, CredentialIssuer, EnvironmentHandle
 from ember.execution.model import PROVISIONED_CONCURRENCY, EnvironmentSpec
 from ember.execution.states import MEMBER_MOVES, POOL_MOVES, EnvState, MemberState, PoolState, moved
 
@@ -105,6 +105,18 @@ class Pool:
     def _revoke(self, spec: EnvironmentSpec) -> None:
         if self.credentials is not None and spec.credentials:
             self.credentials.revoke(spec.credentials)
+
+    def adopt(self, backend: Adopting) -> int:
+        """Take warm the idle environments of this spec an earlier server left (a cluster's agents keep
+        them for a grace period), as on-demand members, their keys admitted again; how many."""
+        envs = backend.adopt(self.spec, self._died)
+        for env in envs:
+            if self.credentials is not None and env.spec.credentials:
+                self.credentials.admit(env.spec.function_name, env.spec.role, env.spec.credentials)
+            member = self._members[env] = Member(env, MemberState.IDLE, provisioned=False)
+            self._idle.append(member)
+        self._idle.sort(key=lambda member: member.env.last_used)  # the most recently used is reused first
+        return len(envs)
 
     def release(self, env: EnvironmentHandle) -> None:
         """Hand an environment back after a request; a dead one, or one of a retired pool, goes."""

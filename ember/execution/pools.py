@@ -6,7 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from ember.execution.backend import Backend, CredentialIssuer
+from ember.execution.backend import Adopting, Backend, CredentialIssuer
 from ember.execution.model import EnvironmentSpec
 from ember.execution.pool import Pool
 
@@ -31,6 +31,8 @@ class PoolManager:
                 self.backend.forget(*key)
             pool = self._current[key] = Pool(spec, self.backend, self.credentials)
             self._all.add(pool)
+            if isinstance(self.backend, Adopting) and pool.adopt(self.backend):
+                log.info("%s:%s adopted %d warm environments", *key, pool.size)
         return pool
 
     def retire(self, name: str, version: str | None) -> None:

@@ -252,26 +252,45 @@ def agents() -> set[int]:
     return set(our_processes("ray::NodeAgent"))
 
 
-def test_a_lost_front_door_leaves_environments_for_the_grace_period_and_a_new_one_attaches(front, client, deploy):
+STATEFUL = ("import uuid\nTOKEN = uuid.uuid4().hex\nCALLS = 0\n"
+            "def handler(e, c):\n    global CALLS\n    CALLS += 1\n    return [TOKEN, CALLS]\n")
+
+
+def test_a_lost_front_door_leaves_environments_for_the_grace_period_and_a_restarted_one_adopts_them(
+        front, client, deploy):
     """kill -9 of the front door: idle environments stay (frozen) while agents wait; a front door started
-    within the grace period finds the same agents by name and attaches (what the old one left ends); once
-    no front door comes back, every environment ends and the agents exit."""
-    name = deploy("def handler(e, c):\n    return 1\n")
-    call(client, name)
-    before, agent_pids = environments(), agents()
-    assert before and agent_pids
+    on the same data dir within the grace period attaches to the same agents and adopts the environments
+    of unchanged functions: the next call is warm, on the same node, in the same process (its module
+    state goes on); one whose function changed meanwhile ends. Once no front door comes back, every
+    environment ends and the agents exit."""
+    kept, changed = deploy(STATEFUL), deploy(STATEFUL)
+    started = environments()
+    response, node = call(client, kept)
+    token, calls = json.loads(response["Payload"].read())
+    kept_pids = environments() - started
+    call(client, changed)
+    changed_pids = environments() - started - kept_pids
+    assert calls == 1 and kept_pids and changed_pids
+    agent_pids = agents()
     front.proc.kill()
     front.proc.wait()
-    assert not wait_for(lambda: not before & environments(), timeout=2), "environments ended at once"
+    assert not wait_for(lambda: not (kept_pids | changed_pids) & environments(), timeout=2), "environments ended"
     assert agents() == agent_pids, "agents died with the front door"
     second = EmberProcess(front.data_dir, *front.extra).start()
     try:
         assert agents() == agent_pids, "the new front door started new agents instead of attaching"
-        assert wait_for(lambda: not before & environments(), timeout=20)
         second_client = lambda_client(second.url)
-        response, node = call(second_client, name)
+        response, again = call(second_client, kept)
+        assert b"Init Duration" not in base64.b64decode(response["LogResult"]), "not adopted: a cold start"
+        assert (again, json.loads(response["Payload"].read())) == (node, [token, 2])
+        assert kept_pids <= environments()
+        second_client.update_function_configuration(FunctionName=changed, Environment={"Variables": {"STEP": "2"}})
+        assert wait_for(lambda: second_client.get_function(
+            FunctionName=changed)["Configuration"]["LastUpdateStatus"] == "Successful")
+        response, _ = call(second_client, changed)
+        assert b"Init Duration" in base64.b64decode(response["LogResult"])
+        assert wait_for(lambda: not changed_pids & environments(), timeout=20), "a changed function's one was kept"
         second_client.close()
-        assert response["StatusCode"] == 200 and node in alive_nodes()
         second.proc.kill()
         second.proc.wait()
         assert wait_for(lambda: not agents() and not environments(), timeout=GRACE_S + 30)

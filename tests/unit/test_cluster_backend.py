@@ -19,6 +19,9 @@ from fake_backend import FakeBackend, invocation, spec
 
 pytest.importorskip("msgpack")  # the cluster extra (`pip install '.[cluster]'`)
 
+from ember.api.node_agent import collect_code  # noqa: E402
+from ember.core.code_store import CodeStore  # noqa: E402
+from ember.core.layer_trees import LayerTrees  # noqa: E402
 from ember.execution.backend import EnvironmentLost  # noqa: E402
 from ember.execution.model import CallRecord  # noqa: E402
 from ember.execution.ray.agents import Agent, LaunchedAgent, NoNodes, choose  # noqa: E402
@@ -46,8 +49,10 @@ class FakeLauncher:
         root = self.tmp / node_id
         (root / "code").mkdir(parents=True)
         backend = self.backends[node_id] = FakeBackend()
-        service = self.services[node_id] = AgentService(backend, root / "code", self.token, 0.0,  # type: ignore[arg-type]
-                                                        lambda: None, node_id)
+        store = CodeStore(root / "code")
+        service = self.services[node_id] = AgentService(  # type: ignore[arg-type]
+            backend, root / "code", self.token, 0.0, lambda: None, node_id,
+            collect_code=lambda keep, layer_sets: collect_code(store, LayerTrees(store), keep, layer_sets))
         port = await service.listen("127.0.0.1")
         return LaunchedAgent(node_id, "127.0.0.1", port, {"pid": 0})
 
@@ -133,6 +138,46 @@ def test_code_reaches_each_node_once_per_code_hash(tmp_path):
 
     installs = asyncio.run(scenario())
     assert sorted(node for node, _ in installs) == ["node-0", "node-1"]
+
+
+async def until(condition: Any, timeout_s: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    return bool(condition())
+
+
+def test_code_leaves_a_node_once_no_environment_there_had_it_for_the_keep_alive(tmp_path):
+    """Kept while an environment runs it and for the keep-alive after; then removed, and installed again by
+    the next environment of it. What an earlier front door left there goes at the first look."""
+    async def scenario() -> dict[str, Any]:
+        backend, launcher, env_spec = await cluster(tmp_path, nodes=1)
+        cache, digest = tmp_path / "node-0" / "code", env_spec.code_dir.name
+        leftover = cache / ("0" * 64)
+        leftover.mkdir()
+        env = await backend.create(env_spec, lambda env: None)
+        await env.invoke(invocation(b"{}"))
+        env.log_report("REPORT\n")
+        backend.reap(0)
+        outcome = {"leftover_gone": await until(lambda: not leftover.exists()),
+                   "kept_in_use": (cache / digest).is_dir()}
+        env.destroy("test")
+        await until(lambda: not backend.agents["node-0"].envs)
+        backend.reap(3600)
+        await asyncio.sleep(0.05)
+        outcome["kept_within_keep_alive"] = (cache / digest).is_dir()
+        backend.reap(0)
+        outcome["removed"] = await until(lambda: not (cache / digest).exists())
+        again = await backend.create(env_spec, lambda env: None)
+        outcome["record"] = await again.invoke(invocation(b"{}"))
+        again.log_report("REPORT\n")
+        outcome["installs"] = len(launcher.installs)
+        backend.close()
+        return outcome
+
+    outcome = asyncio.run(scenario())
+    assert outcome["leftover_gone"] and outcome["kept_in_use"] and outcome["kept_within_keep_alive"]
+    assert outcome["removed"] and outcome["record"].payload == b"{}" and outcome["installs"] == 2
 
 
 def test_losing_a_node_ends_its_environments_and_new_ones_start_elsewhere(tmp_path):
@@ -276,31 +321,61 @@ def test_an_agent_that_lost_its_front_door_keeps_idle_environments_for_the_grace
     assert (during, after, expired) == (EnvState.IDLE, EnvState.DEAD, True)
 
 
-def test_a_front_door_attaching_within_the_grace_period_ends_what_the_old_one_left(tmp_path):
-    async def scenario() -> tuple[EnvState, CallRecord]:
+def test_a_front_door_attaching_within_the_grace_period_adopts_what_matches_and_ends_the_rest(tmp_path):
+    """Kept: an idle environment of the spec the new server's pool starts (warm, its keys admitted again).
+    Ended: one whose function changed meanwhile, one never claimed past the keep-alive, one that was busy."""
+    from ember.core.credentials import SessionCredentials
+    from ember.execution.pools import PoolManager
+
+    keys = {"AWS_ACCESS_KEY_ID": "ASIAKEPT", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"}
+
+    async def scenario() -> dict[str, Any]:
         launcher = FakeLauncher(tmp_path, {"node-0": 1024})
         old = RayBackend(tmp_path / "logs", launcher)
         await old.start()
         launcher.services["node-0"].grace_s = 30
-        env_spec = dataclasses.replace(spec(), code_dir=code(tmp_path))
-        env = await old.create(env_spec, lambda env: None)
-        await env.invoke(invocation(b"{}"))
-        env.log_report("REPORT\n")
-        left = launcher.backends["node-0"].created[0]
+        code_dir = code(tmp_path)
+        kept, changed, unclaimed = (dataclasses.replace(spec(name), code_dir=code_dir, credentials=keys)
+                                    for name in ("f", "g", "h"))
+        envs = [await old.create(each, lambda env: None) for each in (kept, changed, unclaimed, kept)]
+        for env in envs[:3]:
+            await env.invoke(invocation(b"{}"))
+            env.log_report("REPORT\n")
+        busy = asyncio.create_task(envs[3].invoke(invocation(b"hang")))
+        await asyncio.sleep(0.05)
+        left = launcher.backends["node-0"].created
         launched = old.agents["node-0"].launched
         old.agents["node-0"].link.close("the front door died")
-        new = RayBackend(tmp_path / "logs2", launcher)
+        new = RayBackend(tmp_path / "logs", launcher)
         launcher.launch = lambda node_id: asyncio.sleep(0, launched)  # type: ignore[method-assign]  # attach
         await new.start()
-        fresh = await new.create(env_spec, lambda env: None)
-        record = await fresh.invoke(invocation(b"{}"))
-        fresh.log_report("REPORT\n")
+        sessions = SessionCredentials()
+        pools = PoolManager(new, 60, sessions)
+        pool = pools.pool_for(dataclasses.replace(kept, credentials={}))
+        adopted = await pool.acquire()
+        record = await adopted.invoke(invocation(b"{}"))
+        adopted.log_report("REPORT\n")
+        pools.pool_for(dataclasses.replace(changed, credentials={}, revision="r2"))
+        new.reap(3600)
+        survivors_after_an_early_reap = len(new._survivors)
+        new.reap(0)
         await asyncio.sleep(0.05)
+        outcome = {"record": record, "states": [env.state for env in left], "same": adopted.env_id == envs[0].env_id,
+                   "session": sessions.find("ASIAKEPT"), "early": survivors_after_an_early_reap,
+                   "committed": new.stats().memory_mb}
+        pools.destroy_all("done")
+        await asyncio.sleep(0.05)
+        outcome["revoked"] = sessions.find("ASIAKEPT") is None
         new.close()
-        return left.state, record
+        busy.cancel()
+        return outcome
 
-    left, record = asyncio.run(scenario())
-    assert left is EnvState.DEAD and record.payload == b"{}"
+    outcome = asyncio.run(scenario())
+    assert outcome["same"] and not outcome["record"].cold and outcome["record"].payload == b"{}"
+    assert outcome["states"] == [EnvState.IDLE, EnvState.DEAD, EnvState.DEAD, EnvState.DEAD]
+    assert outcome["session"] is not None and outcome["session"].function_name == "f" and outcome["revoked"]
+    assert outcome["early"] == 1, "an unclaimed survivor idle for less than the keep-alive stays"
+    assert outcome["committed"] == 128, "what ended gave its memory back"
 
 
 def test_an_agent_sweeps_what_killed_agents_left_and_nothing_else(tmp_path):

@@ -54,6 +54,13 @@ class Agent:
     envs: dict[str, RemoteEnvironment] = field(default_factory=dict)
     committed_mb: int = 0  # MemorySize of its live environments and those being created
     code: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # digest → its installation
+    code_used: dict[str, float] = field(default_factory=dict)  # digest → when an environment last had it (monotonic)
+    collecting: asyncio.Task[None] | None = None  # removing code from the node: installs wait for it
+    swept: bool = False  # what an earlier front door left in its code cache was collected
+
+    def code_in_use(self) -> set[str]:
+        """The digests (code and layers) of its environments, starting ones included."""
+        return {digest for env in self.envs.values() for digest in (env.spec.code_dir.name, *env.spec.layers)}
 
     @property
     def alive(self) -> bool:

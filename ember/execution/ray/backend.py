@@ -6,30 +6,38 @@ agents.choose), ships a function's code to a node once per code hash, and watche
 a node that joins gets an agent, and one that leaves takes its environments with it — each of
 them dies (pools replace provisioned ones elsewhere) and a call on its way there raises
 EnvironmentLost. Log lines come back over the channel into the front door's logs dir.
+
+Agents outlive a front door for their grace period: attaching to one, this backend takes the idle
+environments it kept as survivors, and a pool of exactly their spec adopts them (`adopt`); the
+rest end when their function changes, is forgotten, or stays idle past the keep-alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ember.execution.backend import BackendStats, EnvironmentHandle, EnvironmentLost
-from ember.execution.model import EnvironmentSpec
+from ember.execution.backend import BackendStats, DeathListener, EnvironmentHandle, EnvironmentLost
+from ember.execution.model import ON_DEMAND, EnvironmentSpec
 from ember.execution.ray.agents import Agent, Launcher, choose
+from ember.execution.ray.code_cache import NodeCode
 from ember.execution.ray.link import AgentLink
 from ember.execution.ray.remote import RemoteEnvironment
 from ember.execution.ray.service import new_env_id
-from ember.execution.ray.wire import ChannelClosed, Frame, spec_out
+from ember.execution.ray.wire import ChannelClosed, Frame, spec_back, spec_out
+from ember.execution.states import EnvState
 from ember.observe.log_stream import DEFAULT_MAX_BYTES, LogStream, new_stream_name
 
 log = logging.getLogger("ember.cluster")
 POLL_S = 1.0  # how often membership is read from Ray
 RETRY_AGENT_S = 5.0  # a node whose agent failed to start is tried again after this long
 CREATE_ATTEMPTS = 3  # a node lost while an environment starts there: the next one is tried
+HandOver = Callable[[DeathListener], None]  # gives an environment to its pool: its death is the pool's from then on
 
 
 class RayBackend:
@@ -45,6 +53,8 @@ class RayBackend:
         self.agents: dict[str, Agent] = {}
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._failed: dict[str, float] = {}  # node id → when its agent last failed to start (monotonic)
+        self._survivors: dict[str, tuple[RemoteEnvironment, HandOver]] = {}  # left by an earlier front door
+        self.code = NodeCode(launcher)
         self._closed = False
 
     async def start(self) -> None:
@@ -96,10 +106,14 @@ class RayBackend:
                 self.launcher.stop(launched.handle)
                 return
             self.agents[node_id] = agent
-            log.info("node agent up on %s (%d MB for environments)", node_id[:8], capacity_mb)
+            kept = await self._take_survivors(agent)
+            log.info("node agent up on %s (%d MB for environments, %d left by an earlier front door)",
+                     node_id[:8], capacity_mb, kept)
         except Exception as exc:
             self._failed[node_id] = time.monotonic()
             log.warning("no node agent on %s (tried again in %.0f s): %s", node_id[:8], RETRY_AGENT_S, exc)
+            if node_id in self.agents:
+                self.agents[node_id].link.close("its agent could not be attached")
         finally:
             self._starting.pop(node_id, None)
 
@@ -126,15 +140,45 @@ class RayBackend:
         for env in list(agent.envs.values()):
             env.died("node lost")
 
-    async def create(self, spec: EnvironmentSpec,
-                     on_dead: Callable[[EnvironmentHandle], None]) -> RemoteEnvironment:
+    async def _take_survivors(self, agent: Agent) -> int:
+        """The idle environments an earlier front door left on this agent, held until a pool adopts them."""
+        (survivors,) = await agent.link.request("survivors")
+        now = time.monotonic()
+        for env_id, spec_values, stream_name, idle_s in survivors:
+            env, hand_over = self._track(agent, spec_back(spec_values), env_id, stream_name)
+            env.state, env.last_used = EnvState.IDLE, now - idle_s
+            self._survivors[env_id] = (env, hand_over)
+        return len(survivors)
+
+    def adopt(self, spec: EnvironmentSpec, on_dead: DeathListener) -> list[EnvironmentHandle]:
+        """Survivors of exactly this spec (function, version, revision, code, layers, settings; not their
+        keys), handed to the pool that asks; others of the same version never will be, and end."""
+        adopted: list[EnvironmentHandle] = []
+        for env_id, (env, hand_over) in list(self._survivors.items()):
+            if (env.spec.function_name, env.spec.version) != (spec.function_name, spec.version):
+                continue
+            del self._survivors[env_id]
+            if _same_environment(env.spec, spec) and env.state is EnvState.IDLE and env.link.closed is None:
+                hand_over(on_dead)
+                adopted.append(env)
+            else:
+                env.destroy("its function changed while no front door held it")
+        return adopted
+
+    def _end_survivors(self, keep: Callable[[RemoteEnvironment], bool], reason: str) -> None:
+        for env_id, (env, _) in list(self._survivors.items()):
+            if not keep(env):
+                del self._survivors[env_id]
+                env.destroy(reason)
+
+    async def create(self, spec: EnvironmentSpec, on_dead: DeathListener) -> RemoteEnvironment:
         lost: Exception | None = None
         for _ in range(CREATE_ATTEMPTS):
             agent = choose(list(self.agents.values()), spec.memory_mb)
-            env, handed_over = self._track(agent, spec, on_dead)
+            env, hand_over = self._track(agent, spec)
             try:
                 for code_dir in (spec.code_dir, *(spec.code_dir.parent / digest for digest in spec.layers)):
-                    await self._ensure_code(agent, code_dir)
+                    await self.code.ensure(agent, code_dir)
                 await agent.link.request("create", env.env_id, spec_out(spec), spec.code_dir.name, env.log.name)
             except ChannelClosed as exc:  # the node went while the environment started: try another
                 lost = exc
@@ -143,27 +187,29 @@ class RayBackend:
             except BaseException:
                 env.died("start failed")
                 raise
-            handed_over()
+            hand_over(on_dead)
             return env
         raise EnvironmentLost(f"nodes were lost while an environment started: {lost}", started=False)
 
-    def _track(self, agent: Agent, spec: EnvironmentSpec,
-               on_dead: Callable[[EnvironmentHandle], None]) -> tuple[RemoteEnvironment, Callable[[], None]]:
-        """A handle for an environment about to start on `agent`, its memory committed there until it
-        dies; `on_dead` is the pool's only once `create` returned it (a failed start is not a death)."""
-        env_id = new_env_id()
-        stream = LogStream(self.logs_dir / spec.function_name, new_stream_name(spec.version), self.max_log_bytes)
-        returned = False
+    def _track(self, agent: Agent, spec: EnvironmentSpec, env_id: str | None = None,
+               stream_name: str | None = None) -> tuple[RemoteEnvironment, HandOver]:
+        """A handle for an environment on `agent` (about to start, or a survivor), its memory committed
+        there until it dies; a pool's `on_dead` is called only once it was handed over (a failed start
+        is not a death)."""
+        env_id = env_id or new_env_id()
+        stream = LogStream(self.logs_dir / spec.function_name, stream_name or new_stream_name(spec.version),
+                           self.max_log_bytes)
+        owner: list[DeathListener] = []
 
         def released(env: RemoteEnvironment) -> None:
             agent.envs.pop(env_id, None)
+            self._survivors.pop(env_id, None)
             agent.committed_mb -= spec.memory_mb
-            if returned:
-                on_dead(env)
+            if owner:
+                owner[0](env)
 
-        def handed_over() -> None:
-            nonlocal returned
-            returned = True
+        def hand_over(on_dead: DeathListener) -> None:
+            owner.append(on_dead)
             if env.dead_reason is not None and env.gone:  # it died before the caller held it
                 asyncio.get_running_loop().call_soon(on_dead, env)
 
@@ -176,27 +222,22 @@ class RayBackend:
 
         env = agent.envs[env_id] = RemoteEnvironment(env_id, spec, agent.link, stream, released, through_ray)
         agent.committed_mb += spec.memory_mb
-        return env, handed_over
-
-    async def _ensure_code(self, agent: Agent, code_dir: Path) -> None:
-        """Code (the function's or a layer's) on that node: sent once per code hash, through Ray's object store."""
-        digest = code_dir.name
-        task = agent.code.get(digest)
-        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = agent.code[digest] = asyncio.create_task(self._install(agent, code_dir))
-        await asyncio.shield(task)
-
-    async def _install(self, agent: Agent, code_dir: Path) -> None:
-        zip_bytes = await asyncio.to_thread((code_dir.parent / f"{code_dir.name}.zip").read_bytes)
-        await self.launcher.install_code(agent.launched.handle, code_dir.name, zip_bytes)
+        return env, hand_over
 
     def forget(self, function_name: str, version: str | None) -> None:
+        self._end_survivors(lambda env: env.spec.function_name != function_name or version not in
+                            (None, env.spec.version), "function updated")
         for agent in self.agents.values():
             agent.link.send("forget", function_name, version)
 
     def reap(self, idle_s: float) -> None:
+        """Survivors no pool adopted are reaped like any idle environment; agents give back what the dead left,
+        and code no environment of a node has used for `idle_s` leaves that node."""
+        cutoff = time.monotonic() - idle_s
+        self._end_survivors(lambda env: env.last_used >= cutoff, "keep-alive expired")
         for agent in self.agents.values():
             agent.link.send("reap", idle_s)
+            self.code.collect(agent, idle_s)
 
     def stats(self) -> BackendStats:
         agents = list(self.agents.values())
@@ -217,3 +258,13 @@ class RayBackend:
             self.launcher.stop(agent.launched.handle)
         for env in envs:  # no REPORT comes after this
             env.log.close()
+
+
+
+def _same_environment(survivor: EnvironmentSpec, wanted: EnvironmentSpec) -> bool:
+    """The spec the pool would start now, but for what each environment has of its own: its keys, and
+    whether it was started ahead of calls."""
+    def plain(spec: EnvironmentSpec) -> EnvironmentSpec:
+        return dataclasses.replace(spec, credentials={}, initialization_type=ON_DEMAND)
+
+    return plain(survivor) == plain(wanted)

@@ -1,14 +1,16 @@
 """A node agent's end of the data channel: the front door's requests run on this node's LocalBackend.
 
 The agent listens on its node; the front door connects and proves itself with the token it gave
-the agent through Ray. Requests (`create`, `init`, `invoke`, `destroy`, `forget`, `reap`) run as
-tasks and are answered by id; every line an environment prints is forwarded (`log` frames, in
+the agent through Ray. Requests (`create`, `init`, `invoke`, `destroy`, `forget`, `reap`, `survivors`,
+`collect`) run as tasks and are answered by id; every line an environment prints is forwarded (`log` frames, in
 order, before the reply of the call that printed it), and every death is pushed (`dead`).
 
 Losing the front door: idle environments stay frozen (as they are between calls anyway) for
-`grace_s`, waiting for a front door to attach again; a new front door's first hello ends them
-(their pools and keys died with the old one), and so does the end of the grace period, after
-which `on_expired` runs (the agent exits; ARCHITECTURE.md, cluster failures).
+`grace_s`, waiting for a front door to attach again. A new front door's hello ends those that were
+not idle; the idle ones are its to adopt: `survivors` lists them with the spec each was started
+with (its keys included) and its log stream, and the front door claims or destroys each. The end
+of the grace period ends them all, and `on_expired` runs (the agent exits; ARCHITECTURE.md,
+cluster failures).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ember.execution.environment import Environment
 from ember.execution.model import RUNTIME_EXIT_ERROR, EnvironmentSpec
 from ember.execution.outcomes import failure
 from ember.execution.ray.wire import ChannelClosed, Frame, encode, invocation_in, read_frame, record_out, spec_in
+from ember.execution.states import EnvState
 
 if TYPE_CHECKING:
     from ember.execution.local.backend import LocalBackend
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ember.agent")
 MAX_PENDING_LINES = 10_000  # lines kept while no front door listens; past that they are dropped
 FLUSH_S = 0.05  # the longest a line waits for a reply to travel with
+CodeCollector = Callable[[set[str], list[list[str]]], list[str]]  # (keep, layer sets) → digests removed
 
 
 class ForwardedLog:
@@ -54,9 +58,12 @@ class ForwardedLog:
 class AgentService:
     def __init__(self, backend: LocalBackend, code_root: Path, token: str, grace_s: float,
                  on_expired: Callable[[], None], node_id: str = "",
-                 merge_layers: Callable[[list[str]], Path | None] = lambda layers: None) -> None:
-        """`merge_layers`: several layers (installed under `code_root`) as the one tree /opt shows."""
+                 merge_layers: Callable[[list[str]], Path | None] = lambda layers: None,
+                 collect_code: CodeCollector = lambda keep, layer_sets: []) -> None:
+        """`merge_layers`: several layers (installed under `code_root`) as the one tree /opt shows;
+        `collect_code`: remove every code tree but `keep` and every merged tree but those of `layer_sets`."""
         self.merge_layers = merge_layers
+        self.collect_code = collect_code
         self.backend = backend
         self.node_id = node_id
         self.code_root = code_root
@@ -64,6 +71,8 @@ class AgentService:
         self.grace_s = grace_s
         self._on_expired = on_expired
         self._envs: dict[str, Environment] = {}
+        self._origins: dict[str, list[Any]] = {}  # env id → [spec values as sent, log stream name]
+        self._starting: dict[str, list[Any]] = {}  # env id → spec values, while `create` runs
         self._died_early: set[str] = set()
         self._writer: asyncio.StreamWriter | None = None
         self._lines: list[list[Any]] = []
@@ -144,22 +153,30 @@ class AgentService:
             writer.close()
 
     def _adopt(self, writer: asyncio.StreamWriter) -> None:
-        """A front door (re)attached: what an earlier one left is of no use to it."""
+        """A front door (re)attached: idle environments an earlier one left wait for it to claim them
+        (`survivors`); any other was the old front door's business and ends."""
         if self._writer is not None:
             self._writer.close()
         if self._orphaned is not None:
             self._orphaned.cancel()
             self._orphaned = None
         for env in list(self._envs.values()):
-            env.destroy("a new front door attached")
+            if env.state is not EnvState.IDLE:
+                env.destroy("a new front door attached")
         self._lines.clear()
         self._writer = writer
+
+    async def _survivors(self, request_id: int) -> list[Any]:
+        """Idle environments and how each was started: `[env id, spec values, stream name, idle s]`."""
+        now = time.monotonic()
+        return [[[env_id, *self._origins[env_id], now - env.last_used] for env_id, env in self._envs.items()
+                 if env.state is EnvState.IDLE and env_id in self._origins]]
 
     def _front_door_lost(self) -> None:
         self._writer = None
         log.warning("the front door is gone: %d environments wait frozen for %.0f s", len(self._envs), self.grace_s)
         for env in list(self._envs.values()):
-            if env.state.value == "busy":  # its caller is gone with the front door
+            if env.state is EnvState.BUSY:  # its caller is gone with the front door
                 env.destroy("the front door was lost")
         self._orphaned = asyncio.get_running_loop().call_later(self.grace_s, self._expire)
 
@@ -181,7 +198,8 @@ class AgentService:
             self.backend.reap(frame[1])
         else:
             handlers: dict[str, Callable[..., Coroutine[Any, Any, list[Any]]]] = {
-                "create": self._create, "init": self._init, "invoke": self._invoke}
+                "create": self._create, "init": self._init, "invoke": self._invoke, "survivors": self._survivors,
+                "collect": self._collect}
             handler = handlers[kind]
             asyncio.get_running_loop().create_task(self._answer(frame[1], handler(frame[1], *frame[2:])))
 
@@ -196,14 +214,28 @@ class AgentService:
 
     async def _create(self, request_id: int, env_id: str, spec_values: list[Any], digest: str,
                       stream_name: str) -> list[Any]:
-        spec = spec_in(spec_values, self._installed(digest), await self._opt_dir(spec_values))
-        sink = ForwardedLog(self, env_id, stream_name)
-        env = await self.backend.create(spec, lambda dead: self._died(env_id, dead), log=sink)
+        self._starting[env_id] = spec_values
+        try:
+            spec = spec_in(spec_values, self._installed(digest), await self._opt_dir(spec_values))
+            sink = ForwardedLog(self, env_id, stream_name)
+            env = await self.backend.create(spec, lambda dead: self._died(env_id, dead), log=sink)
+        finally:
+            del self._starting[env_id]
         if env_id in self._died_early:  # it exited while it started
             self._died_early.discard(env_id)
         else:
             self._envs[env_id] = env
+            self._origins[env_id] = [spec_values, stream_name]
         return []
+
+    async def _collect(self, request_id: int, keep: list[str]) -> list[Any]:
+        """Remove the code the front door no longer needs on this node (`keep` is what it still does),
+        but never what an environment here runs or starts with; the digests removed."""
+        specs = [EnvironmentSpec(*values) for values in (*self._starting.values(),
+                                                         *(origin[0] for origin in self._origins.values()))]
+        digests = set(keep) | {Path(spec.code_dir).name for spec in specs} | {d for s in specs for d in s.layers}
+        removed = await asyncio.to_thread(self.collect_code, digests, [list(spec.layers) for spec in specs])
+        return [removed]
 
     def _installed(self, digest: str) -> Path:
         code_dir = self.code_root / digest
@@ -220,6 +252,7 @@ class AgentService:
         return await asyncio.to_thread(self.merge_layers, layers)
 
     def _died(self, env_id: str, env: Environment) -> None:
+        self._origins.pop(env_id, None)
         if self._envs.pop(env_id, None) is None:
             self._died_early.add(env_id)
         self._send(["dead", env_id, env.dead_reason or "exited"])

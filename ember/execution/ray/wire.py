@@ -46,6 +46,13 @@ def spec_out(spec: EnvironmentSpec) -> list[Any]:
     return [str(value) if isinstance(value, Path) else value for value in fields]
 
 
+def spec_back(values: list[Any]) -> EnvironmentSpec:
+    """A spec as the front door sent it, back from the agent (an environment an earlier front door left)."""
+    spec = EnvironmentSpec(*values)
+    opt_dir = Path(spec.opt_dir) if spec.opt_dir is not None else None
+    return dataclasses.replace(spec, code_dir=Path(spec.code_dir), opt_dir=opt_dir, layers=tuple(spec.layers))
+
+
 def spec_in(values: list[Any], code_dir: Path, opt_dir: Path | None) -> EnvironmentSpec:
     """The spec as the agent runs it: code and layers from its own cache, not the front door's paths."""
     spec = EnvironmentSpec(*values)
