@@ -19,6 +19,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from typing import cast
 
 import httptools
 
@@ -74,8 +75,9 @@ class RuntimeConnection(asyncio.Protocol):
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # Not an isinstance check: uvloop's transports (a Ray worker's loop, where uvloop is installed) are
+        # asyncio transports in all but their class.
+        self._transport = cast(asyncio.Transport, transport)
         self.deadline = time.monotonic() + KEEP_ALIVE_S
         self.connections.add(self)
 

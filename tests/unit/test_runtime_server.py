@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import uvloop
+
 from ember.api import deadlines, runtime_listener, runtime_server
 from ember.api.runtime_api import BODY_LIMIT
 from ember.execution.model import Invocation
@@ -70,7 +72,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, st
     return int(head[0].split()[1]), headers, body
 
 
-def run(scenario):
+def run(scenario, loop_factory=asyncio.new_event_loop):
     """Run `scenario(endpoint, reader, writer)` against a listener serving one Endpoint."""
     async def main():
         endpoint = Endpoint()
@@ -83,7 +85,8 @@ def run(scenario):
             writer.close()
             listener.close()
 
-    return asyncio.run(main())
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(main())
 
 
 def test_next_waits_for_its_event_and_the_response_follows_on_the_same_connection():
@@ -103,6 +106,20 @@ def test_next_waits_for_its_event_and_the_response_follows_on_the_same_connectio
     assert "date" in headers and "connection" not in headers
     assert accepted[0] == 202 and json.loads(accepted[2]) == {"status": "OK"}
     assert calls == [("next",), ("response", "r1", b'"done"')]
+
+
+def test_the_runtime_api_runs_on_uvloop_as_on_asyncio():
+    """A Ray worker runs the node agent's loop on uvloop where it is installed (uvicorn[standard] brings it),
+    and uvloop's transports are not asyncio.Transport instances: the agent's runtimes all exited at once."""
+    async def scenario(endpoint, reader, writer):
+        writer.write(NEXT)
+        await asyncio.sleep(0.05)
+        endpoint.events.put_nowait(Invocation("r1", b"{}", 123, "arn:x", "Root=1"))
+        first = await read_response(reader)
+        writer.write(post("/invocation/r1/response", b'"done"'))
+        return first[0], (await read_response(reader))[0]
+
+    assert run(scenario, loop_factory=uvloop.new_event_loop) == (200, 202)
 
 
 def test_pipelined_requests_are_answered_in_order():
