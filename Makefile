@@ -38,6 +38,7 @@ test: install cluster
 	$(BIN)/ruff check ember tests  # lint (configured in pyproject.toml)
 	$(BIN)/mypy  # types: ember, strict for ember.core and ember.api (pyproject.toml)
 	$(BIN)/python -m pytest tests
+	EMBER_TEST_CLUSTER=ray $(BIN)/python -m pytest tests/integration/test_invoke.py -k "not init_is_capped"  # Invoke's behaviour suite again, on a one-node Ray cluster (~30 s; `make test-cluster` runs more)
 
 # Integration tests whose servers run their environments on a one-node Ray cluster (`--cluster ray`): a representative
 # subset, as each server start costs a Ray cluster's start (~10-20 s here). README "Running on several machines" says how long.
