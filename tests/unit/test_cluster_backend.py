@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_backend import FakeBackend, invocation, spec
+from fake_backend import FakeBackend, FakeSandbox, invocation, spec
 
 pytest.importorskip("msgpack")  # the cluster extra (`pip install '.[cluster]'`)
 
@@ -217,6 +217,24 @@ def test_an_environment_whose_node_is_gone_refuses_a_call_before_it_starts(tmp_p
         return refused.value
 
     assert not asyncio.run(scenario()).started, "it never reached the node: it may run elsewhere"
+
+
+def test_a_call_reaching_an_environment_that_could_not_start_fails_as_that_environment_did(tmp_path, monkeypatch):
+    """A bootstrap that can't be started ends its environment at once; the call already on its way is
+    Runtime.InvalidEntrypoint, as on one machine, not a vanished environment's Runtime.ExitError."""
+    monkeypatch.setattr(FakeSandbox, "entrypoint_problem", lambda self: "fork/exec /var/task/bootstrap: denied")
+
+    async def scenario() -> CallRecord:
+        backend, _, env_spec = await cluster(tmp_path)
+        env = await backend.create(env_spec, lambda env: None)
+        await asyncio.sleep(0.05)  # the agent has heard of its death before the call arrives
+        record = await env.invoke(invocation(b"{}"))
+        backend.close()
+        return record
+
+    record = asyncio.run(scenario())
+    assert record.error_type == "Runtime.InvalidEntrypoint"
+    assert record.payload.decode().endswith('Error: fork/exec /var/task/bootstrap: denied"}')
 
 
 def test_calls_as_ray_actor_calls_give_the_same_record(tmp_path):

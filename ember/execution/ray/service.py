@@ -21,6 +21,7 @@ import logging
 import socket
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ember.agent")
 MAX_PENDING_LINES = 10_000  # lines kept while no front door listens; past that they are dropped
 FLUSH_S = 0.05  # the longest a line waits for a reply to travel with
+KEPT_DEAD = 256
 CodeCollector = Callable[[set[str], list[list[str]]], list[str]]  # (keep, layer sets) → digests removed
 
 
@@ -74,6 +76,9 @@ class AgentService:
         self._origins: dict[str, list[Any]] = {}  # env id → [spec values as sent, log stream name]
         self._starting: dict[str, list[Any]] = {}  # env id → spec values, while `create` runs
         self._died_early: set[str] = set()
+        # The last environments to die, for a call already on its way: it fails as the environment did
+        # (a bootstrap that can't start is Runtime.InvalidEntrypoint), not as a vanished one.
+        self._dead: OrderedDict[str, Environment] = OrderedDict()
         self._writer: asyncio.StreamWriter | None = None
         self._lines: list[list[Any]] = []
         self._flushing: asyncio.TimerHandle | None = None  # lines waiting for a reply to travel with
@@ -255,10 +260,13 @@ class AgentService:
         self._origins.pop(env_id, None)
         if self._envs.pop(env_id, None) is None:
             self._died_early.add(env_id)
+        self._dead[env_id] = env
+        if len(self._dead) > KEPT_DEAD:
+            self._dead.popitem(last=False)
         self._send(["dead", env_id, env.dead_reason or "exited"])
 
     async def _init(self, request_id: int, env_id: str) -> list[Any]:
-        env = self._envs.get(env_id)
+        env = self._envs.get(env_id) or self._dead.get(env_id)
         if env is None:
             return [record_out(failure(RUNTIME_EXIT_ERROR, "Error: the environment is gone", "crash")), "dead",
                     "gone"]
@@ -266,7 +274,7 @@ class AgentService:
         return [record_out(record) if record is not None else None, env.state.value, env.dead_reason]
 
     async def _invoke(self, request_id: int, env_id: str, values: list[Any]) -> list[Any]:
-        env = self._envs.get(env_id)
+        env = self._envs.get(env_id) or self._dead.get(env_id)
         if env is None:  # it died while the call was on its way: as a crash, which it was
             message = f"RequestId: {values[0]} Error: the environment exited"
             return [record_out(failure(RUNTIME_EXIT_ERROR, message, "crash")), "dead", "exited"]
