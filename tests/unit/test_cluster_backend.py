@@ -407,3 +407,14 @@ def test_an_agent_sweeps_what_killed_agents_left_and_nothing_else(tmp_path):
     sweep_dead_agents(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"ember-agent-{os.getpid()}-def", "ember-agent-notapid-ghi",
                                                           "other"]
+
+
+def test_a_node_without_cgroups_or_namespaces_is_named_in_the_front_doors_log(caplog):
+    """The agent's own warning stays in its Ray worker's log on its node: the operator reads the front door's."""
+    from ember.execution.ray.backend import _warn_if_not_isolated
+
+    _warn_if_not_isolated("node-full", {"namespaces": True, "cgroups": True})
+    _warn_if_not_isolated("node-bare", {"namespaces": False, "cgroups": False})
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1 and "node-bar" in warnings[0] and "without namespaces or cgroups" in warnings[0]
+    assert "rlimits" in warnings[0]

@@ -109,6 +109,7 @@ class RayBackend:
             kept = await self._take_survivors(agent)
             log.info("node agent up on %s (%d MB for environments, %d left by an earlier front door)",
                      node_id[:8], capacity_mb, kept)
+            _warn_if_not_isolated(node_id, launched.info)
         except Exception as exc:
             self._failed[node_id] = time.monotonic()
             log.warning("no node agent on %s (tried again in %.0f s): %s", node_id[:8], RETRY_AGENT_S, exc)
@@ -268,3 +269,11 @@ def _same_environment(survivor: EnvironmentSpec, wanted: EnvironmentSpec) -> boo
         return dataclasses.replace(spec, credentials={}, initialization_type=ON_DEMAND)
 
     return plain(survivor) == plain(wanted)
+
+
+def _warn_if_not_isolated(node_id: str, info: dict[str, Any]) -> None:
+    """Said here, where the operator reads, not only in the agent's own log on its node."""
+    missing = [name for name in ("namespaces", "cgroups") if info.get(name) is False]
+    if missing:
+        log.warning("node %s runs environments without %s: limited by rlimits only (memory approximately, CPU "
+                    "not at all); `ember doctor` on that node explains", node_id[:8], " or ".join(missing))
