@@ -181,7 +181,8 @@ class AgentService:
         self._writer = None
         log.warning("the front door is gone: %d environments wait frozen for %.0f s", len(self._envs), self.grace_s)
         for env in list(self._envs.values()):
-            if env.state is EnvState.BUSY:  # its caller is gone with the front door
+            # a call running, or waiting for its Init: its caller is gone with the front door
+            if env.state is not EnvState.IDLE:
                 env.destroy("the front door was lost")
         self._orphaned = asyncio.get_running_loop().call_later(self.grace_s, self._expire)
 
@@ -278,6 +279,9 @@ class AgentService:
         if env is None:  # it died while the call was on its way: as a crash, which it was
             message = f"RequestId: {values[0]} Error: the environment exited"
             return [record_out(failure(RUNTIME_EXIT_ERROR, message, "crash")), "dead", "exited"]
+        if self._writer is None:  # its front door was lost after sending it: no one would hear the answer,
+            return [record_out(failure(RUNTIME_EXIT_ERROR, "Error: the front door was lost", "crash")),
+                    env.state.value, env.dead_reason]  # and an event it carried runs again from its queue
         stream: asyncio.Queue[bytes] | None = asyncio.Queue() if values[7] else None
         pump = asyncio.get_running_loop().create_task(self._pump(request_id, stream)) if stream else None
         try:
