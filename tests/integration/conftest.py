@@ -240,6 +240,11 @@ def ember(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test marked `one_mode` runs on the zygote server only: its functions aren't Python, and every other
     runtime execs its interpreter or `bootstrap` whatever `--zygote` says (local.sandbox's `_exec_argv`)."""
+    if CLUSTER:
+        local = pytest.mark.skip(reason="inspects the local backend itself; in cluster mode that is the node agent's")
+        for item in items:
+            if item.get_closest_marker("local_backend") is not None:
+                item.add_marker(local)
     twice = [item for item in items if item.get_closest_marker("one_mode") is not None
              and getattr(item, "callspec", None) is not None and item.callspec.params.get("ember") == "exec"]
     if twice:

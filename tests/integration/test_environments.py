@@ -112,6 +112,7 @@ def test_idle_environments_are_reaped_but_busy_ones_never(short_keep_alive):
     assert after != before
 
 
+@pytest.mark.local_backend
 def test_reaped_environments_leave_no_descriptor_in_the_server(short_keep_alive):
     """Each environment costs the server a listener, a pipe and a pidfd: all closed again once it is reaped."""
     server = psutil.Process(short_keep_alive.proc.pid)

@@ -100,6 +100,7 @@ def frozen_group(server: EmberProcess) -> Path:
     return group
 
 
+@pytest.mark.local_backend
 def test_an_idle_environment_costs_no_cpu(spinning):
     server, _ = spinning
     group = frozen_group(server)
@@ -110,6 +111,7 @@ def test_an_idle_environment_costs_no_cpu(spinning):
     assert spent_ms < 5, f"an idle environment with a spinning thread used {spent_ms:.1f} ms of CPU in {IDLE_S} s"
 
 
+@pytest.mark.local_backend
 def test_a_frozen_environment_dies_with_a_server_killed_by_sigkill(spinning):
     """No server is left to thaw it: the zygote kills and thaws its environments before it goes."""
     server, _ = spinning

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from conftest import ROLE, EmberProcess, lambda_client, make_zip, wait_for
 
 PROBE = """
@@ -124,6 +125,7 @@ def test_a_fork_bomb_is_contained_by_the_pids_limit(client, deploy):
     assert isinstance(started, int) and 100 < started < 1024, started
 
 
+@pytest.mark.local_backend
 def test_no_mount_is_left_on_the_host(tmp_path):
     server = EmberProcess(tmp_path / "data").start()
     client = lambda_client(server.url)
@@ -148,6 +150,7 @@ def test_rlimits_isolation_says_so_and_still_caps_memory(ember_with):
     assert json.loads(response["Payload"].read())["errorType"] == "MemoryError"
 
 
+@pytest.mark.local_backend
 def test_idle_tmp_goes_back_to_the_host_after_the_keep_alive(ember_with):
     """The audit's case: /tmp of reaped environments stayed in host RAM until the function was deleted."""
     import psutil

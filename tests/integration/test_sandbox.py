@@ -8,6 +8,7 @@ import re
 import signal
 from pathlib import Path
 
+import pytest
 from conftest import ROLE, EmberProcess, lambda_client, make_zip, wait_for_records
 
 from ember.execution.local.cgroups import detect
@@ -60,6 +61,7 @@ def test_pids_limit_contains_a_thread_bomb(client, deploy):
     assert 100 < started < 1024
 
 
+@pytest.mark.local_backend
 def test_no_cgroup_outlives_the_server(tmp_path):
     server = EmberProcess(tmp_path / "data").start()
     client = lambda_client(server.url)
