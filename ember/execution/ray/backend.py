@@ -261,7 +261,6 @@ class RayBackend:
             env.log.close()
 
 
-
 def _same_environment(survivor: EnvironmentSpec, wanted: EnvironmentSpec) -> bool:
     """The spec the pool would start now, but for what each environment has of its own: its keys, and
     whether it was started ahead of calls."""
