@@ -418,3 +418,26 @@ def test_a_node_without_cgroups_or_namespaces_is_named_in_the_front_doors_log(ca
     warnings = [record.getMessage() for record in caplog.records]
     assert len(warnings) == 1 and "node-bar" in warnings[0] and "without namespaces or cgroups" in warnings[0]
     assert "rlimits" in warnings[0]
+
+
+def test_an_agent_starts_no_call_once_its_front_door_is_lost(tmp_path):
+    """An invoke read just before the channel's EOF must not run after it: its caller is gone, and an event
+    it carried runs again from the restarted server's queue (test_lifecycle, in cluster mode, saw it tick on)."""
+    async def scenario() -> tuple[CallRecord, list[str]]:
+        launcher = FakeLauncher(tmp_path, {"node-0": 1024})
+        backend = RayBackend(tmp_path / "logs", launcher)
+        await backend.start()
+        service = launcher.services["node-0"]
+        service.grace_s = 5.0
+        env = await backend.create(dataclasses.replace(spec(), code_dir=code(tmp_path)), lambda env: None)
+        await env.invoke(invocation(b"{}"))
+        local = launcher.backends["node-0"].created[0]
+        backend.agents["node-0"].link.close("the front door died")
+        await asyncio.sleep(0.1)
+        (values, *_) = await service._invoke(0, env.env_id, invocation_out(invocation(b"late")))
+        service.close()
+        env.log.close()
+        return record_in(values), local.sandbox.freezes
+
+    record, freezes = asyncio.run(scenario())
+    assert record.failed and freezes.count("deliver") == 1, "the late call reached the runtime"
