@@ -2,8 +2,9 @@
 
 uvicorn put an ASGI cycle (a scope, a task, receive and send messages) on both of the runtime's
 exchanges of every invocation; here a request costs its parse, one call on the environment and one
-write, and only a `next` that must wait for its event gets a task. Kept from uvicorn and from the
-public API's guarded protocol: keep-alive; pipelined requests answered in order (reading pauses
+write, and only a `next` that must wait for its event gets a task. A call's end (its response or error)
+is accepted on the loop's next turn, after the task waiting for it has answered the caller. Kept from
+uvicorn and from the public API's guarded protocol: keep-alive; pipelined requests answered in order (reading pauses
 meanwhile); `Expect: 100-continue`; trailers; a body over the limit refused as soon as its length
 says so, the rest read and dropped; read deadlines — a head within HEAD_TIMEOUT_S of its first
 byte, a body pausing at most BODY_IDLE_S (a streamed one is bounded by its function's timeout),
@@ -42,6 +43,7 @@ REASONS = {100: b"Continue", 200: b"OK", 202: b"Accepted", 400: b"Bad Request", 
            404: b"Not Found", 405: b"Method Not Allowed", 413: b"Request Entity Too Large",
            500: b"Internal Server Error"}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+ENDS_A_CALL = frozenset({"response", "error", "stream"})
 UNPARSEABLE = (400, [(b"content-type", b"application/json")],
                b'{"errorType":"BadRequest","errorMessage":"Could not parse the HTTP request"}')
 
@@ -72,6 +74,7 @@ class RuntimeConnection(asyncio.Protocol):
         self._incoming: _Incoming | None = None
         self._queue: deque[_Incoming] = deque()  # pipelined behind the request being answered
         self._waiting: asyncio.Task[None] | None = None  # a `next` waiting for its event
+        self._deferred = False  # a call's end is answered once its caller has been
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -172,18 +175,21 @@ class RuntimeConnection(asyncio.Protocol):
 
     def _idle(self) -> bool:
         """Nothing is being answered: a request may be answered (or sent 100 Continue) now."""
-        return self._waiting is None and not self._queue
+        return self._waiting is None and not self._deferred and not self._queue
 
     def _serve(self, incoming: _Incoming) -> None:
-        """Answer `incoming`, then whatever was pipelined behind it, until a `next` has to wait."""
+        """Answer `incoming`, then whatever was pipelined behind it, until one waits: a `next` for its event,
+        a call's end for its caller."""
         while self._answer(incoming):
             if not incoming.keep_alive or not self._queue:
                 self._after(incoming)
                 return
             incoming = self._queue.popleft()
+        if self._waiting is not None and not self._queue:
+            self._resume()  # a runtime that goes away while its `next` waits is noticed
 
     def _answer(self, incoming: _Incoming) -> bool:
-        """True once answered; False when a `next` now waits for its event."""
+        """True once answered; False when it waits: a `next` for its event, a call's end for its caller."""
         request = incoming.request
         if request.operation == "next" and request.refusal is None:
             self._waiting = asyncio.get_running_loop().create_task(self._deliver(incoming))
@@ -192,8 +198,24 @@ class RuntimeConnection(asyncio.Protocol):
             answer = stream_end(self.env, request)
         else:
             answer = perform(self.env, request, b"".join(incoming.chunks)[:BODY_LIMIT + 1])
+        if request.operation in ENDS_A_CALL:
+            self._answer_soon(incoming, answer)
+            return False
         self._write(answer, close=not incoming.keep_alive)
         return True
+
+    def _answer_soon(self, incoming: _Incoming, answer: Answer) -> None:
+        """Answer a call's end on the loop's next turn: the call's waiting task was woken first, so
+        its caller's answer goes out before this 202 and the runtime's next `next` (off the latency path)."""
+        self._deferred = True
+        self._pause()
+
+        def answer_now() -> None:
+            self._deferred = False
+            self._write(answer, close=not incoming.keep_alive)
+            self._after(incoming)
+
+        asyncio.get_running_loop().call_soon(answer_now)
 
     async def _deliver(self, incoming: _Incoming) -> None:
         try:

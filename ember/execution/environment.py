@@ -188,7 +188,7 @@ class Environment:
             self._next_waiter.set_result(invocation)
         try:
             async with asyncio.timeout(self.spec.timeout_s):
-                record = await asyncio.shield(self._result)
+                record = await self._result  # resolved only while not done: a timeout's cancel is safe
         except TimeoutError:
             record = failure(SANDBOX_TIMEDOUT, f"RequestId: {invocation.request_id} Error: Task timed out "
                              f"after {self.spec.timeout_s:.2f} seconds", "timeout")

@@ -122,6 +122,36 @@ def test_the_runtime_api_runs_on_uvloop_as_on_asyncio():
     assert run(scenario, loop_factory=uvloop.new_event_loop) == (200, 202)
 
 
+def test_a_calls_end_is_accepted_only_after_the_task_waiting_for_it_ran(monkeypatch):
+    """The invoker's task resumes (and answers its caller) before the 202 goes out, so neither that write nor
+    the runtime's next `next` sits between the function's answer and the caller's."""
+    order = []
+    write = runtime_server.RuntimeConnection._write
+    monkeypatch.setattr(runtime_server.RuntimeConnection, "_write",
+                        lambda self, answer, close: (order.append(answer[0]), write(self, answer, close)))
+
+    async def scenario(endpoint, reader, writer):
+        answered = asyncio.get_running_loop().create_future()
+        record = endpoint.runtime_response
+        endpoint.runtime_response = lambda request_id, body: (record(request_id, body), answered.set_result(body))
+
+        async def caller():
+            order.append(await answered)
+
+        waiting = asyncio.create_task(caller())
+        writer.write(NEXT)
+        await asyncio.sleep(0.05)
+        endpoint.events.put_nowait(Invocation("r1", b"{}", 123, "arn:x", "Root=1"))
+        await read_response(reader)
+        writer.write(post("/invocation/r1/response", b'"done"') + NEXT)
+        accepted = await read_response(reader)
+        await waiting
+        return accepted[0]
+
+    assert run(scenario) == 202
+    assert order == [200, b'"done"', 202]
+
+
 def test_pipelined_requests_are_answered_in_order():
     async def scenario(endpoint, reader, writer):
         writer.write(NEXT + post("/invocation/r1/response", b"1") + post("/invocation/other/response"))
