@@ -95,14 +95,19 @@ class Invoker:
         record = self.resolve(request.function, request.qualifier, route=True)
         with self.limiter.slot(record.name, record.version):
             call, report, metered = await self._run(request, record, started_at)
-        self.records.add(metered)
-        self.metrics.observe_call(metered)
+        # On the loop's next turn, after this call's caller is answered and before any later request is read.
+        asyncio.get_running_loop().call_soon(self._account, metered)
         tail = (call.log + report).encode()[-TAIL_BYTES:].decode(errors="ignore") if request.tail else None
         return InvokeResult(
             request.request_id, call.payload, record.version, streamed=call.streamed, log_tail=tail,
             function_error="Unhandled" if call.failed else None, server_timing=self._finish_spans(request.spans, call),
             node_id=call.node_id,
         )
+
+    def _account(self, metered: MeteredCall) -> None:
+        """The call's row and metrics: off the caller's path, never skipped."""
+        self.records.add(metered)
+        self.metrics.observe_call(metered)
 
     async def _run(self, request: InvokeRequest, record: FunctionRecord,
                    started_at: float) -> tuple[CallRecord, str, MeteredCall]:
