@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import BIN
@@ -25,6 +28,49 @@ def test_full_refuses_to_start_without_cgroups(tmp_path):
     mounts.write_text(NO_CGROUPS)
     with pytest.raises(IsolationUnavailable, match="cgroups: no cgroup hierarchy for memory, cpu, pids"):
         asyncio.run(open_sandboxes(tmp_path / "stage", SandboxSettings("full", None, mounts=mounts)))
+
+
+def spares_of(zygote: int) -> list[int]:
+    return [int(pid) for pid in Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split()]
+
+
+def open_sockets(pid: int) -> list[str]:
+    fds = Path(f"/proc/{pid}/fd")
+    return [link for link in (os.readlink(fd) for fd in fds.iterdir()) if link.startswith("socket:")]
+
+
+def test_a_spare_keeps_nothing_of_its_zygote_but_its_plan_channel(tmp_path):
+    """A spare cloned as its zygote was killed (before it armed its death signal) waited for a plan forever:
+    it held its own copy of the zygote's end of their channel, so that end never closed."""
+    async def spares_then_zygote_killed() -> tuple[list[list[str]], list[int]]:
+        sandboxes = await open_sandboxes(tmp_path / "stage", SandboxSettings("auto", None, spares=2))
+        assert sandboxes.spawner.info is not None
+        zygote = sandboxes.spawner.info.pid
+        try:
+            for _ in range(200):
+                if len(spares_of(zygote)) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            spares = spares_of(zygote)
+            await asyncio.sleep(0.2)  # prepared: waiting for a plan
+            sockets = [open_sockets(pid) for pid in spares]
+        finally:
+            sandboxes.close()
+        return sockets, spares
+
+    sockets, spares = asyncio.run(spares_then_zygote_killed())
+    assert len(spares) == 2 and all(len(held) == 1 for held in sockets), sockets
+    deadline = time.monotonic() + 5
+    while [pid for pid in spares if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in spares if alive(pid)], "the spares end with their zygote"
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_auto_runs_without_cgroups_and_says_so(tmp_path, caplog):

@@ -24,6 +24,7 @@ def run_spare(plan_channel: socket.socket, isolated: bool, network: str, stage: 
               group: EnvironmentCgroup | None, seccomp_program: SeccompProgram | None = None) -> None:
     """A spare's life: prepare, hand its listeners to the zygote, wait for a plan and the log pipe,
     become that environment."""
+    close_inherited(plan_channel.fileno())
     listeners: list[socket.socket] = []
     try:
         listeners = confinement.prepare(isolated, network, f"{stage}/root", f"{stage}/tmp",
@@ -76,6 +77,14 @@ def run_child(plan: confinement.LaunchPlan, out_fd: int, new_root: str, tmp_dir:
         except BaseException as exc:  # noqa: B036 - nothing may return into the zygote's loop
             confinement.fail(exc)
     os._exit(run_python_runtime(plan.env))
+
+
+def close_inherited(keep: int) -> None:
+    """Close what the clone copied from the zygote (its channel, its end of every spare's socket, pidfds):
+    then the zygote's death, even by SIGKILL before this spare armed its death signal, ends the plan
+    channel, and the spare exits instead of waiting for a plan forever."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, confinement.NOFILE_LIMIT * 64)
 
 
 def become_own_process() -> None:
