@@ -24,8 +24,18 @@ def ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True)
 
 
+def sweep_dead_sessions() -> None:
+    """Remove the outside hosts of test sessions that were killed (their veth pairs go with them)."""
+    for name in os.listdir("/run/netns") if os.path.isdir("/run/netns") else []:
+        prefix, _, rest = name.partition("-outside-")
+        pid = rest.split("-", 1)[0]
+        if prefix == "ember" and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
 class OutsideHost:
     def __init__(self) -> None:
+        sweep_dead_sessions()
         self.namespace = f"ember-outside-{os.getpid()}-{random.randrange(1 << 30):x}"
         ip("netns", "add", self.namespace)
         self.block = self._claim()
