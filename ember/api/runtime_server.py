@@ -4,10 +4,10 @@ uvicorn put an ASGI cycle (a scope, a task, receive and send messages) on both o
 exchanges of every invocation; here a request costs its parse, one call on the environment and one
 write, and only a `next` that must wait for its event gets a task. A call's end (its response or error)
 is accepted on the loop's next turn, after the task waiting for it has answered the caller. Kept from
-uvicorn and from the public API's guarded protocol: keep-alive; pipelined requests answered in order (reading pauses
-meanwhile); `Expect: 100-continue`; trailers; a body over the limit refused as soon as its length
-says so, the rest read and dropped; read deadlines — a head within HEAD_TIMEOUT_S of its first
-byte, a body pausing at most BODY_IDLE_S (a streamed one is bounded by its function's timeout),
+uvicorn and from the public API's guarded protocol: keep-alive; pipelined requests answered in order
+(reading pauses meanwhile); `Expect: 100-continue`; trailers; a body over the limit refused as soon as
+its length says so, the rest read and dropped; read deadlines — a head within HEAD_TIMEOUT_S of its
+first byte, a body pausing at most BODY_IDLE_S (a streamed one is bounded by its function's timeout),
 an idle connection kept KEEP_ALIVE_S (checked by ember.api.deadlines' sweep: no request pays for a
 timer). Where runtimes connect is ember.api.runtime_listener.
 """
