@@ -62,8 +62,12 @@ def test_events_accepted_before_a_kill_run_after_restart(tmp_path, collector):
     collector.hold = False
     restarted = EmberProcess(data).start()
     try:
-        assert wait_for(lambda: len(collector.lines) == 3, timeout=30)
-        assert sorted(entry["i"] for entry in collector.lines) == [0, 1, 2]
+        assert wait_for(lambda: {entry["i"] for entry in collector.lines} == {0, 1, 2}, timeout=30)
+        time.sleep(0.5)  # deliberate: a duplicate would arrive meanwhile
+        if not CLUSTER:  # environments die with the server: what ran at the kill ran again, once
+            assert sorted(entry["i"] for entry in collector.lines) == [0, 1, 2]
+        # In cluster mode a node agent ends a running call only once it notices the loss (its channel's EOF):
+        # a handler released meanwhile may finish too. At least once, as AWS runs async events.
     finally:
         restarted.stop()
 
