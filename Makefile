@@ -60,6 +60,7 @@ integration: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # bench/runtimes.py measures it too
+	! command -v npm >/dev/null || test -d bench/serverless-offline/node_modules || npm ci --prefix bench/serverless-offline --no-audit --no-fund --loglevel=error  # the fastest peer, a second baseline
 	$(BIN)/python bench/run.py
 
 clean:

@@ -27,6 +27,7 @@ import init_burst
 import many_functions
 import runtimes
 import server_cpu
+import serverless_offline
 import sigv4_verify
 import throughput
 import warm_latency
@@ -36,6 +37,7 @@ BENCHMARKS = {"cold_start": cold_start, "warm_latency": warm_latency, "freezer":
               "http_triggers": http_triggers, "fibonacci": fibonacci, "init_burst": init_burst, "runtimes": runtimes,
               "many_functions": many_functions, "server_cpu": server_cpu, "sigv4_verify": sigv4_verify,
               "async_events": async_events, "dev_reload": dev_reload, "cluster": cluster,
+              "serverless_offline": serverless_offline,
               "density": density}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -67,6 +69,9 @@ RATIOS = [
      50),
     ("ratio_cluster_ray_warm_over_local_p50", "cluster_ray_warm_invoke_ms", "local_warm_invoke_paired_ray_ms", 50),
     ("ratio_cluster_cold_start_over_local_p50", "cluster_cold_start_ms", "local_cold_start_ms", 50),
+    ("ratio_ember_over_serverless_offline_rps_p50", "peer_ember_invoke_rps", "peer_serverless_offline_rps", 50),
+    ("ratio_serverless_offline_over_bare_rps_p50", "peer_serverless_offline_rps", "peer_bare_uvicorn_rps", 50),
+    ("ratio_ember_over_bare_rps_peer_run_p50", "peer_ember_invoke_rps", "peer_bare_uvicorn_rps", 50),
     ("ratio_sigv4_verify_over_botocore_plain_p50", "sigv4_verify_us", "sigv4_botocore_plain_us", 50),
     ("ratio_warm_1000_functions_over_1_p50", "warm_invoke_1000_functions_ms", "warm_invoke_1_function_ms", 50),
     ("ratio_fibonacci_128_over_1769_p50", "fibonacci_128mb_ms", "fibonacci_1769mb_ms", 50),
