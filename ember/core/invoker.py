@@ -2,8 +2,9 @@
 
 resolve the function → pick its pool → take an environment → run the request there (the
 environment initialises first on a cold start, and logs START…END) → meter its CallRecord once
-into a MeteredCall → REPORT, the invocation record and the metrics from that one call → hand the
-environment back. The invoker knows environments only through ember.execution.backend.
+into a MeteredCall → REPORT from it → hand the environment back → answer the caller, and on the loop's
+next turn the invocation record and the metrics from that same call. The invoker knows environments only
+through ember.execution.backend.
 """
 
 from __future__ import annotations
