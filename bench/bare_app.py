@@ -38,6 +38,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(proc: subprocess.Popen, port: int, timeout_s: float, what: str) -> None:
+    """Until `proc` accepts connections on loopback `port`; RuntimeError if it exits or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start on port {port}") from None
+            time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def bare_app() -> Iterator[str]:
     """`uvicorn bare_app:app` on a free loopback port; yields its URL; always stopped on exit."""
@@ -49,15 +62,7 @@ def bare_app() -> Iterator[str]:
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
          "--lifespan", "off"], start_new_session=True)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"bare uvicorn app did not start on port {port}") from None
-                time.sleep(0.05)
+        wait_for_port(proc, port, STARTUP_TIMEOUT_S, "bare uvicorn app")
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_process(proc)

@@ -10,18 +10,17 @@ rotating, as bench/throughput.py does. Skipped (no records) when node or the npm
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import harness
-from bare_app import bare_app, free_port
+from bare_app import bare_app, free_port, wait_for_port
 from throughput import LUA, WARM_UP_S, wrk
 
 PROJECT = Path(__file__).resolve().parent / "serverless-offline"
@@ -70,13 +69,18 @@ def run() -> list[dict]:
               "load_generator": f"wrk -t1 -c16 -d{DURATION_S}s, Lua POST {{}}"}
     return [
         harness.record("peer_serverless_offline_rps", "requests/s", samples["serverless_offline"], **common,
-                       role="baseline", server="serverless@3.40.0 + serverless-offline@13.9.0, httpApi POST, "
-                       "python3.11"),
+                       role="baseline", server=f"{pinned()}, httpApi POST, python3.11"),
         harness.record("peer_ember_invoke_rps", "requests/s", samples["ember"], **common, role="candidate",
                        baseline="peer_serverless_offline_rps"),
         harness.record("peer_bare_uvicorn_rps", "requests/s", samples["bare"], **common, role="baseline",
                        server="bench/bare_app.py"),
     ]
+
+
+def pinned() -> str:
+    """The versions bench/serverless-offline/package.json pins, for the record."""
+    dependencies = json.loads((PROJECT / "package.json").read_text())["dependencies"]
+    return " + ".join(f"{name}@{version}" for name, version in dependencies.items())
 
 
 @contextlib.contextmanager
@@ -95,22 +99,10 @@ def serverless_offline() -> Iterator[str]:
                                 cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
-            wait_for_port(proc, http_port)
+            wait_for_port(proc, http_port, STARTUP_TIMEOUT_S, "serverless offline")
             yield f"http://127.0.0.1:{http_port}/hello"
         finally:
             harness.stop_process(proc)
-
-
-def wait_for_port(proc: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"serverless offline did not start on port {port}") from None
-            time.sleep(0.1)
 
 
 if __name__ == "__main__":
