@@ -34,6 +34,14 @@ class LogLimits:
 
 
 @dataclass(frozen=True)
+class ReadTimeouts:
+    """How long a client may take to send a request's head, and pause in its body (ember.api.guarded_protocol)."""
+
+    head_s: float = 20.0
+    body_idle_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     """`ember serve --cluster ray`: environments on a Ray cluster's nodes (ember.api.cluster)."""
 
@@ -61,6 +69,7 @@ class ServerConfig:
     isolation: str = "auto"  # auto | full | rlimits (ember.execution.local.isolation)
     network: str = "egress"  # egress | none (ember.execution.local.network)
     logs: LogLimits = field(default_factory=lambda: LogLimits())
+    read_timeouts: ReadTimeouts = field(default_factory=lambda: ReadTimeouts())
     zygote: bool = True
     preload: tuple[str, ...] = ("boto3",)
     init_burst: bool = True

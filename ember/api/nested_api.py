@@ -20,9 +20,9 @@ from ember.api.guarded_protocol import GuardedHttpToolsProtocol
 
 
 class NestedApi:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, protocol: type[GuardedHttpToolsProtocol]) -> None:
         self._config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
-                                      http=GuardedHttpToolsProtocol)
+                                      http=protocol)
         self._config.load()
         self._state = ServerState()
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import uvicorn
 
 from ember.api.app import build_app
-from ember.api.guarded_protocol import GuardedHttpToolsProtocol
+from ember.api.guarded_protocol import guarded_protocol
 from ember.api.nested_api import NestedApi
 from ember.api.runtime_listener import RuntimeApiServer
 from ember.api.services import Services
@@ -263,9 +263,10 @@ async def serve(config: ServerConfig, sock: socket.socket, on_started: Callable[
     credentials = None if config.auth == "none" else config.credentials
     app = build_app(services, credentials, open_paths=config.open_paths)
     # Functions reach Ember through the listener inside their namespace: always signed, never open paths.
-    await machine.serve_nested(NestedApi(build_app(services, credentials, open_paths=False)), sock)
+    protocol = guarded_protocol(config.read_timeouts)
+    await machine.serve_nested(NestedApi(build_app(services, credentials, open_paths=False), protocol), sock)
     server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", proxy_headers=False,
-                                     http=GuardedHttpToolsProtocol,
+                                     http=protocol,
                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S), on_started)
     background = [asyncio.create_task(pools.run_reaper(), name="reaper"),
                   asyncio.create_task(sweep_logs(config), name="log retention"),

@@ -70,6 +70,11 @@ def serve_command(
                                              show_default=True, help="Log streams older than this are removed."),
     log_cap_mb: int = typer.Option(1024, "--log-cap-mb", envvar="EMBER_LOG_CAP_MB", show_default=True,
                                    help="Log a function keeps (oldest streams go first; a stream stops at it too)."),
+    header_timeout: float = typer.Option(20.0, "--header-timeout", envvar="EMBER_HEADER_TIMEOUT", show_default=True,
+                                         help="Seconds a client has to send a request's head before its "
+                                              "connection is closed."),
+    body_timeout: float = typer.Option(30.0, "--body-timeout", envvar="EMBER_BODY_TIMEOUT", show_default=True,
+                                       help="Seconds a request's body may pause before its connection is closed."),
     clock_speed: float = typer.Option(1.0, "--clock-speed", envvar="EMBER_CLOCK_SPEED", show_default=True,
                                       help="Rules and schedules run on a clock this many times faster than the wall "
                                            "clock (tests and benchmarks: 60 makes rate(5 minutes) every 5 s)."),
@@ -94,7 +99,7 @@ def serve_command(
 ) -> None:
     """Run the Ember server in the foreground until Ctrl-C."""
     from ember.cli.serve import SandboxOptions, StartupError, build_config, run_server
-    from ember.config import ClusterSettings, LogLimits
+    from ember.config import ClusterSettings, LogLimits, ReadTimeouts
 
     try:
         sandbox = SandboxOptions.parse(isolation, zygote, preload, init_burst, spares, network, freeze)
@@ -102,7 +107,8 @@ def serve_command(
                                 price_model, strict_roles, unsigned_metrics,
                                 LogLimits(log_retention_days, log_cap_mb), async_retry_scale, clock_speed,
                                 ClusterSettings(cluster, ray_address, cluster_host, cluster_grace,
-                                                data_path=cluster_data_path)), deploy_path)
+                                                data_path=cluster_data_path),
+                                ReadTimeouts(header_timeout, body_timeout)), deploy_path)
     except StartupError as exc:
         _fail(str(exc), STARTUP_FAILURE)
 

@@ -16,6 +16,7 @@ from ember.cli.deploy import DeploySpec, deploy, function_name
 from ember.config import (
     ClusterSettings,
     LogLimits,
+    ReadTimeouts,
     ServerConfig,
     load_credentials,
     only_default_credentials,
@@ -71,7 +72,8 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                  sandbox: SandboxOptions = SandboxOptions(), price_model: str | None = None,
                  strict_roles: bool = False, unsigned_metrics: bool = False,
                  logs: LogLimits = LogLimits(), async_retry_scale: float = 1.0, clock_speed: float = 1.0,
-                 cluster: ClusterSettings = ClusterSettings()) -> ServerConfig:
+                 cluster: ClusterSettings = ClusterSettings(),
+                 read_timeouts: ReadTimeouts = ReadTimeouts()) -> ServerConfig:
     if auth not in ("sigv4", "none"):
         raise StartupError(f"--auth must be sigv4 or none, not {auth!r}")
     if logs.retention_days <= 0 or logs.cap_mb < 1:
@@ -80,6 +82,8 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
         raise StartupError(f"--clock-speed must be above 0 and at most 100000, not {clock_speed}")
     if not 0 < async_retry_scale <= 1:
         raise StartupError(f"--async-retry-scale must be above 0 and at most 1, not {async_retry_scale}")
+    if min(read_timeouts.head_s, read_timeouts.body_idle_s) <= 0:
+        raise StartupError("--header-timeout and --body-timeout must be above 0")
     if account_concurrency < 1:
         raise StartupError(f"--account-concurrency must be at least 1, not {account_concurrency}")
     try:
@@ -100,7 +104,7 @@ def build_config(host: str, port: int, data_dir: str | None, region: str, keep_a
                         freeze=sandbox.freeze,
                         price_model=model, strict_roles=strict_roles, logs=logs, clock_speed=clock_speed,
                         open_paths=is_loopback(host) or unsigned_metrics, async_retry_scale=async_retry_scale,
-                        cluster=cluster)
+                        cluster=cluster, read_timeouts=read_timeouts)
 
 
 def check_cluster(cluster: ClusterSettings) -> None:

@@ -11,7 +11,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from conftest import ROLE, lambda_client, make_zip
 
-from ember.api.guarded_protocol import BODY_IDLE_S, HEAD_TIMEOUT_S
+HEAD_TIMEOUT_S = 3.0  # `--header-timeout` (20 s by default)
+BODY_IDLE_S = 5.0  # `--body-timeout` (30 s)
 
 
 def signed_head(url: str, path: str, body: bytes) -> bytes:
@@ -35,20 +36,21 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 def test_idle_and_slow_connections_neither_stall_the_server_nor_stay(ember_with):
-    server = ember_with()
+    server = ember_with("--header-timeout", str(HEAD_TIMEOUT_S), "--body-timeout", str(BODY_IDLE_S))
     host, port = server.url.removeprefix("http://").split(":")
-    idle = [socket.create_connection((host, int(port))) for _ in range(1100)]
-    lying = socket.create_connection((host, int(port)))
-    lying.sendall(signed_head(server.url, "/2015-03-31/functions/x/invocations", b"x" * 1000) + b"only ten b")
     client = lambda_client(server.url)
     client.create_function(FunctionName="alive", Runtime="python3.11", Role=ROLE, Handler="index.handler",
                            Code={"ZipFile": make_zip({"index.py": "def handler(e, c):\n    return 1\n"})})
-    started = time.monotonic()
+    opened = time.monotonic()
+    idle = [socket.create_connection((host, int(port))) for _ in range(1100)]
+    lying = socket.create_connection((host, int(port)))
+    lying.sendall(signed_head(server.url, "/2015-03-31/functions/x/invocations", b"x" * 1000) + b"only ten b")
     assert client.invoke(FunctionName="alive")["Payload"].read() == b"1"
-    assert time.monotonic() - started < 5, "the server answers with 1,101 idle sockets open"
-    time.sleep(HEAD_TIMEOUT_S + 1)
+    assert time.monotonic() - opened < HEAD_TIMEOUT_S, "the server answers with 1,101 idle sockets open"
+    time.sleep(opened + HEAD_TIMEOUT_S + 1 - time.monotonic())
     assert all(closed_by_server(sock) for sock in idle), "connections that never sent a request are closed"
-    time.sleep(max(0.0, BODY_IDLE_S - HEAD_TIMEOUT_S))
+    assert not closed_by_server(lying), "a body still has its own, longer deadline"
+    time.sleep(opened + BODY_IDLE_S + 1 - time.monotonic())
     assert closed_by_server(lying), "a body that stopped arriving is not waited for"
     for sock in [*idle, lying]:
         sock.close()

@@ -109,3 +109,13 @@ def test_cluster_flags_are_checked_before_anything_starts(tmp_path, fields, mess
 
     with pytest.raises(StartupError, match=message):
         build_with(tmp_path, ClusterSettings(**fields))
+
+
+@pytest.mark.parametrize("head_s, body_s", [(0, 30), (20, -1)])
+def test_read_timeouts_must_be_positive(tmp_path, head_s, body_s):
+    from ember.cli.serve import StartupError, build_config
+    from ember.config import ReadTimeouts
+
+    with pytest.raises(StartupError, match="--header-timeout and --body-timeout"):
+        build_config("127.0.0.1", 0, str(tmp_path), "us-east-1", 60, "sigv4",
+                     read_timeouts=ReadTimeouts(head_s, body_s))
