@@ -54,6 +54,13 @@ def wait_for_port(proc: subprocess.Popen, port: int, timeout_s: float, what: str
 @contextlib.contextmanager
 def bare_app() -> Iterator[str]:
     """`uvicorn bare_app:app` on a free loopback port; yields its URL; always stopped on exit."""
+    with bare_app_process() as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def bare_app_process() -> Iterator[tuple[str, subprocess.Popen]]:
+    """The same, yielding its process too (to read the CPU it spends)."""
     from harness import stop_process
 
     port = free_port()
@@ -63,6 +70,6 @@ def bare_app() -> Iterator[str]:
          "--lifespan", "off"], start_new_session=True)
     try:
         wait_for_port(proc, port, STARTUP_TIMEOUT_S, "bare uvicorn app")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         stop_process(proc)
