@@ -12,7 +12,7 @@ from botocore.credentials import Credentials
 from conftest import ROLE, lambda_client, make_zip
 
 HEAD_TIMEOUT_S = 3.0  # `--header-timeout` (20 s by default)
-BODY_IDLE_S = 5.0  # `--body-timeout` (30 s)
+BODY_IDLE_S = 6.0  # `--body-timeout` (30 s)
 
 
 def signed_head(url: str, path: str, body: bytes) -> bytes:
