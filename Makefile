@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 9000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit integration bench clean examples java node-sdk cluster test-cluster e2e
+.PHONY: install run test unit integration bench clean examples java node-sdk cluster test-cluster e2e ric aws-libraries checks
 
 install: $(STAMP) java node-sdk
 
@@ -33,12 +33,19 @@ run: install
 test: install cluster
 	command -v curl >/dev/null && command -v go >/dev/null && command -v javac >/dev/null || (apt-get update && apt-get install -y curl golang-go openjdk-17-jdk-headless)  # runtime tests: bash+curl, Go, Java
 	$(MAKE) java  # again: an apt upgrade of the JDK above makes the class-data archive stale, and this rebuilds it
-	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # AWS's Node.js runtime interface client (builds a native addon; once)
-	for lib in go-aws rust java-aws java-sdk python-web; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done  # AWS's libraries from their registries (cached)
-	$(BIN)/ruff check ember tests  # lint (configured in pyproject.toml)
-	$(BIN)/mypy  # types: ember, strict for ember.core and ember.api (pyproject.toml)
+	$(MAKE) -j3 --output-sync=target ric aws-libraries checks  # independent, so side by side (~2 min, not ~3.5)
 	$(BIN)/python -m pytest tests
 	EMBER_TEST_CLUSTER=ray $(BIN)/python -m pytest tests/integration/test_invoke.py -k "not init_is_capped"  # Invoke's behaviour suite again, on a one-node Ray cluster (~30 s; `make test-cluster` runs more)
+
+ric: $(STAMP)  # AWS's Node.js runtime interface client for the tests (builds a native addon, ~2 minutes; once)
+	sh tests/integration/runtimes/aws-lambda-ric/install.sh
+
+aws-libraries: $(STAMP)  # AWS's libraries in every language, from their registries, as functions for the tests (cached)
+	for lib in go-aws rust java-aws java-sdk python-web; do sh tests/integration/runtimes/$$lib/install.sh || exit 1; done
+
+checks: $(STAMP)  # lint and types (configured in pyproject.toml): strict for ember.core and ember.api
+	$(BIN)/ruff check ember tests
+	$(BIN)/mypy
 
 # Integration tests whose servers run their environments on a one-node Ray cluster (`--cluster ray`): a representative
 # subset, as each server start costs a Ray cluster's start (~10-20 s here). README "Running on several machines" says how long.
@@ -57,9 +64,8 @@ unit: install
 integration: install
 	$(BIN)/python -m pytest tests/integration
 
-bench: install
+bench: install ric  # bench/runtimes.py measures AWS's Node.js runtime interface client too
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
-	sh tests/integration/runtimes/aws-lambda-ric/install.sh  # bench/runtimes.py measures it too
 	! command -v npm >/dev/null || test -d bench/serverless-offline/node_modules || npm ci --prefix bench/serverless-offline --no-audit --no-fund --loglevel=error  # the fastest peer, a second baseline
 	$(BIN)/python bench/run.py
 
