@@ -41,6 +41,8 @@ SIDES = ("serverless_offline", "ember", "bare")
 BOTO3_BLOCKS = 6
 BOTO3_PER_BLOCK = 200
 PEER_FUNCTION = "bench-dev-hello"  # serverless-offline names a function <service>-<stage>-<key>
+SIGNED_MEASURES = {"ember_server": "the server process alone (issue 14's metric)",
+                   "ember": "server, zygote and environments", "serverless_offline": "Node server and Python workers"}
 STARTUP_TIMEOUT_S = 90
 SERVICE = """service: bench
 frameworkVersion: '3'
@@ -84,12 +86,7 @@ def run() -> list[dict]:
                 cpu[side].append((tree_cpu_s(roots[side]) - before) / (rps[side][-1] * DURATION_S) * 1000)
         latency = sequential_latency(urls)
         signed = signed_cpu(lambda_url, offline.pid)
-    return records(rps, cpu, latency) + [
-        harness.record(f"peer_boto3_{side}_cpu_ms", "ms", samples, benchmark="serverless_offline", client="boto3",
-                       calls=BOTO3_BLOCKS * BOTO3_PER_BLOCK, block=BOTO3_PER_BLOCK, measured=what,
-                       **({"role": "baseline"} if side == "serverless_offline" else
-                          {"role": "candidate", "baseline": "peer_boto3_serverless_offline_cpu_ms"}))
-        for side, (what, samples) in signed.items()]
+    return records(rps, cpu, latency) + signed_records(signed)
 
 
 def records(rps: dict[str, list[float]], cpu: dict[str, list[float]], latency: dict[str, list[float]]) -> list[dict]:
@@ -114,30 +111,39 @@ def records(rps: dict[str, list[float]], cpu: dict[str, list[float]], latency: d
     return out
 
 
-def signed_cpu(lambda_url: str, offline_pid: int) -> dict[str, tuple[str, list[float]]]:
+def signed_cpu(lambda_url: str, offline_pid: int) -> dict[str, list[float]]:
     """CPU ms per warm boto3 invoke, by block: Ember's server, Ember's whole tree, serverless-offline's tree."""
     with harness.EmberServer("--auth", "sigv4") as server:
         ember, peer = signed_client(server.url), signed_client(lambda_url)
         harness.create_function(ember, "bench-signed")
-        calls = {"ember": lambda: ember.invoke(FunctionName="bench-signed", Payload=b"{}")["Payload"].read(),
-                 "serverless_offline": lambda: peer.invoke(FunctionName=PEER_FUNCTION, Payload=b"{}")["Payload"].read()}
         main = psutil.Process(server.proc.pid)
-        readers = {"ember_server": ("the server process alone (issue 14's metric)", lambda: cpu_s(main)),
-                   "ember": ("server, zygote and environments", lambda: tree_cpu_s(main.pid)),
-                   "serverless_offline": ("Node server and Python workers", lambda: tree_cpu_s(offline_pid))}
-        for call in calls.values():
+        sides = {  # each side's call, and what its blocks are measured by
+            "ember": (lambda: ember.invoke(FunctionName="bench-signed", Payload=b"{}")["Payload"].read(),
+                      {"ember_server": lambda: cpu_s(main), "ember": lambda: tree_cpu_s(main.pid)}),
+            "serverless_offline": (lambda: peer.invoke(FunctionName=PEER_FUNCTION, Payload=b"{}")["Payload"].read(),
+                                   {"serverless_offline": lambda: tree_cpu_s(offline_pid)}),
+        }
+        samples: dict[str, list[float]] = {name: [] for _, readers in sides.values() for name in readers}
+        for call, _ in sides.values():
             for _ in range(50):
                 call()
-        samples: dict[str, list[float]] = {side: [] for side in readers}
         for _ in range(BOTO3_BLOCKS):
-            for side, call in calls.items():
-                measured = [name for name in readers if name.startswith(side)]
-                before = {name: readers[name][1]() for name in measured}
+            for call, readers in sides.values():
+                before = {name: read() for name, read in readers.items()}
                 for _ in range(BOTO3_PER_BLOCK):
                     call()
-                for name in measured:
-                    samples[name].append((readers[name][1]() - before[name]) / BOTO3_PER_BLOCK * 1000)
-    return {name: (readers[name][0], samples[name]) for name in readers}
+                for name, read in readers.items():
+                    samples[name].append((read() - before[name]) / BOTO3_PER_BLOCK * 1000)
+    return samples
+
+
+def signed_records(samples: dict[str, list[float]]) -> list[dict]:
+    """The boto3 comparison's records; Ember's two are read against serverless-offline's tree."""
+    return [harness.record(f"peer_boto3_{name}_cpu_ms", "ms", values, benchmark="serverless_offline", client="boto3",
+                           calls=BOTO3_BLOCKS * BOTO3_PER_BLOCK, block=BOTO3_PER_BLOCK, measured=SIGNED_MEASURES[name],
+                           **({"role": "baseline"} if name == "serverless_offline" else
+                              {"role": "candidate", "baseline": "peer_boto3_serverless_offline_cpu_ms"}))
+            for name, values in samples.items()]
 
 
 def tree_cpu_s(root: int) -> float:

@@ -84,7 +84,7 @@ def close_inherited(keep: int) -> None:
     then the zygote's death, even by SIGKILL before this spare armed its death signal, ends the plan
     channel, and the spare exits instead of waiting for a plan forever."""
     os.closerange(3, keep)
-    os.closerange(keep + 1, confinement.NOFILE_LIMIT * 64)
+    os.closerange(keep + 1, confinement.FD_CEILING)
 
 
 def become_own_process() -> None:

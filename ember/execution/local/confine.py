@@ -35,6 +35,7 @@ from ember.execution.local.users import add_user
 
 CONFINE_FAILED = 126
 NOFILE_LIMIT = 1024  # Lambda's file descriptor limit
+FD_CEILING = NOFILE_LIMIT * 64  # above any descriptor the zygote holds: closing up to it closes them all
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def confine(plan: LaunchPlan, out_fd: int, new_root: str, tmp_dir: str | None,
         _drop_privileges(plan.uid)
     _limit(plan)
     os.chdir(plan.cwd)
-    os.closerange(3, NOFILE_LIMIT * 64)
+    os.closerange(3, FD_CEILING)
     if plan.isolate:
         _harden(seccomp_program)
 
